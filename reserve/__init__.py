@@ -1,0 +1,156 @@
+"""Reserve — 应急物资储备管理系统. ``create_app`` reads as the contents of the application."""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+from flask import Flask
+
+FEATURES = ("main", "auth", "audit", "warehouses", "catalog", "agreements")
+MODEL_MODULES = ("auth", "audit", "warehouses", "catalog", "agreements")
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    from config import config_from_environment
+
+    app = Flask(
+        __name__,
+        instance_path=os.path.join(os.path.dirname(os.path.dirname(__file__)), "instance"),
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    load_config(app, config or config_from_environment())
+    validate_config(app)
+    import_models()
+    init_extensions(app)
+    register_blueprints(app)
+    register_security(app)
+    register_error_handlers(app)
+    register_cli(app)
+    register_template_filters(app)
+    return app
+
+
+def load_config(app: Flask, config: type | dict) -> None:
+    if isinstance(config, dict):
+        from config import TestingConfig
+
+        app.config.from_object(TestingConfig)
+        app.config.update(config)
+    else:
+        app.config.from_object(config)
+    app.config.from_prefixed_env("RESERVE")
+    if os.environ.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if os.environ.get("PUBLIC_BASE_URL"):
+        app.config["PUBLIC_BASE_URL"] = os.environ["PUBLIC_BASE_URL"]
+    if os.environ.get("DATABASE_URL") and not (isinstance(config, dict) and
+                                                "SQLALCHEMY_DATABASE_URI" in config):
+        app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(os.environ["DATABASE_URL"])
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        os.makedirs(app.instance_path, exist_ok=True)
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual ``postgres://`` and ``postgresql://`` forms and use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def validate_config(app: Flask) -> None:
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError(
+            "SECRET_KEY is not set. In production export SECRET_KEY to a long random value, "
+            'e.g. SECRET_KEY="$(python -c \'import secrets; print(secrets.token_hex(32))\')".'
+        )
+
+
+def import_models() -> None:
+    """Every feature's tables, so the metadata (and Alembic) sees the whole schema."""
+    for feature in MODEL_MODULES:
+        importlib.import_module(f"reserve.{feature}.models")
+
+
+def init_extensions(app: Flask) -> None:
+    from reserve.db import configure_sqlite
+    from reserve.extensions import babel, csrf, db, login_manager, migrate
+    from reserve.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=os.path.join(app.root_path, "translations"),
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+    with app.app_context():
+        configure_sqlite(db.engine)
+
+    from reserve.auth.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id))
+
+
+def register_blueprints(app: Flask) -> None:
+    from reserve.api import bp as api_bp
+    from reserve.extensions import csrf
+
+    for feature in FEATURES:
+        module = importlib.import_module(f"reserve.{feature}.views")
+        app.register_blueprint(module.bp)
+    for feature in FEATURES:  # each feature's api.py adds its routes to the one API blueprint
+        try:
+            importlib.import_module(f"reserve.{feature}.api")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"reserve.{feature}.api":
+                raise
+    csrf.exempt(api_bp)  # token auth, no cookies: CSRF does not apply
+    app.register_blueprint(api_bp)
+
+
+def register_security(app: Flask) -> None:
+    from reserve.auth.permissions import enforce_permissions
+
+    app.before_request(enforce_permissions)
+
+    csp = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    from reserve.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from reserve.cli import register
+
+    register(app)
+
+
+def register_template_filters(app: Flask) -> None:
+    from reserve.templating import register
+
+    register(app)

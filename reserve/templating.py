@@ -1,0 +1,49 @@
+"""Template filters and globals: local time, quantities with units, pagination links."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from flask import Flask, request, url_for
+from flask_babel import format_datetime, get_locale
+
+
+def local_time(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """A UTC time shown in Asia/Shanghai (the app's Babel time zone)."""
+    if value is None:
+        return ""
+    return format_datetime(value, fmt)
+
+
+def qty(value: int | None, unit: str | None = None) -> str:
+    """A quantity with its unit: ``1,200 顶``."""
+    if value is None:
+        return ""
+    text = f"{value:,}"
+    return f"{text} {unit}" if unit else text
+
+
+def decimal(value: Decimal | float | None, places: int = 2) -> str:
+    if value is None:
+        return ""
+    return f"{Decimal(value):,.{places}f}"
+
+
+def url_with(**changes) -> str:
+    """The current page's URL with some query arguments changed (for sorting and paging)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(qty, "qty")
+    app.add_template_filter(decimal, "decimal")
+    app.add_template_global(url_with, "url_with")
+    app.add_template_global(lambda: str(get_locale()), "current_locale")

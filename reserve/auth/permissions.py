@@ -1,0 +1,129 @@
+"""The permission table: which role may reach which endpoint, for pages and the API alike.
+
+Checked before every request. An endpoint missing from the table is refused (and a test walks
+every registered endpoint as every role against this table, so a new route cannot slip by).
+Scope (which warehouses a keeper keeps, which enterprise a user belongs to) is checked by the
+services and queries, on top of this."""
+
+from __future__ import annotations
+
+from flask import current_app, g, redirect, request, url_for
+from flask_login import current_user
+
+from reserve.auth.actor import Actor
+from reserve.auth.models import Role
+from reserve.errors import Forbidden, Unauthorized
+
+PUBLIC = "public"  # no sign-in needed
+SIGNED_IN = "signed_in"  # any signed-in user, whatever the role
+
+ADMIN = frozenset({Role.ADMIN})
+STAFF = frozenset({Role.ADMIN, Role.DISPATCHER, Role.APPROVER, Role.KEEPER, Role.VIEWER})
+EVERY_ROLE = frozenset(Role)
+OFFICE = frozenset({Role.ADMIN, Role.DISPATCHER, Role.APPROVER, Role.VIEWER})
+
+PERMISSIONS: dict[str, str | frozenset[Role]] = {
+    "static": PUBLIC,
+    "main.healthz": PUBLIC,
+    "main.set_language": PUBLIC,
+    "main.index": SIGNED_IN,
+    "auth.login": PUBLIC,
+    "auth.logout": SIGNED_IN,
+    "auth.password_change": SIGNED_IN,
+    "auth.token_list": SIGNED_IN,
+    "auth.token_create": SIGNED_IN,
+    "auth.token_revoke": SIGNED_IN,
+    "auth.user_list": ADMIN,
+    "auth.user_create": ADMIN,
+    "auth.user_edit": ADMIN,
+    "auth.user_password_reset": ADMIN,
+    "auth.user_toggle": ADMIN,
+    "audit.entry_list": ADMIN,
+    "warehouses.region_list": STAFF,
+    "warehouses.region_create": ADMIN,
+    "warehouses.region_edit": ADMIN,
+    "warehouses.warehouse_list": STAFF,
+    "warehouses.warehouse_detail": STAFF,
+    "warehouses.warehouse_create": ADMIN,
+    "warehouses.warehouse_edit": ADMIN,
+    "warehouses.location_create": ADMIN,
+    "warehouses.location_edit": ADMIN,
+    "catalog.category_list": EVERY_ROLE,
+    "catalog.category_create": ADMIN,
+    "catalog.category_edit": ADMIN,
+    "catalog.material_list": EVERY_ROLE,
+    "catalog.material_detail": EVERY_ROLE,
+    "catalog.material_create": ADMIN,
+    "catalog.material_edit": ADMIN,
+    "agreements.enterprise_list": OFFICE,
+    "agreements.enterprise_create": ADMIN,
+    "agreements.enterprise_edit": ADMIN,
+    "api.openapi": PUBLIC,
+    "api.me": EVERY_ROLE,
+    "api.region_list": STAFF,
+    "api.warehouse_list": STAFF,
+    "api.warehouse_detail": STAFF,
+    "api.location_list": STAFF,
+    "api.category_list": EVERY_ROLE,
+    "api.material_list": EVERY_ROLE,
+    "api.material_detail": EVERY_ROLE,
+}
+
+# Reachable by a signed-in user who must first change the password the admin gave them.
+_BEFORE_PASSWORD_CHANGE = {"auth.password_change", "auth.logout", "main.set_language", "static"}
+
+
+def rule_for(endpoint: str) -> str | frozenset[Role] | None:
+    return PERMISSIONS.get(endpoint)
+
+
+def allows(rule: str | frozenset[Role] | None, roles: frozenset[Role] | set[Role]) -> bool:
+    if rule is None:
+        return False
+    if rule in (PUBLIC, SIGNED_IN):
+        return True
+    return bool(rule & set(roles))
+
+
+def enforce_permissions():
+    """``before_request``: authenticate (session for pages, bearer token for the API), then
+    check the role against the table."""
+    endpoint = request.endpoint
+    if endpoint is None:  # no route matched: let the 404 handler answer
+        return None
+    rule = rule_for(endpoint)
+    if rule is None:
+        current_app.logger.error("No permission rule for endpoint %s; refused", endpoint)
+        raise Forbidden()
+    if endpoint.startswith("api."):
+        from reserve.auth.service import user_for_api_token
+
+        g.api_user = None
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            from reserve.db import transaction
+
+            with transaction() as session:
+                g.api_user = user_for_api_token(session, header[7:].strip())
+        if rule == PUBLIC:
+            return None
+        if g.api_user is None:
+            raise Unauthorized()
+        if not allows(rule, g.api_user.roles):
+            raise Forbidden()
+        return None
+    if rule == PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if current_user.must_change_password and endpoint not in _BEFORE_PASSWORD_CHANGE:
+        return redirect(url_for("auth.password_change"))
+    if not allows(rule, current_user.roles):
+        raise Forbidden()
+    return None
+
+
+def current_actor() -> Actor:
+    """The actor for this request: the API token's user, or the signed-in user."""
+    user = g.get("api_user") or current_user
+    return Actor.for_user(user, ip=request.remote_addr)

@@ -1,0 +1,207 @@
+"""Sign-in and out, one's own password and API tokens; user administration for admins."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from reserve.agreements.queries import enterprise_choices
+from reserve.auth import queries, service
+from reserve.auth.forms import (
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    TokenForm,
+    UserCreateForm,
+    UserForm,
+)
+from reserve.auth.permissions import current_actor
+from reserve.db import transaction
+from reserve.errors import ReserveError, flash_error
+from reserve.extensions import db
+from reserve.main.views import _safe_next
+from reserve.warehouses.queries import warehouse_choices
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                user = service.authenticate(session, username=form.username.data,
+                                            password=form.password.data, ip=request.remote_addr)
+        except service.LoginRefused as refused:
+            if not refused.locked_minutes:
+                with transaction() as session:
+                    refused = service.record_failed_login(session, username=form.username.data,
+                                                          ip=request.remote_addr)
+            flash_error(refused)
+        else:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form), 200
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def password_change():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                service.change_password(session, user_id=current_user.id, current=form.current.data,
+                                        new=form.new.data, actor=current_actor())
+        except ReserveError as error:
+            flash_error(error)
+        else:
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("main.index"))
+    return render_template("auth/password_change.html", form=form)
+
+
+@bp.get("/account/tokens")
+def token_list():
+    user_id = _token_owner_id()
+    return render_template("auth/token_list.html", form=TokenForm(), owner_id=user_id,
+                           tokens=service.tokens_of(db.session, user_id))
+
+
+@bp.post("/account/tokens")
+def token_create():
+    user_id = _token_owner_id()
+    form = TokenForm()
+    secret = None
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                _token, secret = service.create_api_token(session, user_id=user_id,
+                                                          name=form.name.data,
+                                                          actor=current_actor())
+        except ReserveError as error:
+            flash_error(error)
+        else:
+            flash(_("Token created. Copy it now: it will not be shown again."), "success")
+    return render_template("auth/token_list.html", form=form, owner_id=user_id, secret=secret,
+                           tokens=service.tokens_of(db.session, user_id))
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+def token_revoke(token_id: int):
+    with transaction() as session:
+        token = service.revoke_api_token(session, token_id=token_id, actor=current_actor())
+    flash(_("Token revoked."), "success")
+    return redirect(url_for("auth.token_list", user_id=token.user_id
+                            if token.user_id != current_user.id else None))
+
+
+def _token_owner_id() -> int:
+    """Admins may manage another user's tokens with ``?user_id=``; others only their own."""
+    requested = request.args.get("user_id", type=int)
+    if requested is None or requested == current_user.id:
+        return current_user.id
+    if not current_actor().has_role(service.Role.ADMIN):
+        abort(403)
+    return service.get_user(db.session, requested).id
+
+
+@bp.get("/admin/users")
+def user_list():
+    page = queries.user_page(db.session, q=request.args.get("q", ""),
+                             role=request.args.get("role") or None,
+                             page=request.args.get("page", 1, type=int))
+    return render_template("auth/user_list.html", page=page, q=request.args.get("q", ""),
+                           role=request.args.get("role", ""), roles=service.Role)
+
+
+def _fill_choices(form: UserForm) -> None:
+    form.warehouse_ids.choices = warehouse_choices(db.session)
+    form.enterprise_id.choices = [("", "—")] + enterprise_choices(db.session)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+def user_create():
+    form = UserCreateForm()
+    _fill_choices(form)
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                user = service.create_user(
+                    session, username=form.username.data, full_name=form.full_name.data,
+                    password=form.password.data, roles=form.roles.data,
+                    warehouse_ids=form.warehouse_ids.data, enterprise_id=form.enterprise_id.data,
+                    phone=form.phone.data, actor=current_actor())
+        except ReserveError as error:
+            flash_error(error)
+        else:
+            flash(_("User %(name)s created.", name=user.username), "success")
+            return redirect(url_for("auth.user_edit", user_id=user.id))
+    return render_template("auth/user_form.html", form=form, user=None)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+def user_edit(user_id: int):
+    user = service.get_user(db.session, user_id)
+    form = UserForm(obj=user)
+    _fill_choices(form)
+    if request.method == "GET":
+        form.roles.data = sorted(user.roles)
+        form.warehouse_ids.data = sorted(user.warehouse_ids)
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                service.update_user(
+                    session, user_id=user_id, full_name=form.full_name.data, roles=form.roles.data,
+                    warehouse_ids=form.warehouse_ids.data, enterprise_id=form.enterprise_id.data,
+                    phone=form.phone.data, actor=current_actor())
+        except ReserveError as error:
+            flash_error(error)
+        else:
+            flash(_("User %(name)s saved.", name=user.username), "success")
+            return redirect(url_for("auth.user_edit", user_id=user_id))
+    return render_template("auth/user_form.html", form=form, user=user,
+                           reset_form=PasswordResetForm(),
+                           tokens=service.tokens_of(db.session, user_id))
+
+
+@bp.post("/admin/users/<int:user_id>/password")
+def user_password_reset(user_id: int):
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                user = service.reset_password(session, user_id=user_id,
+                                              new_password=form.password.data,
+                                              actor=current_actor())
+        except ReserveError as error:
+            flash_error(error)
+        else:
+            flash(_("Password of %(name)s reset; they must change it at next sign-in.",
+                    name=user.username), "success")
+    else:
+        flash(_("Enter a temporary password."), "danger")
+    return redirect(url_for("auth.user_edit", user_id=user_id))
+
+
+@bp.post("/admin/users/<int:user_id>/toggle")
+def user_toggle(user_id: int):
+    try:
+        with transaction() as session:
+            user = service.get_user(session, user_id)
+            user = service.set_user_enabled(session, user_id=user_id, enabled=not user.is_enabled,
+                                            actor=current_actor())
+    except ReserveError as error:
+        flash_error(error)
+    else:
+        flash(_("User %(name)s enabled.", name=user.username) if user.is_enabled
+              else _("User %(name)s disabled.", name=user.username), "success")
+    return redirect(url_for("auth.user_edit", user_id=user_id))

@@ -1,0 +1,114 @@
+"""Catalogue pages: the category tree and materials."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from reserve.auth.permissions import current_actor
+from reserve.catalog import queries, service
+from reserve.catalog.forms import CategoryEditForm, CategoryForm, MaterialForm
+from reserve.catalog.models import Tracking
+from reserve.db import transaction
+from reserve.errors import ReserveError, flash_error
+from reserve.extensions import db
+
+bp = Blueprint("catalog", __name__, url_prefix="/catalog")
+
+
+@bp.get("/categories")
+def category_list():
+    return render_template("catalog/category_list.html",
+                           categories=queries.category_tree(db.session))
+
+
+@bp.route("/categories/new", methods=["GET", "POST"])
+def category_create():
+    form = CategoryForm(parent_id=request.args.get("parent_id", type=int))
+    form.parent_id.choices = [("", "—")] + queries.category_choices(db.session)
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                category = service.create_category(
+                    session, code=form.code.data, name=form.name.data,
+                    parent_id=form.parent_id.data, is_local=form.is_local.data,
+                    actor=current_actor())
+        except ReserveError as error:
+            flash_error(error)
+        else:
+            flash(_("Category %(code)s created.", code=category.code), "success")
+            return redirect(url_for("catalog.category_list"))
+    return render_template("catalog/category_form.html", form=form, category=None)
+
+
+@bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+def category_edit(category_id: int):
+    category = service.get_category(db.session, category_id)
+    form = CategoryEditForm(obj=category)
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                service.update_category(session, category_id=category_id, name=form.name.data,
+                                        is_local=form.is_local.data, actor=current_actor())
+        except ReserveError as error:
+            flash_error(error)
+        else:
+            flash(_("Category %(code)s saved.", code=category.code), "success")
+            return redirect(url_for("catalog.category_list"))
+    return render_template("catalog/category_form.html", form=form, category=category)
+
+
+@bp.get("/materials")
+def material_list():
+    args = request.args
+    page = queries.material_page(
+        db.session, q=args.get("q"), category_code=args.get("category") or None,
+        tracking=args.get("tracking") or None,
+        active=None if args.get("inactive") else True, sort=args.get("sort", "code"),
+        page=args.get("page", 1, type=int))
+    return render_template("catalog/material_list.html", page=page, args=args,
+                           categories=queries.category_code_choices(db.session),
+                           trackings=Tracking, sort=args.get("sort", "code"))
+
+
+@bp.get("/materials/<int:material_id>")
+def material_detail(material_id: int):
+    return render_template("catalog/material_detail.html",
+                           material=service.get_material(db.session, material_id))
+
+
+def _material_form(material=None) -> MaterialForm:
+    form = MaterialForm(obj=material)
+    form.category_id.choices = [("", "—")] + queries.category_choices(db.session, min_level=2)
+    return form
+
+
+@bp.route("/materials/new", methods=["GET", "POST"])
+def material_create():
+    form = _material_form()
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                material = service.create_material(session, data=form.to_data(),
+                                                   actor=current_actor())
+        except ReserveError as error:
+            flash_error(error)
+        else:
+            flash(_("Material %(code)s created.", code=material.code), "success")
+            return redirect(url_for("catalog.material_detail", material_id=material.id))
+    return render_template("catalog/material_form.html", form=form, material=None)
+
+
+@bp.route("/materials/<int:material_id>/edit", methods=["GET", "POST"])
+def material_edit(material_id: int):
+    material = service.get_material(db.session, material_id)
+    form = _material_form(material)
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                service.update_material(session, material_id=material_id, data=form.to_data(),
+                                        actor=current_actor())
+        except ReserveError as error:
+            flash_error(error)
+        else:
+            flash(_("Material %(code)s saved.", code=material.code), "success")
+            return redirect(url_for("catalog.material_detail", material_id=material_id))
+    return render_template("catalog/material_form.html", form=form, material=material)

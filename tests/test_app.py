@@ -1,0 +1,131 @@
+"""The application shell: health, security headers, error pages, nothing loaded from outside."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from reserve import create_app
+from reserve.auth.models import Role
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+EXTERNAL_IN_HTML = re.compile(r"""(?:src|href|action|srcset)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
+EXTERNAL_IN_CSS = re.compile(r"""(?:url\(\s*["']?\s*(?:https?:)?//|@import)""", re.I)
+EXTERNAL_IN_JS = re.compile(
+    r"""(?:fetch\(|import\s*\(|from\s+|src\s*=\s*|href\s*=\s*|XMLHttpRequest.*open\()\s*["'`]https?://"""
+    r"""|sourceMappingURL""", re.I)
+
+
+def test_healthz_checks_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_every_page_has_a_strict_content_security_policy(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_pages_have_no_inline_script_or_style(login_as):
+    admin = login_as(Role.ADMIN)
+    for url in ("/", "/catalog/materials", "/admin/users/new", "/login"):
+        html = admin.get(url).get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
+        assert " style=" not in html and "<style" not in html, url
+        assert " onclick=" not in html.lower(), url
+
+
+def test_session_cookie_is_httponly_and_lax(client, make_user):
+    make_user(Role.VIEWER, username="cookie")
+    response = client.post("/login", data={"username": "cookie", "password": "test-password-1"})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_production_requires_a_secret_key(monkeypatch):
+    from config import ProductionConfig
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("RESERVE_SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(ProductionConfig)
+
+
+def test_production_cookies_are_secure(monkeypatch):
+    from config import ProductionConfig
+
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@127.0.0.1/none")
+    app = create_app(ProductionConfig)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
+
+
+def test_error_pages_speak_the_readers_language(client, login_as):
+    keeper = login_as(Role.KEEPER)
+    response = keeper.get("/admin/users")
+    assert response.status_code == 403
+    assert "没有权限" in response.get_data(as_text=True)
+    keeper.get("/lang/en")
+    response = keeper.get("/admin/users")
+    assert "permission" in response.get_data(as_text=True)
+    response = keeper.get("/no-such-page")
+    assert response.status_code == 404
+    assert "does not exist" in response.get_data(as_text=True)
+
+
+def test_unexpected_error_page(app, login_as, monkeypatch):
+    import reserve.main.views as views
+
+    admin = login_as(Role.ADMIN)
+    monkeypatch.setattr(views, "home_summary", lambda *a, **k: 1 / 0)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    monkeypatch.setattr(app, "testing", False)
+    response = admin.get("/")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "Traceback" not in body and "ZeroDivisionError" not in body
+    assert "出错" in body
+
+
+def _pages_to_crawl(app):
+    for rule in app.url_map.iter_rules():
+        if "GET" in rule.methods and not rule.arguments and not rule.endpoint.startswith("api."):
+            yield rule.rule
+
+
+def test_no_page_references_an_external_url(app, login_as, make_material, make_warehouse):
+    make_material()
+    make_warehouse()
+    admin = login_as(Role.ADMIN)
+    for url in _pages_to_crawl(app):
+        if url in ("/logout",):
+            continue
+        html = admin.get(url).get_data(as_text=True)
+        found = EXTERNAL_IN_HTML.search(html)
+        assert not found, f"{url} references {html[found.start():found.end() + 60]}"
+
+
+def test_no_static_file_references_an_external_url():
+    checked = 0
+    for path in STATIC.rglob("*"):
+        if path.suffix == ".css":
+            text = path.read_text(encoding="utf-8")
+            # the SVG namespace inside data: URIs names a namespace, it loads nothing
+            text = re.sub(r"url\(\"data:[^\"]*\"\)", "", text)
+            assert not EXTERNAL_IN_CSS.search(text), path
+            checked += 1
+        elif path.suffix == ".js":
+            assert not EXTERNAL_IN_JS.search(path.read_text(encoding="utf-8")), path
+            checked += 1
+    assert checked >= 4
+
+
+def test_vendored_assets_carry_their_licences():
+    vendor = STATIC / "vendor"
+    for package in (p for p in vendor.iterdir() if p.is_dir()):
+        assert (package / "LICENSE").exists(), package

@@ -7,8 +7,18 @@ import os
 
 from flask import Flask
 
-FEATURES = ("main", "auth", "audit", "warehouses", "catalog", "agreements")
-MODEL_MODULES = ("auth", "audit", "warehouses", "catalog", "agreements")
+FEATURES = (
+    "main",
+    "auth",
+    "audit",
+    "warehouses",
+    "catalog",
+    "agreements",
+    "stock",
+    "receipts",
+    "stocktakes",
+    "disposals",
+)
 
 
 def create_app(config: type | dict | None = None) -> Flask:
@@ -45,8 +55,9 @@ def load_config(app: Flask, config: type | dict) -> None:
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     if os.environ.get("PUBLIC_BASE_URL"):
         app.config["PUBLIC_BASE_URL"] = os.environ["PUBLIC_BASE_URL"]
-    if os.environ.get("DATABASE_URL") and not (isinstance(config, dict) and
-                                                "SQLALCHEMY_DATABASE_URI" in config):
+    if os.environ.get("DATABASE_URL") and not (
+        isinstance(config, dict) and "SQLALCHEMY_DATABASE_URI" in config
+    ):
         app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(os.environ["DATABASE_URL"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
@@ -56,7 +67,7 @@ def normalise_database_url(url: str) -> str:
     """Accept the usual ``postgres://`` and ``postgresql://`` forms and use psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -64,14 +75,18 @@ def validate_config(app: Flask) -> None:
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError(
             "SECRET_KEY is not set. In production export SECRET_KEY to a long random value, "
-            'e.g. SECRET_KEY="$(python -c \'import secrets; print(secrets.token_hex(32))\')".'
+            "e.g. SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_hex(32))')\"."
         )
 
 
 def import_models() -> None:
     """Every feature's tables, so the metadata (and Alembic) sees the whole schema."""
-    for feature in MODEL_MODULES:
-        importlib.import_module(f"reserve.{feature}.models")
+    for feature in FEATURES:
+        try:
+            importlib.import_module(f"reserve.{feature}.models")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"reserve.{feature}.models":
+                raise
 
 
 def init_extensions(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""Flask commands. They only call services, inside ``transaction()``; errors go to stderr, exit 1."""
+"""Flask commands. They only call services, inside ``transaction()``; errors go to stderr
+with exit status 1."""
 
 from __future__ import annotations
 
@@ -31,19 +32,29 @@ def create_admin(username: str, full_name: str, password: str) -> None:
 
     try:
         with transaction() as session:
-            create_user(session, username=username, full_name=full_name, password=password,
-                        roles=[Role.ADMIN], must_change_password=False,
-                        actor=Actor.system("cli"))
+            create_user(
+                session,
+                username=username,
+                full_name=full_name,
+                password=password,
+                roles=[Role.ADMIN],
+                must_change_password=False,
+                actor=Actor.system("cli"),
+            )
     except ReserveError as error:
         fail(error)
     click.echo(f"Administrator {username} created.")
 
 
 @click.command("demo")
-@click.option("--password", default="reserve-demo", show_default=True,
-              help="Password of every demo user.")
-@click.option("--if-empty", is_flag=True,
-              help="Do nothing (and succeed) when the database already holds data.")
+@click.option(
+    "--password", default="reserve-demo", show_default=True, help="Password of every demo user."
+)
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="Do nothing (and succeed) when the database already holds data.",
+)
 def demo(password: str, if_empty: bool) -> None:
     """Load the demo city (济南) into an empty database."""
     from reserve.demo import DEMO_USERS, DatabaseNotEmpty, load_demo
@@ -64,6 +75,25 @@ def demo(password: str, if_empty: bool) -> None:
         click.echo(f"  {username:<11} {role:<11} {description}")
 
 
+stock_cli = AppGroup("stock", help="The stock ledger.")
+
+
+@stock_cli.command("verify")
+def stock_verify() -> None:
+    """Rebuild every balance from the movements; print each difference (exit 1 if any)."""
+    from reserve.extensions import db
+    from reserve.stock.ledger import verify
+
+    found = verify(db.session)
+    for discrepancy in found:
+        click.echo(f"DIFFERENCE {discrepancy}")
+    if found:
+        click.echo(f"{len(found)} balance(s) differ from the ledger.", err=True)
+        sys.exit(1)
+    click.echo("All balances agree with the ledger.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
+    app.cli.add_command(stock_cli)
     app.cli.add_command(demo)

@@ -3,8 +3,10 @@ SQLite connection settings and the ``transaction()`` helper (the caller owns the
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -24,8 +26,32 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+_clock: ContextVar[datetime | None] = ContextVar("clock", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC; ``clock_at`` sets it (the demo loader replays a year in order)."""
+    return _clock.get() or datetime.now(UTC)
+
+
+@contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    token = _clock.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _clock.reset(token)
+
+
+def local_today() -> date:
+    """Today's date in Asia/Shanghai, where the bureau's paperwork is dated."""
+    return utcnow().astimezone(SHANGHAI).date()
+
+
+def local_day_start(day: date) -> datetime:
+    """The UTC instant at which a calendar day starts in Asia/Shanghai."""
+    return datetime.combine(day, time.min, tzinfo=SHANGHAI).astimezone(UTC)
 
 
 class UTCDateTime(sa.TypeDecorator):
@@ -68,7 +94,10 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        # A write transaction takes the write lock at once: a deferred one that read first can
+        # fail to upgrade under concurrency (SQLITE_BUSY_SNAPSHOT) instead of waiting its turn.
+        immediate = connection.get_execution_options().get("sqlite_immediate")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 @contextmanager
@@ -76,7 +105,12 @@ def transaction(session: Session | None = None) -> Iterator[Session]:
     """Commit what the block did, or roll all of it back on any exception (all or nothing)."""
     from reserve.extensions import db
 
-    session = session if session is not None else db.session
+    session = session if session is not None else db.session()
+    if session.get_bind().dialect.name == "sqlite":
+        if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+            session.commit()  # end the read the view began, so the write begins IMMEDIATE
+        if not session.in_transaction():
+            session.connection(execution_options={"sqlite_immediate": True})
     try:
         yield session
         session.commit()
@@ -107,8 +141,9 @@ class Page:
         return self.page < self.pages
 
 
-def paginate(session: Session, stmt: sa.Select, *, page: int = 1, per_page: int = 50,
-             scalars: bool = True) -> Page:
+def paginate(
+    session: Session, stmt: sa.Select, *, page: int = 1, per_page: int = 50, scalars: bool = True
+) -> Page:
     """Count and fetch one page in SQL. For short reference lists; long lists page by key."""
     page = max(1, page)
     per_page = max(1, min(per_page, 500))

@@ -90,8 +90,15 @@ HTTP_MESSAGES = {
     413: _l("The upload is too large."),
     500: _l("Something went wrong on our side. The error has been logged."),
 }
-HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 413: "too_large", 500: "server_error"}
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    500: "server_error",
+}
 
 
 def _error_response(status: int, code: str, message: Any):

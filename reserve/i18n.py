@@ -1,14 +1,18 @@
 """Language choice: Chinese unless the reader picked English (kept in the session); API callers
 choose with Accept-Language."""
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
-    if request and request.path.startswith("/api/"):
-        return request.accept_languages.best_match(languages) or \
-            current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():  # the CLI and background work speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path.startswith("/api/"):
+        return (
+            request.accept_languages.best_match(languages)
+            or current_app.config["BABEL_DEFAULT_LOCALE"]
+        )
     chosen = session.get("lang")
     if chosen in languages:
         return chosen

@@ -51,8 +51,9 @@ def drop_database(url: str) -> None:
 
 
 def test_app(url: str) -> Flask:
-    return create_app({"SQLALCHEMY_DATABASE_URI": url,
-                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    return create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
+    )
 
 
 test_app.__test__ = False  # a factory, not a test
@@ -71,7 +72,10 @@ def app(database_url) -> Flask:
 
     app = test_app(database_url)
     with app.app_context():
-        upgrade()
+        if os.environ.get("RESERVE_TEST_SCHEMA") == "create_all":  # while models are in flux
+            flask_db.create_all()
+        else:
+            upgrade()
     return app
 
 
@@ -82,8 +86,9 @@ def db(app) -> Iterator[Session]:
         engine = flask_db.engine
     connection = engine.connect()
     outer = connection.begin()
-    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
-                           expire_on_commit=False)
+    factory = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     original = flask_db.session
     flask_db.session = scoped_session(factory, scopefunc=_app_ctx_id)
     session = factory()
@@ -104,8 +109,12 @@ def app_ctx(app, db):
 
 
 def _user(session: Session, username: str, roles: list[Role], **fields) -> User:
-    user = User(username=username, full_name=fields.pop("full_name", username.title()),
-                password_hash=hash_password(TEST_PASSWORD), **fields)
+    user = User(
+        username=username,
+        full_name=fields.pop("full_name", username.title()),
+        password_hash=hash_password(TEST_PASSWORD),
+        **fields,
+    )
     user.role_rows = [UserRole(role=r.value) for r in roles]
     session.add(user)
     session.flush()
@@ -117,8 +126,7 @@ def make_user(db) -> Callable[..., User]:
     counter = iter(range(1, 10_000))
 
     def make(*roles: Role, username: str | None = None, **fields) -> User:
-        return _user(db, username or f"user{next(counter)}", list(roles) or [Role.VIEWER],
-                     **fields)
+        return _user(db, username or f"user{next(counter)}", list(roles) or [Role.VIEWER], **fields)
 
     return make
 
@@ -147,17 +155,27 @@ def make_warehouse(db, make_region) -> Callable:
 
     counter = iter(range(1, 10_000))
 
-    def make(code: str | None = None, name: str | None = None, level: str = "city",
-             region=None, **fields):
+    def make(
+        code: str | None = None, name: str | None = None, level: str = "city", region=None, **fields
+    ):
         n = next(counter)
-        region = region or db.scalar(sa.select(Region).where(Region.code == "370100")) \
-            or make_region()
-        warehouse = Warehouse(code=code or f"WH-{n:02d}", name=name or f"测试储备库{n}",
-                              level=level, region=region, **fields)
+        region = (
+            region or db.scalar(sa.select(Region).where(Region.code == "370100")) or make_region()
+        )
+        warehouse = Warehouse(
+            code=code or f"WH-{n:02d}",
+            name=name or f"测试储备库{n}",
+            level=level,
+            region=region,
+            **fields,
+        )
         db.add(warehouse)
         db.flush()
-        db.add(Location(warehouse_id=warehouse.id, code=RECEIVING_CODE, name="收货区",
-                        is_receiving=True))
+        db.add(
+            Location(
+                warehouse_id=warehouse.id, code=RECEIVING_CODE, name="收货区", is_receiving=True
+            )
+        )
         db.add(Location(warehouse_id=warehouse.id, code="A-01-01"))
         db.flush()
         return warehouse
@@ -176,8 +194,13 @@ def make_category(db) -> Callable:
             return existing
         parent_code = parent_code_of(code)
         parent = make(parent_code, is_local=is_local) if parent_code else None
-        category = Category(code=code, name=name or f"分类{code}", level=category_level(code),
-                            parent=parent, is_local=is_local)
+        category = Category(
+            code=code,
+            name=name or f"分类{code}",
+            level=category_level(code),
+            parent=parent,
+            is_local=is_local,
+        )
         db.add(category)
         db.flush()
         return category
@@ -192,12 +215,24 @@ def make_material(db, make_category) -> Callable:
 
     counter = iter(range(1, 10_000))
 
-    def make(name: str = "单帐篷", code: str | None = None, unit: str = "顶",
-             tracking: str = "batch", category=None, **fields):
+    def make(
+        name: str = "单帐篷",
+        code: str | None = None,
+        unit: str = "顶",
+        tracking: str = "batch",
+        category=None,
+        **fields,
+    ):
         category = category or make_category("1010100", "住宿物资")
-        material = Material(code=code or f"T{next(counter):05d}", name=name, unit=unit,
-                            tracking=tracking, category=category,
-                            pinyin_initials=pinyin_initials(name), **fields)
+        material = Material(
+            code=code or f"T{next(counter):05d}",
+            name=name,
+            unit=unit,
+            tracking=tracking,
+            category=category,
+            pinyin_initials=pinyin_initials(name),
+            **fields,
+        )
         db.add(material)
         db.flush()
         return material
@@ -293,8 +328,9 @@ def api_token(db, make_user):
     def make(role: Role | str = Role.VIEWER, **fields):
         role = Role(role)
         user = make_user(role, **fields)
-        _token, secret = create_api_token(db, user_id=user.id, name="test",
-                                          actor=Actor.for_user(user))
+        _token, secret = create_api_token(
+            db, user_id=user.id, name="test", actor=Actor.for_user(user)
+        )
         db.flush()
         return {"Authorization": f"Bearer {secret}"}, user
 

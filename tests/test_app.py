@@ -13,7 +13,9 @@ EXTERNAL_IN_HTML = re.compile(r"""(?:src|href|action|srcset)\s*=\s*["']?\s*(?:ht
 EXTERNAL_IN_CSS = re.compile(r"""(?:url\(\s*["']?\s*(?:https?:)?//|@import)""", re.I)
 EXTERNAL_IN_JS = re.compile(
     r"""(?:fetch\(|import\s*\(|from\s+|src\s*=\s*|href\s*=\s*|XMLHttpRequest.*open\()\s*["'`]https?://"""
-    r"""|sourceMappingURL""", re.I)
+    r"""|sourceMappingURL""",
+    re.I,
+)
 
 
 def test_healthz_checks_the_database(client):
@@ -107,7 +109,7 @@ def test_no_page_references_an_external_url(app, login_as, make_material, make_w
             continue
         html = admin.get(url).get_data(as_text=True)
         found = EXTERNAL_IN_HTML.search(html)
-        assert not found, f"{url} references {html[found.start():found.end() + 60]}"
+        assert not found, f"{url} references {html[found.start() : found.end() + 60]}"
 
 
 def test_no_static_file_references_an_external_url():

@@ -16,8 +16,10 @@ def _source_msgids() -> set[str]:
     method_map = [("reserve/**.py", "python"), ("templates/**.html", "jinja2")]
     ids = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map=method_map, keywords={"_": None, "_l": None, "gettext": None,
-                                                         "lazy_gettext": None, "ngettext": (1, 2)}):
+        str(ROOT),
+        method_map=method_map,
+        keywords={"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2)},
+    ):
         for msgid in message if isinstance(message, tuple) else (message,):
             if msgid:
                 ids.add(msgid)

@@ -1,14 +1,14 @@
 """audit entries are append-only, enforced by the database
 
 Revision ID: a1d17e0c0001
-Revises: 9f85238fade0
+Revises: 2a624e047d4c
 Create Date: 2026-11-24
 
 """
 from alembic import op
 
 revision = "a1d17e0c0001"
-down_revision = "9f85238fade0"
+down_revision = "2a624e047d4c"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -63,16 +63,36 @@ def schema(name: str, properties: dict[str, Any], required: tuple[str, ...] = ()
     return name
 
 
-def route(rule: str, *, method: str = "GET", summary: str, tag: str,
-          query: tuple[tuple[str, str, str], ...] = (), body: str | None = None,
-          response: str | None = None, paginated: bool = False, status: int = 200) -> Callable:
+def route(
+    rule: str,
+    *,
+    method: str = "GET",
+    summary: str,
+    tag: str,
+    query: tuple[tuple[str, str, str], ...] = (),
+    body: str | None = None,
+    response: str | None = None,
+    paginated: bool = False,
+    status: int = 200,
+) -> Callable:
     """Register an API route and its OpenAPI operation in one declaration."""
 
     def decorator(view: Callable) -> Callable:
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=view, methods=[method])
-        OPERATIONS.append(Operation(rule, method, f"api.{view.__name__}", summary, tag,
-                                    query + (PAGE_QUERY if paginated else ()), body, response,
-                                    paginated, status))
+        OPERATIONS.append(
+            Operation(
+                rule,
+                method,
+                f"api.{view.__name__}",
+                summary,
+                tag,
+                query + (PAGE_QUERY if paginated else ()),
+                body,
+                response,
+                paginated,
+                status,
+            )
+        )
         return view
 
     return decorator
@@ -107,16 +127,25 @@ def form_from_json(form_class: type, obj: Any = None):
     data = MultiDict()
     for key, value in payload.items():
         for item in value if isinstance(value, list) else [value]:
-            data.add(key, "" if item is None else str(item) if not isinstance(item, bool)
-                     else ("y" if item else ""))
+            data.add(
+                key,
+                ""
+                if item is None
+                else str(item)
+                if not isinstance(item, bool)
+                else ("y" if item else ""),
+            )
     form = form_class(formdata=data, obj=obj, meta={"csrf": False})
-    for field in form:  # an absent JSON boolean keeps its default (HTML forms omit unchecked boxes)
-        if field.type == "BooleanField" and field.name not in payload:
-            field.data = getattr(obj, field.name, field.default) if obj else field.default
+    for item in form:  # an absent JSON boolean keeps its default (HTML forms omit unchecked boxes)
+        if item.type == "BooleanField" and item.name not in payload:
+            item.data = getattr(obj, item.name, item.default) if obj else item.default
     if not form.validate():
         field_name, messages = next(iter(form.errors.items()))
-        raise ValidationError(f"{getattr(form, field_name).label.text}: {messages[0]}",
-                              field=field_name, errors=form.errors)
+        raise ValidationError(
+            f"{getattr(form, field_name).label.text}: {messages[0]}",
+            field=field_name,
+            errors=form.errors,
+        )
     return form
 
 
@@ -126,8 +155,14 @@ _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 def openapi_path(rule: str) -> tuple[str, list[dict]]:
     params = []
     for converter, name in _CONVERTER.findall(rule):
-        params.append({"name": name, "in": "path", "required": True,
-                       "schema": {"type": "integer" if converter == "int" else "string"}})
+        params.append(
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer" if converter == "int" else "string"},
+            }
+        )
     return "/api/v1" + _CONVERTER.sub(r"{\2}", rule), params
 
 
@@ -136,13 +171,24 @@ def openapi_document() -> dict[str, Any]:
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     for op in OPERATIONS:
         path, params = openapi_path(op.rule)
-        params += [{"name": n, "in": "query", "required": False, "schema": {"type": t},
-                    "description": d} for n, t, d in op.query]
+        params += [
+            {"name": n, "in": "query", "required": False, "schema": {"type": t}, "description": d}
+            for n, t, d in op.query
+        ]
         if op.response and op.paginated:
-            body_schema = {"type": "object", "properties": {
-                "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{op.response}"}},
-                "page": {"type": "integer"}, "per_page": {"type": "integer"},
-                "total": {"type": "integer"}, "pages": {"type": "integer"}}}
+            body_schema = {
+                "type": "object",
+                "properties": {
+                    "items": {
+                        "type": "array",
+                        "items": {"$ref": f"#/components/schemas/{op.response}"},
+                    },
+                    "page": {"type": "integer"},
+                    "per_page": {"type": "integer"},
+                    "total": {"type": "integer"},
+                    "pages": {"type": "integer"},
+                },
+            }
         elif op.response:
             body_schema = {"$ref": f"#/components/schemas/{op.response}"}
         else:
@@ -153,8 +199,10 @@ def openapi_document() -> dict[str, Any]:
             "tags": [op.tag],
             "parameters": params,
             "responses": {
-                str(op.status): {"description": "OK",
-                                 "content": {"application/json": {"schema": body_schema}}},
+                str(op.status): {
+                    "description": "OK",
+                    "content": {"application/json": {"schema": body_schema}},
+                },
                 "401": {"description": "missing, unknown or revoked token", **error},
                 "403": {"description": "the token's user may not do this", **error},
                 "404": {"description": "not found", **error},
@@ -164,14 +212,21 @@ def openapi_document() -> dict[str, Any]:
         if op.endpoint == "api.openapi":
             operation["security"] = []
         if op.body:
-            operation["requestBody"] = {"required": True, "content": {"application/json": {
-                "schema": {"$ref": f"#/components/schemas/{op.body}"}}}}
+            operation["requestBody"] = {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{op.body}"}}
+                },
+            }
         paths.setdefault(path, {})[op.method.lower()] = operation
     return {
         "openapi": "3.0.3",
-        "info": {"title": "Reserve API — 应急物资储备管理系统", "version": API_VERSION,
-                 "description": "Per-user bearer tokens (create them under 'API tokens'). "
-                                "Errors are {\"error\": code, \"message\": text}."},
+        "info": {
+            "title": "Reserve API — 应急物资储备管理系统",
+            "version": API_VERSION,
+            "description": "Per-user bearer tokens (create them under 'API tokens'). "
+            'Errors are {"error": code, "message": text}.',
+        },
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
         "paths": dict(sorted(paths.items())),

@@ -38,16 +38,23 @@ class UserForm(FlaskForm):
         validators=[DataRequired(), Length(max=User.full_name.type.length)],
     )
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=User.phone.type.length)])
-    roles = MultiCheckboxField(_l("Roles"), choices=_role_choices,
-                               validators=[DataRequired(_l("Give the user at least one role."))])
+    roles = MultiCheckboxField(
+        _l("Roles"),
+        choices=_role_choices,
+        validators=[DataRequired(_l("Give the user at least one role."))],
+    )
     warehouse_ids = MultiCheckboxField(_l("Warehouses kept (keepers)"), coerce=int, choices=[])
-    enterprise_id = SelectField(_l("Enterprise (enterprise users)"), coerce=lambda v: int(v)
-                                if v not in (None, "", "None") else None, choices=[])
+    enterprise_id = SelectField(
+        _l("Enterprise (enterprise users)"),
+        coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+        choices=[],
+    )
 
 
 class UserCreateForm(UserForm):
-    username = StringField(_l("User name"),
-                           validators=[DataRequired(), Length(min=3, max=User.username.type.length)])
+    username = StringField(
+        _l("User name"), validators=[DataRequired(), Length(min=3, max=User.username.type.length)]
+    )
     password = PasswordField(_l("Temporary password"), validators=[DataRequired(), Length(max=128)])
 
 
@@ -56,5 +63,6 @@ class PasswordResetForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
-    name = StringField(_l("Token name"),
-                       validators=[DataRequired(), Length(max=ApiToken.name.type.length)])
+    name = StringField(
+        _l("Token name"), validators=[DataRequired(), Length(max=ApiToken.name.type.length)]
+    )

@@ -21,6 +21,8 @@ ADMIN = frozenset({Role.ADMIN})
 STAFF = frozenset({Role.ADMIN, Role.DISPATCHER, Role.APPROVER, Role.KEEPER, Role.VIEWER})
 EVERY_ROLE = frozenset(Role)
 OFFICE = frozenset({Role.ADMIN, Role.DISPATCHER, Role.APPROVER, Role.VIEWER})
+KEEPERS = frozenset({Role.ADMIN, Role.KEEPER})  # write stock documents (scope checked too)
+APPROVERS = frozenset({Role.ADMIN, Role.APPROVER})
 
 PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "static": PUBLIC,
@@ -58,6 +60,52 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "agreements.enterprise_list": OFFICE,
     "agreements.enterprise_create": ADMIN,
     "agreements.enterprise_edit": ADMIN,
+    # --- stock (the lead): stock views, stock card, moves ---
+    "stock.stock_list": STAFF,
+    "stock.material_stock": STAFF,
+    "stock.stock_card": STAFF,
+    "stock.stock_card_export": STAFF,
+    "stock.move_create": KEEPERS,
+    "api.stock_list": STAFF,
+    "api.material_stock": STAFF,
+    "api.stock_card": STAFF,
+    # --- receipts (入库单) ---
+    "receipts.receipt_list": STAFF,
+    "receipts.receipt_create": KEEPERS,
+    "receipts.receipt_detail": STAFF,
+    "receipts.receipt_edit": KEEPERS,
+    "receipts.receipt_post": KEEPERS,
+    "receipts.receipt_cancel": KEEPERS,
+    "receipts.receipt_pdf": STAFF,
+    "api.receipt_list": STAFF,
+    "api.receipt_detail": STAFF,
+    "api.receipt_create": KEEPERS,
+    "api.receipt_post": KEEPERS,
+    # --- stocktakes (盘点) ---
+    "stocktakes.stocktake_list": STAFF,
+    "stocktakes.stocktake_create": KEEPERS,
+    "stocktakes.stocktake_detail": STAFF,
+    "stocktakes.stocktake_count": KEEPERS,
+    "stocktakes.stocktake_submit": KEEPERS,
+    "stocktakes.stocktake_approve": APPROVERS,
+    "stocktakes.stocktake_reject": APPROVERS,
+    "stocktakes.stocktake_cancel": KEEPERS,
+    "api.stocktake_detail": STAFF,
+    "api.stocktake_count": KEEPERS,
+    # --- disposals: rotation (轮换) and scrap (报废) ---
+    "disposals.rotation_candidates": STAFF,
+    "disposals.rotation_list": STAFF,
+    "disposals.rotation_create": KEEPERS,
+    "disposals.rotation_detail": STAFF,
+    "disposals.rotation_post": KEEPERS,
+    "disposals.rotation_link": KEEPERS,
+    "disposals.scrap_list": STAFF,
+    "disposals.scrap_create": KEEPERS,
+    "disposals.scrap_detail": STAFF,
+    "disposals.scrap_approve": APPROVERS,
+    "disposals.scrap_reject": APPROVERS,
+    "disposals.scrap_post": KEEPERS,
+    # --- the API's own ---
     "api.openapi": PUBLIC,
     "api.me": EVERY_ROLE,
     "api.region_list": STAFF,

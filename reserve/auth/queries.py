@@ -7,8 +7,9 @@ from reserve.auth.models import User, UserRole
 from reserve.db import Page, paginate
 
 
-def user_page(session: Session, *, q: str = "", role: str | None = None, page: int = 1,
-              per_page: int = 50) -> Page:
+def user_page(
+    session: Session, *, q: str = "", role: str | None = None, page: int = 1, per_page: int = 50
+) -> Page:
     stmt = select(User).order_by(User.username)
     if q:
         like = f"%{q.strip()}%"

@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -119,7 +119,9 @@ def record_failed_login(session: Session, *, username: str, ip: str | None = Non
     return LoginRefused()
 
 
-def change_password(session: Session, *, user_id: int, current: str, new: str, actor: Actor) -> None:
+def change_password(
+    session: Session, *, user_id: int, current: str, new: str, actor: Actor
+) -> None:
     """修改密码：the user changes their own password, proving the current one."""
     user = get_user(session, user_id)
     if not check_password_hash(user.password_hash, current):
@@ -155,7 +157,9 @@ def _check_roles_and_scopes(
     if not role_set:
         raise ValidationError(_l("Give the user at least one role."), field="roles")
     ids = sorted(set(warehouse_ids))
-    warehouses = list(session.scalars(select(Warehouse).where(Warehouse.id.in_(ids)))) if ids else []
+    warehouses = (
+        list(session.scalars(select(Warehouse).where(Warehouse.id.in_(ids)))) if ids else []
+    )
     if len(warehouses) != len(ids):
         raise ValidationError(_l("Unknown warehouse."), field="warehouse_ids")
     if Role.KEEPER in role_set and not warehouses:
@@ -218,8 +222,9 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    record(session, actor=actor, action="create", obj=user, label=username,
-           after=_user_summary(user))
+    record(
+        session, actor=actor, action="create", obj=user, label=username, after=_user_summary(user)
+    )
     return user
 
 
@@ -252,8 +257,9 @@ def update_user(
     user.warehouses = warehouses
     session.flush()
     old, new = changes(before, _user_summary(user))
-    record(session, actor=actor, action="update", obj=user, label=user.username,
-           before=old, after=new)
+    record(
+        session, actor=actor, action="update", obj=user, label=user.username, before=old, after=new
+    )
     return user
 
 
@@ -264,9 +270,15 @@ def set_user_enabled(session: Session, *, user_id: int, enabled: bool, actor: Ac
     if user.id == actor.user_id and not enabled:
         raise Forbidden(_l("You cannot disable your own account."))
     if user.is_enabled != enabled:
-        record(session, actor=actor, action="enable" if enabled else "disable", obj=user,
-               label=user.username, before={"is_enabled": user.is_enabled},
-               after={"is_enabled": enabled})
+        record(
+            session,
+            actor=actor,
+            action="enable" if enabled else "disable",
+            obj=user,
+            label=user.username,
+            before={"is_enabled": user.is_enabled},
+            after={"is_enabled": enabled},
+        )
         user.is_enabled = enabled
     return user
 
@@ -287,7 +299,9 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_api_token(session: Session, *, user_id: int, name: str, actor: Actor) -> tuple[ApiToken, str]:
+def create_api_token(
+    session: Session, *, user_id: int, name: str, actor: Actor
+) -> tuple[ApiToken, str]:
     """创建 API 令牌：return the stored token and the secret, which is shown once only."""
     if actor.user_id != user_id and not actor.has_role(Role.ADMIN):
         raise Forbidden()
@@ -312,8 +326,13 @@ def revoke_api_token(session: Session, *, token_id: int, actor: Actor) -> ApiTok
         raise Forbidden()
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        record(session, actor=actor, action="revoke", obj=token,
-               label=f"{token.user.username}: {token.name}")
+        record(
+            session,
+            actor=actor,
+            action="revoke",
+            obj=token,
+            label=f"{token.user.username}: {token.name}",
+        )
     return token
 
 
@@ -336,5 +355,3 @@ def tokens_of(session: Session, user_id: int) -> list[ApiToken]:
             select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.created_at.desc())
         )
     )
-
-

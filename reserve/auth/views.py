@@ -32,13 +32,18 @@ def login():
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                user = service.authenticate(session, username=form.username.data,
-                                            password=form.password.data, ip=request.remote_addr)
+                user = service.authenticate(
+                    session,
+                    username=form.username.data,
+                    password=form.password.data,
+                    ip=request.remote_addr,
+                )
         except service.LoginRefused as refused:
             if not refused.locked_minutes:
                 with transaction() as session:
-                    refused = service.record_failed_login(session, username=form.username.data,
-                                                          ip=request.remote_addr)
+                    refused = service.record_failed_login(
+                        session, username=form.username.data, ip=request.remote_addr
+                    )
             flash_error(refused)
         else:
             login_user(user)
@@ -59,8 +64,13 @@ def password_change():
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                service.change_password(session, user_id=current_user.id, current=form.current.data,
-                                        new=form.new.data, actor=current_actor())
+                service.change_password(
+                    session,
+                    user_id=current_user.id,
+                    current=form.current.data,
+                    new=form.new.data,
+                    actor=current_actor(),
+                )
         except ReserveError as error:
             flash_error(error)
         else:
@@ -72,8 +82,12 @@ def password_change():
 @bp.get("/account/tokens")
 def token_list():
     user_id = _token_owner_id()
-    return render_template("auth/token_list.html", form=TokenForm(), owner_id=user_id,
-                           tokens=service.tokens_of(db.session, user_id))
+    return render_template(
+        "auth/token_list.html",
+        form=TokenForm(),
+        owner_id=user_id,
+        tokens=service.tokens_of(db.session, user_id),
+    )
 
 
 @bp.post("/account/tokens")
@@ -84,15 +98,20 @@ def token_create():
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                _token, secret = service.create_api_token(session, user_id=user_id,
-                                                          name=form.name.data,
-                                                          actor=current_actor())
+                _token, secret = service.create_api_token(
+                    session, user_id=user_id, name=form.name.data, actor=current_actor()
+                )
         except ReserveError as error:
             flash_error(error)
         else:
             flash(_("Token created. Copy it now: it will not be shown again."), "success")
-    return render_template("auth/token_list.html", form=form, owner_id=user_id, secret=secret,
-                           tokens=service.tokens_of(db.session, user_id))
+    return render_template(
+        "auth/token_list.html",
+        form=form,
+        owner_id=user_id,
+        secret=secret,
+        tokens=service.tokens_of(db.session, user_id),
+    )
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")
@@ -100,8 +119,11 @@ def token_revoke(token_id: int):
     with transaction() as session:
         token = service.revoke_api_token(session, token_id=token_id, actor=current_actor())
     flash(_("Token revoked."), "success")
-    return redirect(url_for("auth.token_list", user_id=token.user_id
-                            if token.user_id != current_user.id else None))
+    return redirect(
+        url_for(
+            "auth.token_list", user_id=token.user_id if token.user_id != current_user.id else None
+        )
+    )
 
 
 def _token_owner_id() -> int:
@@ -116,11 +138,19 @@ def _token_owner_id() -> int:
 
 @bp.get("/admin/users")
 def user_list():
-    page = queries.user_page(db.session, q=request.args.get("q", ""),
-                             role=request.args.get("role") or None,
-                             page=request.args.get("page", 1, type=int))
-    return render_template("auth/user_list.html", page=page, q=request.args.get("q", ""),
-                           role=request.args.get("role", ""), roles=service.Role)
+    page = queries.user_page(
+        db.session,
+        q=request.args.get("q", ""),
+        role=request.args.get("role") or None,
+        page=request.args.get("page", 1, type=int),
+    )
+    return render_template(
+        "auth/user_list.html",
+        page=page,
+        q=request.args.get("q", ""),
+        role=request.args.get("role", ""),
+        roles=service.Role,
+    )
 
 
 def _fill_choices(form: UserForm) -> None:
@@ -136,10 +166,16 @@ def user_create():
         try:
             with transaction() as session:
                 user = service.create_user(
-                    session, username=form.username.data, full_name=form.full_name.data,
-                    password=form.password.data, roles=form.roles.data,
-                    warehouse_ids=form.warehouse_ids.data, enterprise_id=form.enterprise_id.data,
-                    phone=form.phone.data, actor=current_actor())
+                    session,
+                    username=form.username.data,
+                    full_name=form.full_name.data,
+                    password=form.password.data,
+                    roles=form.roles.data,
+                    warehouse_ids=form.warehouse_ids.data,
+                    enterprise_id=form.enterprise_id.data,
+                    phone=form.phone.data,
+                    actor=current_actor(),
+                )
         except ReserveError as error:
             flash_error(error)
         else:
@@ -160,17 +196,27 @@ def user_edit(user_id: int):
         try:
             with transaction() as session:
                 service.update_user(
-                    session, user_id=user_id, full_name=form.full_name.data, roles=form.roles.data,
-                    warehouse_ids=form.warehouse_ids.data, enterprise_id=form.enterprise_id.data,
-                    phone=form.phone.data, actor=current_actor())
+                    session,
+                    user_id=user_id,
+                    full_name=form.full_name.data,
+                    roles=form.roles.data,
+                    warehouse_ids=form.warehouse_ids.data,
+                    enterprise_id=form.enterprise_id.data,
+                    phone=form.phone.data,
+                    actor=current_actor(),
+                )
         except ReserveError as error:
             flash_error(error)
         else:
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("auth.user_edit", user_id=user_id))
-    return render_template("auth/user_form.html", form=form, user=user,
-                           reset_form=PasswordResetForm(),
-                           tokens=service.tokens_of(db.session, user_id))
+    return render_template(
+        "auth/user_form.html",
+        form=form,
+        user=user,
+        reset_form=PasswordResetForm(),
+        tokens=service.tokens_of(db.session, user_id),
+    )
 
 
 @bp.post("/admin/users/<int:user_id>/password")
@@ -179,14 +225,19 @@ def user_password_reset(user_id: int):
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                user = service.reset_password(session, user_id=user_id,
-                                              new_password=form.password.data,
-                                              actor=current_actor())
+                user = service.reset_password(
+                    session, user_id=user_id, new_password=form.password.data, actor=current_actor()
+                )
         except ReserveError as error:
             flash_error(error)
         else:
-            flash(_("Password of %(name)s reset; they must change it at next sign-in.",
-                    name=user.username), "success")
+            flash(
+                _(
+                    "Password of %(name)s reset; they must change it at next sign-in.",
+                    name=user.username,
+                ),
+                "success",
+            )
     else:
         flash(_("Enter a temporary password."), "danger")
     return redirect(url_for("auth.user_edit", user_id=user_id))
@@ -197,11 +248,16 @@ def user_toggle(user_id: int):
     try:
         with transaction() as session:
             user = service.get_user(session, user_id)
-            user = service.set_user_enabled(session, user_id=user_id, enabled=not user.is_enabled,
-                                            actor=current_actor())
+            user = service.set_user_enabled(
+                session, user_id=user_id, enabled=not user.is_enabled, actor=current_actor()
+            )
     except ReserveError as error:
         flash_error(error)
     else:
-        flash(_("User %(name)s enabled.", name=user.username) if user.is_enabled
-              else _("User %(name)s disabled.", name=user.username), "success")
+        flash(
+            _("User %(name)s enabled.", name=user.username)
+            if user.is_enabled
+            else _("User %(name)s disabled.", name=user.username),
+            "success",
+        )
     return redirect(url_for("auth.user_edit", user_id=user_id))

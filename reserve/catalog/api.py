@@ -7,28 +7,48 @@ from reserve.catalog import queries, service
 from reserve.catalog.models import Category, Material
 from reserve.extensions import db
 
-CATEGORY = schema("Category", {
-    "id": {"type": "integer"}, "code": {"type": "string", "pattern": "^[1-3][0-9]{6}$"},
-    "name": {"type": "string"}, "level": {"type": "integer"},
-    "parent_code": {"type": "string", "nullable": True}, "is_local": {"type": "boolean"},
-})
-MATERIAL = schema("Material", {
-    "id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"},
-    "spec": {"type": "string", "nullable": True}, "unit": {"type": "string"},
-    "category_code": {"type": "string"}, "category_name": {"type": "string"},
-    "tracking": {"type": "string", "enum": ["batch", "serial"]},
-    "shelf_life_days": {"type": "integer", "nullable": True},
-    "near_expiry_days": {"type": "integer"},
-    "reference_price": {"type": "string", "nullable": True, "description": "decimal yuan"},
-    "unit_weight_kg": {"type": "string", "nullable": True},
-    "unit_volume_m3": {"type": "string", "nullable": True},
-    "pinyin_initials": {"type": "string"}, "is_active": {"type": "boolean"},
-})
+CATEGORY = schema(
+    "Category",
+    {
+        "id": {"type": "integer"},
+        "code": {"type": "string", "pattern": "^[1-3][0-9]{6}$"},
+        "name": {"type": "string"},
+        "level": {"type": "integer"},
+        "parent_code": {"type": "string", "nullable": True},
+        "is_local": {"type": "boolean"},
+    },
+)
+MATERIAL = schema(
+    "Material",
+    {
+        "id": {"type": "integer"},
+        "code": {"type": "string"},
+        "name": {"type": "string"},
+        "spec": {"type": "string", "nullable": True},
+        "unit": {"type": "string"},
+        "category_code": {"type": "string"},
+        "category_name": {"type": "string"},
+        "tracking": {"type": "string", "enum": ["batch", "serial"]},
+        "shelf_life_days": {"type": "integer", "nullable": True},
+        "near_expiry_days": {"type": "integer"},
+        "reference_price": {"type": "string", "nullable": True, "description": "decimal yuan"},
+        "unit_weight_kg": {"type": "string", "nullable": True},
+        "unit_volume_m3": {"type": "string", "nullable": True},
+        "pinyin_initials": {"type": "string"},
+        "is_active": {"type": "boolean"},
+    },
+)
 
 
 def category_json(c: Category) -> dict:
-    return {"id": c.id, "code": c.code, "name": c.name, "level": c.level,
-            "parent_code": service.parent_code_of(c.code), "is_local": c.is_local}
+    return {
+        "id": c.id,
+        "code": c.code,
+        "name": c.name,
+        "level": c.level,
+        "parent_code": service.parent_code_of(c.code),
+        "is_local": c.is_local,
+    }
 
 
 def _decimal(value):
@@ -36,40 +56,66 @@ def _decimal(value):
 
 
 def material_json(m: Material) -> dict:
-    return {"id": m.id, "code": m.code, "name": m.name, "spec": m.spec, "unit": m.unit,
-            "category_code": m.category.code, "category_name": m.category.name,
-            "tracking": m.tracking, "shelf_life_days": m.shelf_life_days,
-            "near_expiry_days": m.near_expiry_days,
-            "reference_price": _decimal(m.reference_price),
-            "unit_weight_kg": _decimal(m.unit_weight_kg),
-            "unit_volume_m3": _decimal(m.unit_volume_m3),
-            "pinyin_initials": m.pinyin_initials, "is_active": m.is_active}
+    return {
+        "id": m.id,
+        "code": m.code,
+        "name": m.name,
+        "spec": m.spec,
+        "unit": m.unit,
+        "category_code": m.category.code,
+        "category_name": m.category.name,
+        "tracking": m.tracking,
+        "shelf_life_days": m.shelf_life_days,
+        "near_expiry_days": m.near_expiry_days,
+        "reference_price": _decimal(m.reference_price),
+        "unit_weight_kg": _decimal(m.unit_weight_kg),
+        "unit_volume_m3": _decimal(m.unit_volume_m3),
+        "pinyin_initials": m.pinyin_initials,
+        "is_active": m.is_active,
+    }
 
 
-@route("/categories", summary="The category tree (GB/T 38565), in code order", tag="catalog",
-       response=CATEGORY, paginated=True,
-       query=(("level", "integer", "only this level (1-4)"),))
+@route(
+    "/categories",
+    summary="The category tree (GB/T 38565), in code order",
+    tag="catalog",
+    response=CATEGORY,
+    paginated=True,
+    query=(("level", "integer", "only this level (1-4)"),),
+)
 def category_list():
     page, per_page = page_args()
-    result = queries.category_page(db.session, level=request.args.get("level", type=int),
-                                   page=page, per_page=per_page)
+    result = queries.category_page(
+        db.session, level=request.args.get("level", type=int), page=page, per_page=per_page
+    )
     return page_json(result, category_json)
 
 
-@route("/materials", summary="Search materials by name, code, spec or pinyin initials",
-       tag="catalog", response=MATERIAL, paginated=True, query=(
-           ("q", "string", "text, code prefix or pinyin initials (zp finds 帐篷)"),
-           ("category", "string", "7-digit category code; includes sub-categories"),
-           ("tracking", "string", "batch or serial"),
-           ("sort", "string", "code, name, unit, category, shelf_life, price; '-' for descending"),
-       ))
+@route(
+    "/materials",
+    summary="Search materials by name, code, spec or pinyin initials",
+    tag="catalog",
+    response=MATERIAL,
+    paginated=True,
+    query=(
+        ("q", "string", "text, code prefix or pinyin initials (zp finds 帐篷)"),
+        ("category", "string", "7-digit category code; includes sub-categories"),
+        ("tracking", "string", "batch or serial"),
+        ("sort", "string", "code, name, unit, category, shelf_life, price; '-' for descending"),
+    ),
+)
 def material_list():
     page, per_page = page_args()
     args = request.args
-    result = queries.material_page(db.session, q=args.get("q"),
-                                   category_code=args.get("category") or None,
-                                   tracking=args.get("tracking") or None,
-                                   sort=args.get("sort", "code"), page=page, per_page=per_page)
+    result = queries.material_page(
+        db.session,
+        q=args.get("q"),
+        category_code=args.get("category") or None,
+        tracking=args.get("tracking") or None,
+        sort=args.get("sort", "code"),
+        page=page,
+        per_page=per_page,
+    )
     return page_json(result, material_json)
 
 

@@ -19,20 +19,27 @@ MATERIAL_SORTS = {
 }
 
 
-def material_search(q: str | None = None, *, category_code: str | None = None,
-                    tracking: str | None = None, active: bool | None = True,
-                    sort: str = "code"):
+def material_search(
+    q: str | None = None,
+    *,
+    category_code: str | None = None,
+    tracking: str | None = None,
+    active: bool | None = True,
+    sort: str = "code",
+):
     """The material list as one SELECT: matches name, code, spec and pinyin initials."""
     stmt = select(Material).join(Material.category)
     q = (q or "").strip()
     if q:
         like = f"%{q}%"
-        stmt = stmt.where(or_(
-            Material.name.ilike(like),
-            Material.code.ilike(f"{q}%"),
-            Material.spec.ilike(like),
-            Material.pinyin_initials.like(f"%{q.lower()}%"),
-        ))
+        stmt = stmt.where(
+            or_(
+                Material.name.ilike(like),
+                Material.code.ilike(f"{q}%"),
+                Material.spec.ilike(like),
+                Material.pinyin_initials.like(f"%{q.lower()}%"),
+            )
+        )
     if category_code:
         stmt = stmt.where(Category.code.like(significant_prefix(category_code) + "%"))
     if tracking:
@@ -45,12 +52,25 @@ def material_search(q: str | None = None, *, category_code: str | None = None,
     return stmt.order_by(order, Material.id)
 
 
-def material_page(session: Session, *, q: str | None = None, category_code: str | None = None,
-                  tracking: str | None = None, active: bool | None = True, sort: str = "code",
-                  page: int = 1, per_page: int = 50) -> Page:
-    return paginate(session, material_search(q, category_code=category_code, tracking=tracking,
-                                             active=active, sort=sort),
-                    page=page, per_page=per_page)
+def material_page(
+    session: Session,
+    *,
+    q: str | None = None,
+    category_code: str | None = None,
+    tracking: str | None = None,
+    active: bool | None = True,
+    sort: str = "code",
+    page: int = 1,
+    per_page: int = 50,
+) -> Page:
+    return paginate(
+        session,
+        material_search(
+            q, category_code=category_code, tracking=tracking, active=active, sort=sort
+        ),
+        page=page,
+        per_page=per_page,
+    )
 
 
 def category_tree(session: Session) -> list[Category]:
@@ -59,18 +79,26 @@ def category_tree(session: Session) -> list[Category]:
 
 
 def category_choices(session: Session, *, min_level: int = 1) -> list[tuple[int, str]]:
-    rows = session.execute(select(Category.id, Category.code, Category.name, Category.level)
-                           .where(Category.level >= min_level).order_by(Category.code)).all()
+    rows = session.execute(
+        select(Category.id, Category.code, Category.name, Category.level)
+        .where(Category.level >= min_level)
+        .order_by(Category.code)
+    ).all()
     return [(r.id, f"{'　' * (r.level - 1)}{r.code} {r.name}") for r in rows]
 
 
 def category_code_choices(session: Session) -> list[tuple[str, str]]:
-    return [(str(code), label) for code, label in (
-        (c.code, f"{'　' * (c.level - 1)}{c.code} {c.name}") for c in category_tree(session))]
+    return [
+        (str(code), label)
+        for code, label in (
+            (c.code, f"{'　' * (c.level - 1)}{c.code} {c.name}") for c in category_tree(session)
+        )
+    ]
 
 
-def category_page(session: Session, *, level: int | None = None, page: int = 1,
-                  per_page: int = 50) -> Page:
+def category_page(
+    session: Session, *, level: int | None = None, page: int = 1, per_page: int = 50
+) -> Page:
     stmt = select(Category).order_by(Category.code)
     if level:
         stmt = stmt.where(Category.level == level)

@@ -26,15 +26,16 @@ MAX_PRICE = Decimal("99999999.99")
 def category_level(code: str) -> int:
     """The level of a 7-digit code: 1 大类, 2 中类, 3 小类, 4 细类 (trailing '00' pads)."""
     if not CATEGORY_CODE.match(code or ""):
-        raise ValidationError(_l("A category code has 7 digits and starts with 1, 2 or 3."),
-                              field="code")
+        raise ValidationError(
+            _l("A category code has 7 digits and starts with 1, 2 or 3."), field="code"
+        )
     segments = [code[1:3], code[3:5], code[5:7]]
     level = 1
     for segment in segments:
         if segment == "00":
             break
         level += 1
-    if any(s != "00" for s in segments[level - 1:]):
+    if any(s != "00" for s in segments[level - 1 :]):
         raise ValidationError(_l("A category code may only end in '00' padding."), field="code")
     return level
 
@@ -53,8 +54,9 @@ def significant_prefix(code: str) -> str:
     return code[: 1 + 2 * (category_level(code) - 1)]
 
 
-def _check_category(session: Session, code: str, name: str, parent_id: int | None,
-                    category_id: int | None = None) -> tuple[int, Category | None]:
+def _check_category(
+    session: Session, code: str, name: str, parent_id: int | None, category_id: int | None = None
+) -> tuple[int, Category | None]:
     level = category_level(code)
     name = (name or "").strip()
     if not name:
@@ -67,33 +69,52 @@ def _check_category(session: Session, code: str, name: str, parent_id: int | Non
     expected = parent_code_of(code)
     if (parent.code if parent else None) != expected:
         if expected is None:
-            raise ValidationError(_l("A top-level code (like 1000000) has no parent."),
-                                  field="parent_id")
+            raise ValidationError(
+                _l("A top-level code (like 1000000) has no parent."), field="parent_id"
+            )
         raise ValidationError(
-            _l("The code %(code)s does not fit under its parent: it belongs under %(expected)s.",
-               code=code, expected=expected), field="code")
+            _l(
+                "The code %(code)s does not fit under its parent: it belongs under %(expected)s.",
+                code=code,
+                expected=expected,
+            ),
+            field="code",
+        )
     clash = session.scalar(select(Category.id).where(Category.code == code))
     if clash and clash != category_id:
         raise Conflict(_l("The category code %(code)s already exists.", code=code), field="code")
     return level, parent
 
 
-def create_category(session: Session, *, code: str, name: str, parent_id: int | None = None,
-                    is_local: bool = False, actor: Actor) -> Category:
+def create_category(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    parent_id: int | None = None,
+    is_local: bool = False,
+    actor: Actor,
+) -> Category:
     """新增物资分类：a node under its parent, its code extending the parent's."""
     actor.require_role(Role.ADMIN)
     code = (code or "").strip()
     level, parent = _check_category(session, code, name, parent_id)
-    category = Category(code=code, name=name.strip(), level=level, parent=parent,
-                        is_local=is_local)
+    category = Category(code=code, name=name.strip(), level=level, parent=parent, is_local=is_local)
     session.add(category)
-    record(session, actor=actor, action="create", obj=category, label=str(category),
-           after=snapshot(category))
+    record(
+        session,
+        actor=actor,
+        action="create",
+        obj=category,
+        label=str(category),
+        after=snapshot(category),
+    )
     return category
 
 
-def update_category(session: Session, *, category_id: int, name: str, is_local: bool,
-                    actor: Actor) -> Category:
+def update_category(
+    session: Session, *, category_id: int, name: str, is_local: bool, actor: Actor
+) -> Category:
     """修改物资分类：the name and the local-extension mark (the code is the node's identity)."""
     actor.require_role(Role.ADMIN)
     category = get_category(session, category_id)
@@ -102,8 +123,15 @@ def update_category(session: Session, *, category_id: int, name: str, is_local: 
     category.name = name.strip()
     category.is_local = is_local
     old, new = changes(before, snapshot(category))
-    record(session, actor=actor, action="update", obj=category, label=str(category),
-           before=old, after=new)
+    record(
+        session,
+        actor=actor,
+        action="update",
+        obj=category,
+        label=str(category),
+        before=old,
+        after=new,
+    )
     return category
 
 
@@ -140,14 +168,16 @@ class MaterialData:
 
 def _check_length(value: str | None, column, field: str) -> None:
     if value and len(value) > column.type.length:
-        raise ValidationError(_l("Too long: at most %(n)s characters.", n=column.type.length),
-                              field=field)
+        raise ValidationError(
+            _l("Too long: at most %(n)s characters.", n=column.type.length), field=field
+        )
 
 
 def _check_material(session: Session, data: MaterialData, material_id: int | None = None) -> None:
     if not MATERIAL_CODE.match(data.code or ""):
         raise ValidationError(
-            _l("A material code has 2 to 20 letters, digits or dashes."), field="code")
+            _l("A material code has 2 to 20 letters, digits or dashes."), field="code"
+        )
     if not (data.name or "").strip():
         raise ValidationError(_l("Give the material a name."), field="name")
     if not (data.unit or "").strip():
@@ -159,22 +189,30 @@ def _check_material(session: Session, data: MaterialData, material_id: int | Non
         raise ValidationError(_l("Tracking is by batch or by serial number."), field="tracking")
     if session.get(Category, data.category_id) is None:
         raise ValidationError(_l("Unknown category."), field="category_id")
-    for value, field in ((data.shelf_life_days, "shelf_life_days"),
-                         (data.near_expiry_days, "near_expiry_days")):
+    for value, field in (
+        (data.shelf_life_days, "shelf_life_days"),
+        (data.near_expiry_days, "near_expiry_days"),
+    ):
         if value is not None and not 0 <= value <= MAX_DAYS:
-            raise ValidationError(_l("Days must be between 0 and %(max)s.", max=MAX_DAYS),
-                                  field=field)
-    for value, field in ((data.reference_price, "reference_price"),
-                         (data.unit_weight_kg, "unit_weight_kg"),
-                         (data.unit_volume_m3, "unit_volume_m3")):
+            raise ValidationError(
+                _l("Days must be between 0 and %(max)s.", max=MAX_DAYS), field=field
+            )
+    for value, field in (
+        (data.reference_price, "reference_price"),
+        (data.unit_weight_kg, "unit_weight_kg"),
+        (data.unit_volume_m3, "unit_volume_m3"),
+    ):
         if value is not None and not 0 <= value <= MAX_PRICE:
-            raise ValidationError(_l("The value must not be negative or absurdly large."),
-                                  field=field)
-    clash = session.scalar(select(Material.id).where(func.upper(Material.code) ==
-                                                     data.code.upper()))
+            raise ValidationError(
+                _l("The value must not be negative or absurdly large."), field=field
+            )
+    clash = session.scalar(
+        select(Material.id).where(func.upper(Material.code) == data.code.upper())
+    )
     if clash and clash != material_id:
-        raise Conflict(_l("The material code %(code)s already exists.", code=data.code),
-                       field="code")
+        raise Conflict(
+            _l("The material code %(code)s already exists.", code=data.code), field="code"
+        )
 
 
 def _apply(material: Material, data: MaterialData) -> None:
@@ -200,13 +238,20 @@ def create_material(session: Session, *, data: MaterialData, actor: Actor) -> Ma
     material = Material()
     _apply(material, data)
     session.add(material)
-    record(session, actor=actor, action="create", obj=material, label=str(material),
-           after=snapshot(material))
+    record(
+        session,
+        actor=actor,
+        action="create",
+        obj=material,
+        label=str(material),
+        after=snapshot(material),
+    )
     return material
 
 
-def update_material(session: Session, *, material_id: int, data: MaterialData,
-                    actor: Actor) -> Material:
+def update_material(
+    session: Session, *, material_id: int, data: MaterialData, actor: Actor
+) -> Material:
     """修改物资."""
     actor.require_role(Role.ADMIN)
     material = get_material(session, material_id)
@@ -215,8 +260,15 @@ def update_material(session: Session, *, material_id: int, data: MaterialData,
     _apply(material, data)
     session.flush()
     old, new = changes(before, snapshot(material))
-    record(session, actor=actor, action="update", obj=material, label=str(material),
-           before=old, after=new)
+    record(
+        session,
+        actor=actor,
+        action="update",
+        obj=material,
+        label=str(material),
+        before=old,
+        after=new,
+    )
     return material
 
 

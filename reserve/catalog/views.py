@@ -16,8 +16,9 @@ bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 
 @bp.get("/categories")
 def category_list():
-    return render_template("catalog/category_list.html",
-                           categories=queries.category_tree(db.session))
+    return render_template(
+        "catalog/category_list.html", categories=queries.category_tree(db.session)
+    )
 
 
 @bp.route("/categories/new", methods=["GET", "POST"])
@@ -28,9 +29,13 @@ def category_create():
         try:
             with transaction() as session:
                 category = service.create_category(
-                    session, code=form.code.data, name=form.name.data,
-                    parent_id=form.parent_id.data, is_local=form.is_local.data,
-                    actor=current_actor())
+                    session,
+                    code=form.code.data,
+                    name=form.name.data,
+                    parent_id=form.parent_id.data,
+                    is_local=form.is_local.data,
+                    actor=current_actor(),
+                )
         except ReserveError as error:
             flash_error(error)
         else:
@@ -46,8 +51,13 @@ def category_edit(category_id: int):
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                service.update_category(session, category_id=category_id, name=form.name.data,
-                                        is_local=form.is_local.data, actor=current_actor())
+                service.update_category(
+                    session,
+                    category_id=category_id,
+                    name=form.name.data,
+                    is_local=form.is_local.data,
+                    actor=current_actor(),
+                )
         except ReserveError as error:
             flash_error(error)
         else:
@@ -60,19 +70,29 @@ def category_edit(category_id: int):
 def material_list():
     args = request.args
     page = queries.material_page(
-        db.session, q=args.get("q"), category_code=args.get("category") or None,
+        db.session,
+        q=args.get("q"),
+        category_code=args.get("category") or None,
         tracking=args.get("tracking") or None,
-        active=None if args.get("inactive") else True, sort=args.get("sort", "code"),
-        page=args.get("page", 1, type=int))
-    return render_template("catalog/material_list.html", page=page, args=args,
-                           categories=queries.category_code_choices(db.session),
-                           trackings=Tracking, sort=args.get("sort", "code"))
+        active=None if args.get("inactive") else True,
+        sort=args.get("sort", "code"),
+        page=args.get("page", 1, type=int),
+    )
+    return render_template(
+        "catalog/material_list.html",
+        page=page,
+        args=args,
+        categories=queries.category_code_choices(db.session),
+        trackings=Tracking,
+        sort=args.get("sort", "code"),
+    )
 
 
 @bp.get("/materials/<int:material_id>")
 def material_detail(material_id: int):
-    return render_template("catalog/material_detail.html",
-                           material=service.get_material(db.session, material_id))
+    return render_template(
+        "catalog/material_detail.html", material=service.get_material(db.session, material_id)
+    )
 
 
 def _material_form(material=None) -> MaterialForm:
@@ -87,8 +107,9 @@ def material_create():
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                material = service.create_material(session, data=form.to_data(),
-                                                   actor=current_actor())
+                material = service.create_material(
+                    session, data=form.to_data(), actor=current_actor()
+                )
         except ReserveError as error:
             flash_error(error)
         else:
@@ -104,8 +125,9 @@ def material_edit(material_id: int):
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                service.update_material(session, material_id=material_id, data=form.to_data(),
-                                        actor=current_actor())
+                service.update_material(
+                    session, material_id=material_id, data=form.to_data(), actor=current_actor()
+                )
         except ReserveError as error:
             flash_error(error)
         else:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from reserve.auth.actor import Actor
 from reserve.auth.models import Role, User
+from reserve.demo.stock import DemoActors, load_stock
 from reserve.errors import Conflict
 
 DATA = Path(__file__).parent / "data"
@@ -26,8 +27,14 @@ DEMO_USERS = (
     ("enterprise", "enterprise", "代储企业 — one custodian enterprise"),
     ("viewer", "viewer", "领导/查询 — read only"),
 )
-_FULL_NAMES = {"admin": "王管理", "dispatcher": "李调度", "approver": "张局长",
-               "keeper": "赵保管", "enterprise": "刘企业", "viewer": "陈领导"}
+_FULL_NAMES = {
+    "admin": "王管理",
+    "dispatcher": "李调度",
+    "approver": "张局长",
+    "keeper": "赵保管",
+    "enterprise": "刘企业",
+    "viewer": "陈领导",
+}
 
 
 class DatabaseNotEmpty(Conflict):
@@ -55,17 +62,26 @@ def load_demo(session: Session, *, password: str) -> str:
 
     for model in (User, Warehouse, Material, Enterprise):
         if session.scalar(select(func.count()).select_from(model)):
-            raise DatabaseNotEmpty(_l("The database is not empty; the demo city loads only into "
-                                      "an empty database."))
+            raise DatabaseNotEmpty(
+                _l("The database is not empty; the demo city loads only into an empty database.")
+            )
     actor = Actor.system("demo")
     regions = load_regions(session, actor)
     warehouses = load_warehouses(session, actor, regions)
     materials = load_catalogue(session, actor)
     enterprises = load_enterprises(session, actor, regions)
-    load_users(session, actor, password, warehouses, enterprises)
+    users = load_users(session, actor, password, warehouses, enterprises)
+    stock = load_stock(
+        session,
+        DemoActors(keeper=users["keeper"], approver=users["approver"], admin=users["admin"]),
+    )
     session.flush()
-    return (f"{len(regions)} regions, {len(warehouses)} warehouses, {materials} materials, "
-            f"{len(enterprises)} enterprises, {len(DEMO_USERS)} users")
+    return (
+        f"{len(regions)} regions, {len(warehouses)} warehouses, {materials} materials, "
+        f"{len(enterprises)} enterprises, {len(DEMO_USERS)} users; {stock['receipts']} "
+        f"receipts ({stock['lines']} lines), {stock['moves']} moves, a stocktake, "
+        f"{stock['rotations']} rotations, {stock['scraps']} scrap requests"
+    )
 
 
 def _region_rows() -> list[dict[str, str]]:
@@ -79,9 +95,14 @@ def load_regions(session: Session, actor: Actor) -> dict[str, int]:
 
     ids: dict[str, int] = {}
     for row in _region_rows():
-        region = create_region(session, code=row["code"], name=row["name"], level=row["level"],
-                               parent_id=ids.get(row["parent"]) if row["parent"] else None,
-                               actor=actor)
+        region = create_region(
+            session,
+            code=row["code"],
+            name=row["name"],
+            level=row["level"],
+            parent_id=ids.get(row["parent"]) if row["parent"] else None,
+            actor=actor,
+        )
         ids[row["code"]] = region.id
     return ids
 
@@ -91,12 +112,27 @@ def load_warehouses(session: Session, actor: Actor, regions: dict[str, int]) -> 
 
     ids: dict[str, int] = {}
     for row in _rows("warehouses.csv"):
-        warehouse = create_warehouse(session, actor=actor, data=WarehouseData(
-            code=row["code"], name=row["name"], level=row["level"],
-            region_id=regions[row["region_code"]], address=row["address"],
-            lat=_dec(row["lat"]), lng=_dec(row["lng"]), area_m2=_dec(row["area_m2"])))
-        generate_locations(session, warehouse_id=warehouse.id, rows=int(row["location_rows"]),
-                           cols=int(row["location_cols"]), actor=actor)
+        warehouse = create_warehouse(
+            session,
+            actor=actor,
+            data=WarehouseData(
+                code=row["code"],
+                name=row["name"],
+                level=row["level"],
+                region_id=regions[row["region_code"]],
+                address=row["address"],
+                lat=_dec(row["lat"]),
+                lng=_dec(row["lng"]),
+                area_m2=_dec(row["area_m2"]),
+            ),
+        )
+        generate_locations(
+            session,
+            warehouse_id=warehouse.id,
+            rows=int(row["location_rows"]),
+            cols=int(row["location_cols"]),
+            actor=actor,
+        )
         ids[row["code"]] = warehouse.id
     return ids
 
@@ -106,20 +142,34 @@ def load_catalogue(session: Session, actor: Actor) -> int:
 
     categories: dict[str, int] = {}
     for row in _rows("categories.csv"):
-        category = create_category(session, code=row["code"], name=row["name"],
-                                   parent_id=categories.get(row["parent_code"]),
-                                   is_local=row["is_local"] == "1", actor=actor)
+        category = create_category(
+            session,
+            code=row["code"],
+            name=row["name"],
+            parent_id=categories.get(row["parent_code"]),
+            is_local=row["is_local"] == "1",
+            actor=actor,
+        )
         categories[row["code"]] = category.id
     count = 0
     for row in _rows("materials.csv"):
-        create_material(session, actor=actor, data=MaterialData(
-            code=row["code"], name=row["name"], spec=row["spec"] or None, unit=row["unit"],
-            category_id=categories[row["category_code"]], tracking=row["tracking"],
-            shelf_life_days=_int(row["shelf_life_days"]),
-            near_expiry_days=_int(row["near_expiry_days"]) or 90,
-            reference_price=_dec(row["reference_price"]),
-            unit_weight_kg=_dec(row["unit_weight_kg"]),
-            unit_volume_m3=_dec(row["unit_volume_m3"])))
+        create_material(
+            session,
+            actor=actor,
+            data=MaterialData(
+                code=row["code"],
+                name=row["name"],
+                spec=row["spec"] or None,
+                unit=row["unit"],
+                category_id=categories[row["category_code"]],
+                tracking=row["tracking"],
+                shelf_life_days=_int(row["shelf_life_days"]),
+                near_expiry_days=_int(row["near_expiry_days"]) or 90,
+                reference_price=_dec(row["reference_price"]),
+                unit_weight_kg=_dec(row["unit_weight_kg"]),
+                unit_volume_m3=_dec(row["unit_volume_m3"]),
+            ),
+        )
         count += 1
     return count
 
@@ -129,23 +179,47 @@ def load_enterprises(session: Session, actor: Actor, regions: dict[str, int]) ->
 
     ids = []
     for row in _rows("enterprises.csv"):
-        enterprise = create_enterprise(session, actor=actor, data=EnterpriseData(
-            name=row["name"], uscc=row["uscc"], region_id=regions.get(row["region_code"]),
-            address=row["address"], legal_rep=row["legal_rep"],
-            contact_name=row["contact_name"], contact_phone=row["contact_phone"],
-            duty_phone=row["duty_phone"], kind=row["kind"]))
+        enterprise = create_enterprise(
+            session,
+            actor=actor,
+            data=EnterpriseData(
+                name=row["name"],
+                uscc=row["uscc"],
+                region_id=regions.get(row["region_code"]),
+                address=row["address"],
+                legal_rep=row["legal_rep"],
+                contact_name=row["contact_name"],
+                contact_phone=row["contact_phone"],
+                duty_phone=row["duty_phone"],
+                kind=row["kind"],
+            ),
+        )
         ids.append(enterprise.id)
     return ids
 
 
-def load_users(session: Session, actor: Actor, password: str, warehouses: dict[str, int],
-               enterprises: list[int]) -> None:
+def load_users(
+    session: Session,
+    actor: Actor,
+    password: str,
+    warehouses: dict[str, int],
+    enterprises: list[int],
+) -> dict[str, Actor]:
     from reserve.auth.service import create_user
 
     municipal = next(iter(warehouses.values()))  # the first row is the municipal warehouse
+    actors = {}
     for username, role, _description in DEMO_USERS:
-        create_user(
-            session, username=username, full_name=_FULL_NAMES[username], password=password,
-            roles=[Role(role)], must_change_password=False,
+        user = create_user(
+            session,
+            username=username,
+            full_name=_FULL_NAMES[username],
+            password=password,
+            roles=[Role(role)],
+            must_change_password=False,
             warehouse_ids=[municipal] if role == Role.KEEPER else [],
-            enterprise_id=enterprises[0] if role == Role.ENTERPRISE else None, actor=actor)
+            enterprise_id=enterprises[0] if role == Role.ENTERPRISE else None,
+            actor=actor,
+        )
+        actors[username] = Actor.for_user(user, ip="127.0.0.1")
+    return actors

@@ -15,8 +15,9 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def index():
-    return render_template("main/index.html", summary=home_summary(db.session, current_actor()),
-                           user=current_user)
+    return render_template(
+        "main/index.html", summary=home_summary(db.session, current_actor()), user=current_user
+    )
 
 
 @bp.get("/healthz")
@@ -42,5 +43,6 @@ def _safe_next(target: str | None) -> str:
 def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    return redirect(_safe_next(request.args.get("next") or request.referrer and
-                               urlsplit(request.referrer).path))
+    return redirect(
+        _safe_next(request.args.get("next") or request.referrer and urlsplit(request.referrer).path)
+    )

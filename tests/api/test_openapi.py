@@ -13,8 +13,9 @@ def test_openapi_document_is_valid_and_public(client):
 
 def test_openapi_paths_match_the_registered_routes(app, client):
     document = client.get("/api/v1/openapi.json").get_json()
-    documented = {(path, method.upper()) for path, ops in document["paths"].items()
-                  for method in ops}
+    documented = {
+        (path, method.upper()) for path, ops in document["paths"].items() for method in ops
+    }
     registered = set()
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("api."):

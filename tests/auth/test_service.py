@@ -13,8 +13,14 @@ def _count(db, model):
 
 
 def test_passwords_are_hashed_not_stored(db, system_actor):
-    user = service.create_user(db, username="zhang", full_name="张三", password="s3cret-pass",
-                               roles=["viewer"], actor=system_actor)
+    user = service.create_user(
+        db,
+        username="zhang",
+        full_name="张三",
+        password="s3cret-pass",
+        roles=["viewer"],
+        actor=system_actor,
+    )
     assert "s3cret-pass" not in user.password_hash
     assert user.password_hash.startswith(("scrypt:", "pbkdf2:"))
 
@@ -28,7 +34,8 @@ def test_authenticate_succeeds_and_records_the_sign_in(db, make_user):
 
 @pytest.mark.parametrize("username", ["li", "nobody-here"])
 def test_five_failures_lock_the_name_with_the_same_message_whether_or_not_it_exists(
-        db, make_user, username):
+    db, make_user, username
+):
     make_user(Role.VIEWER, username="li")
     messages = []
     for _ in range(5):
@@ -75,21 +82,39 @@ def test_create_user_rules_change_nothing_when_broken(db, make_warehouse, system
 def test_duplicate_user_names_differ_only_in_case(db, make_user, system_actor):
     make_user(Role.VIEWER, username="Zhao")
     with pytest.raises(Conflict):
-        service.create_user(db, username="zhao", full_name="X", password="long-enough-1",
-                            roles=["viewer"], actor=system_actor)
+        service.create_user(
+            db,
+            username="zhao",
+            full_name="X",
+            password="long-enough-1",
+            roles=["viewer"],
+            actor=system_actor,
+        )
 
 
 def test_several_roles_and_scopes(db, make_warehouse, make_enterprise, system_actor):
     w1, w2 = make_warehouse(), make_warehouse()
-    user = service.create_user(db, username="multi", full_name="多角色", password="long-enough-1",
-                               roles=["keeper", "dispatcher"], warehouse_ids=[w1.id, w2.id],
-                               actor=system_actor)
+    user = service.create_user(
+        db,
+        username="multi",
+        full_name="多角色",
+        password="long-enough-1",
+        roles=["keeper", "dispatcher"],
+        warehouse_ids=[w1.id, w2.id],
+        actor=system_actor,
+    )
     assert user.roles == {Role.KEEPER, Role.DISPATCHER}
     assert user.warehouse_ids == {w1.id, w2.id}
     actor = Actor.for_user(user)
     assert actor.sees_all_warehouses  # a dispatcher sees everything
-    service.update_user(db, user_id=user.id, full_name="多角色", roles=["keeper"],
-                        warehouse_ids=[w1.id], actor=system_actor)
+    service.update_user(
+        db,
+        user_id=user.id,
+        full_name="多角色",
+        roles=["keeper"],
+        warehouse_ids=[w1.id],
+        actor=system_actor,
+    )
     assert Actor.for_user(user).visible_warehouse_ids() == {w1.id}
 
 
@@ -105,16 +130,23 @@ def test_an_admin_cannot_lock_themselves_out(db, make_user):
 def test_only_admins_manage_users(db, make_user):
     viewer = make_user(Role.VIEWER)
     with pytest.raises(Forbidden):
-        service.create_user(db, username="x_y", full_name="x", password="long-enough-1",
-                            roles=["viewer"], actor=Actor.for_user(viewer))
+        service.create_user(
+            db,
+            username="x_y",
+            full_name="x",
+            password="long-enough-1",
+            roles=["viewer"],
+            actor=Actor.for_user(viewer),
+        )
 
 
 def test_reset_password_forces_a_change(db, make_user, system_actor):
     user = make_user(Role.VIEWER)
     service.reset_password(db, user_id=user.id, new_password="temporary-1", actor=system_actor)
     assert user.must_change_password
-    service.change_password(db, user_id=user.id, current="temporary-1", new="my-own-pass-2",
-                            actor=Actor.for_user(user))
+    service.change_password(
+        db, user_id=user.id, current="temporary-1", new="my-own-pass-2", actor=Actor.for_user(user)
+    )
     assert not user.must_change_password
     assert service.authenticate(db, username=user.username, password="my-own-pass-2") is user
 
@@ -122,14 +154,16 @@ def test_reset_password_forces_a_change(db, make_user, system_actor):
 def test_change_password_needs_the_current_one(db, make_user):
     user = make_user(Role.VIEWER)
     with pytest.raises(ValidationError):
-        service.change_password(db, user_id=user.id, current="wrong", new="whatever-123",
-                                actor=Actor.for_user(user))
+        service.change_password(
+            db, user_id=user.id, current="wrong", new="whatever-123", actor=Actor.for_user(user)
+        )
 
 
 def test_tokens_are_stored_hashed_and_can_be_revoked(db, make_user):
     user = make_user(Role.VIEWER)
-    token, secret = service.create_api_token(db, user_id=user.id, name="script",
-                                             actor=Actor.for_user(user))
+    token, secret = service.create_api_token(
+        db, user_id=user.id, name="script", actor=Actor.for_user(user)
+    )
     assert secret.startswith("rsv_") and secret not in token.token_hash
     assert service.user_for_api_token(db, secret) is user
     service.revoke_api_token(db, token_id=token.id, actor=Actor.for_user(user))
@@ -139,8 +173,7 @@ def test_tokens_are_stored_hashed_and_can_be_revoked(db, make_user):
 
 def test_only_the_owner_or_an_admin_touches_a_token(db, make_user):
     owner, other, admin = make_user(Role.VIEWER), make_user(Role.VIEWER), make_user(Role.ADMIN)
-    token, _ = service.create_api_token(db, user_id=owner.id, name="x",
-                                        actor=Actor.for_user(owner))
+    token, _ = service.create_api_token(db, user_id=owner.id, name="x", actor=Actor.for_user(owner))
     with pytest.raises(Forbidden):
         service.revoke_api_token(db, token_id=token.id, actor=Actor.for_user(other))
     with pytest.raises(Forbidden):

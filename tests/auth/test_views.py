@@ -28,32 +28,52 @@ def test_lockout_message_after_five_failures(client):
 
 def test_next_parameter_cannot_redirect_off_site(client, make_user):
     make_user(Role.VIEWER, username="viewer1")
-    response = client.post("/login?next=https://evil.example/x",
-                           data={"username": "viewer1", "password": "test-password-1"})
+    response = client.post(
+        "/login?next=https://evil.example/x",
+        data={"username": "viewer1", "password": "test-password-1"},
+    )
     assert response.headers["Location"] == "/"
 
 
 def test_admin_creates_a_keeper_with_a_warehouse(login_as, make_warehouse, db):
     admin = login_as(Role.ADMIN)
     warehouse = make_warehouse()
-    response = admin.post("/admin/users/new", data={
-        "username": "newkeeper", "full_name": "新保管员", "password": "temporary-1",
-        "roles": ["keeper"], "warehouse_ids": [str(warehouse.id)], "enterprise_id": ""})
+    response = admin.post(
+        "/admin/users/new",
+        data={
+            "username": "newkeeper",
+            "full_name": "新保管员",
+            "password": "temporary-1",
+            "roles": ["keeper"],
+            "warehouse_ids": [str(warehouse.id)],
+            "enterprise_id": "",
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     user = db.scalar(select(User).where(User.username == "newkeeper"))
     assert user.roles == {Role.KEEPER} and user.warehouse_ids == {warehouse.id}
     assert user.must_change_password
-    entry = db.scalar(select(AuditEntry).where(AuditEntry.object_type == "users",
-                                               AuditEntry.object_id == str(user.id)))
+    entry = db.scalar(
+        select(AuditEntry).where(
+            AuditEntry.object_type == "users", AuditEntry.object_id == str(user.id)
+        )
+    )
     assert entry.username == admin.user.username and entry.ip == "127.0.0.1"
     assert entry.after["roles"] == ["keeper"]
 
 
 def test_bad_user_input_shows_a_message_and_creates_nothing(login_as, db):
     admin = login_as(Role.ADMIN)
-    response = admin.post("/admin/users/new", data={
-        "username": "k2", "full_name": "X", "password": "temporary-1", "roles": ["keeper"],
-        "enterprise_id": ""})
+    response = admin.post(
+        "/admin/users/new",
+        data={
+            "username": "k2",
+            "full_name": "X",
+            "password": "temporary-1",
+            "roles": ["keeper"],
+            "enterprise_id": "",
+        },
+    )
     assert "至少" in response.get_data(as_text=True) or "保管" in response.get_data(as_text=True)
     assert db.scalar(select(User).where(User.username == "k2")) is None
 
@@ -63,9 +83,12 @@ def test_must_change_password_before_anything_else(client, auth, make_user):
     auth.login("fresh")
     response = client.get("/catalog/materials")
     assert response.status_code == 302 and response.headers["Location"].endswith(
-        "/account/password")
-    response = client.post("/account/password", data={
-        "current": "test-password-1", "new": "brand-new-pass", "confirm": "brand-new-pass"})
+        "/account/password"
+    )
+    response = client.post(
+        "/account/password",
+        data={"current": "test-password-1", "new": "brand-new-pass", "confirm": "brand-new-pass"},
+    )
     assert response.status_code == 302
     assert client.get("/catalog/materials").status_code == 200
 

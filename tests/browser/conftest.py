@@ -30,18 +30,40 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory, worker_id):
     url = make_database(f"live_{worker_id}", tmp_path_factory.mktemp("live"))
-    env = {**os.environ, "DATABASE_URL": url, "RESERVE_ENV": "development",
-           "SECRET_KEY": "browser-tests", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "RESERVE_ENV": "development",
+        "SECRET_KEY": "browser-tests",
+        "PYTHONUNBUFFERED": "1",
+    }
     env.pop("FLASK_DEBUG", None)
-    subprocess.run([*FLASK, "db", "upgrade"], env=env, cwd=ROOT, check=True,
-                   capture_output=True)
-    subprocess.run([*FLASK, "demo", "--password", DEMO_PASSWORD], env=env, cwd=ROOT,
-                   check=True, capture_output=True)
+    subprocess.run([*FLASK, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [*FLASK, "demo", "--password", DEMO_PASSWORD],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     port = _free_port()
     log = open(tmp_path_factory.mktemp("log") / "server.log", "wb")  # noqa: SIM115
-    server = subprocess.Popen([*FLASK, "run", "--host", "127.0.0.1", "--port", str(port),
-                               "--no-reload", "--without-threads"], env=env, cwd=ROOT,
-                              stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [
+            *FLASK,
+            "run",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-reload",
+            "--without-threads",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -69,9 +91,15 @@ def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking",
-                  "--disable-component-update", "--disable-gpu", "--no-first-run",
-                  "--disable-sync"])
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
         yield browser
         browser.close()
 
@@ -93,8 +121,9 @@ def page(browser, live_server):
 
 @pytest.fixture
 def phone_page(browser, live_server):
-    context = browser.new_context(base_url=live_server, viewport={"width": 360, "height": 740},
-                                  is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        base_url=live_server, viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     yield page
     context.close()

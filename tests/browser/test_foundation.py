@@ -64,7 +64,8 @@ def test_keeper_pages_fit_a_360px_phone(phone_page):
     for url in ("/", "/warehouses", "/catalog/materials"):
         phone_page.goto(url)
         overflow = phone_page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0, f"{url} overflows a 360 px screen by {overflow}px"
     phone_page.click(".navbar-toggler")
     expect(phone_page.locator("#user-menu")).to_be_visible()

@@ -32,8 +32,7 @@ def test_sorting_and_paging(db, make_material):
     assert page.total == 7 and page.pages == 3
 
 
-def test_material_list_page_runs_a_fixed_number_of_queries(login_as, make_material,
-                                                           count_queries):
+def test_material_list_page_runs_a_fixed_number_of_queries(login_as, make_material, count_queries):
     from reserve.auth.models import Role
 
     viewer = login_as(Role.VIEWER)

@@ -5,10 +5,20 @@ from reserve.catalog.models import Category, Material
 
 
 def _material_form(category_id, **changes):
-    data = {"code": "1010101009", "name": "折叠床", "spec": "1900×700mm", "unit": "张",
-            "category_id": str(category_id), "tracking": "batch", "shelf_life_days": "",
-            "near_expiry_days": "90", "reference_price": "260.00", "unit_weight_kg": "",
-            "unit_volume_m3": "", "is_active": "y"}
+    data = {
+        "code": "1010101009",
+        "name": "折叠床",
+        "spec": "1900×700mm",
+        "unit": "张",
+        "category_id": str(category_id),
+        "tracking": "batch",
+        "shelf_life_days": "",
+        "near_expiry_days": "90",
+        "reference_price": "260.00",
+        "unit_weight_kg": "",
+        "unit_volume_m3": "",
+        "is_active": "y",
+    }
     data.update(changes)
     return data
 
@@ -22,8 +32,9 @@ def test_admin_creates_a_material_and_finds_it_by_pinyin(login_as, make_category
     assert "折叠床" in html
 
 
-def test_material_bad_input_shows_a_message_and_changes_nothing(login_as, make_category,
-                                                                make_material, db):
+def test_material_bad_input_shows_a_message_and_changes_nothing(
+    login_as, make_category, make_material, db
+):
     admin = login_as(Role.ADMIN)
     category = make_category("1010100")
     make_material(code="DUP-1")
@@ -43,8 +54,10 @@ def test_material_bad_input_shows_a_message_and_changes_nothing(login_as, make_c
 def test_category_code_not_matching_its_parent_is_refused(login_as, make_category, db):
     admin = login_as(Role.ADMIN)
     parent = make_category("1010000")
-    response = admin.post("/catalog/categories/new",
-                          data={"code": "1020100", "name": "错位", "parent_id": str(parent.id)})
+    response = admin.post(
+        "/catalog/categories/new",
+        data={"code": "1020100", "name": "错位", "parent_id": str(parent.id)},
+    )
     assert response.status_code == 200
     assert "1020000" in response.get_data(as_text=True)
     assert db.scalar(select(Category).where(Category.code == "1020100")) is None

@@ -5,16 +5,19 @@ from reserve.auth.models import Role, User
 
 def test_create_admin_prompts_for_the_password(app, db):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create-admin", "--username", "boss"],
-                           input="first-admin-pass\nfirst-admin-pass\n")
+    result = runner.invoke(
+        args=["users", "create-admin", "--username", "boss"],
+        input="first-admin-pass\nfirst-admin-pass\n",
+    )
     assert result.exit_code == 0, result.output
     user = db.scalar(select(User).where(User.username == "boss"))
     assert user.roles == {Role.ADMIN}
 
 
 def test_create_admin_refuses_a_short_password(app, db):
-    result = app.test_cli_runner().invoke(args=["users", "create-admin", "--username", "boss2"],
-                                          input="short\nshort\n")
+    result = app.test_cli_runner().invoke(
+        args=["users", "create-admin", "--username", "boss2"], input="short\nshort\n"
+    )
     assert result.exit_code == 1
     assert "at least 8" in result.output
     assert db.scalar(select(User).where(User.username == "boss2")) is None

@@ -1,0 +1,840 @@
+"""Fill an empty database with a generated city or province for the benchmarks.
+
+    .venv/bin/python -m bench.generate --scale city --database-url sqlite:///bench/city.db
+    .venv/bin/python -m bench.generate --scale province \
+        --database-url postgresql://postgres@127.0.0.1:5432/reserve_bench
+
+The schema comes from the app's migrations; the rows come from bulk Core inserts (chunks of
+``CHUNK`` rows, one transaction per step), never from the services, which audit every row.
+
+Each step is a function ``generate_<thing>(conn, scale, rng) -> {table: rows}`` listed in
+``STEPS``. A step reads what it needs from the database (ids of the rows earlier steps wrote),
+so a new step (stock, movements, labels …) is one function appended to the list. Every step has
+its own random generator seeded from ``--seed`` and its name: adding a step leaves the data of
+the others unchanged."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import math
+import random
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import sqlalchemy as sa
+from stdnum.cn import uscc
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: make ``reserve`` importable
+    sys.path.insert(0, str(ROOT))
+
+DEMO_DATA = ROOT / "reserve" / "demo" / "data"
+REALDATA = ROOT.parent / "shared" / "realdata"
+DIVISIONS = REALDATA / "shandong_divisions_mca2024.txt"
+JINAN_STREETS = REALDATA / "jinan_streets_nbs2023.csv"
+
+CHUNK = 5_000
+PASSWORD = "bench-password"
+# The end of the generated year of history (fixed, so a seed always gives the same rows).
+HISTORY_END = datetime(2026, 6, 30, 16, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    prefecture_prefix: str | None  # "3701": one city (济南); None: the whole province
+    materials: int
+    enterprises: int
+    extra_keepers: int
+    audit_entries: int
+    township_warehouses: int
+
+
+SCALES = {
+    "city": Scale(
+        "city",
+        "3701",
+        materials=300,
+        enterprises=55,
+        extra_keepers=50,
+        audit_entries=50_000,
+        township_warehouses=3,
+    ),
+    "province": Scale(
+        "province",
+        None,
+        materials=1_500,
+        enterprises=1_000,
+        extra_keepers=800,
+        audit_entries=1_000_000,
+        township_warehouses=97,
+    ),
+}
+
+ROLE_USERS = (  # username, role, full name (as the demo city)
+    ("admin", "admin", "王管理"),
+    ("dispatcher", "dispatcher", "李调度"),
+    ("approver", "approver", "张局长"),
+    ("keeper", "keeper", "赵保管"),
+    ("enterprise", "enterprise", "刘企业"),
+    ("viewer", "viewer", "陈领导"),
+)
+
+AREA_CODES = {  # 长途区号 of the 16 prefectures, for enterprise duty phones
+    "3701": "0531",
+    "3702": "0532",
+    "3703": "0533",
+    "3704": "0632",
+    "3705": "0546",
+    "3706": "0535",
+    "3707": "0536",
+    "3708": "0537",
+    "3709": "0538",
+    "3710": "0631",
+    "3711": "0633",
+    "3713": "0539",
+    "3714": "0534",
+    "3715": "0635",
+    "3716": "0543",
+    "3717": "0530",
+}
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹"
+    "袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
+)
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国立新文志海波晓梅雪浩东亮"
+ROADS = (
+    "经十路",
+    "工业北路",
+    "和平路",
+    "解放路",
+    "人民路",
+    "建设路",
+    "黄河路",
+    "泰山路",
+    "新华路",
+    "中心大街",
+    "滨河路",
+    "府前街",
+    "胜利路",
+    "开发区大道",
+    "文化路",
+    "振兴街",
+)
+BRANDS = (
+    "泉源",
+    "鲁信",
+    "华康",
+    "齐鲁",
+    "安澜",
+    "瑞丰",
+    "鑫达",
+    "恒通",
+    "宏远",
+    "金泰",
+    "永安",
+    "长盛",
+    "聚福",
+    "东岳",
+    "海晟",
+    "盛世",
+    "润泽",
+    "福瑞",
+    "泰和",
+    "兴业",
+    "中正",
+    "天成",
+    "惠民",
+    "益康",
+    "万通",
+    "顺达",
+    "鸿运",
+    "荣昌",
+    "嘉禾",
+    "民生",
+    "安泰",
+    "广源",
+    "德润",
+    "明珠",
+    "汇丰",
+    "新元",
+    "宝华",
+    "同舟",
+    "远航",
+    "信和",
+)
+INDUSTRIES = (  # (name part, kind) after the demo enterprises
+    ("食品", "食品生产"),
+    ("饮品", "饮用水"),
+    ("商贸", "商超"),
+    ("家纺", "家纺被服"),
+    ("篷布", "帐篷篷布"),
+    ("粮油", "粮油"),
+    ("物流", "物流仓储"),
+    ("医药", "医药流通"),
+    ("机电设备", "发电设备"),
+    ("泵业", "泵类及排涝设备"),
+    ("户外用品", "户外装备"),
+    ("建材", "建筑材料"),
+    ("应急装备", "应急装备"),
+    ("救生器材", "救生器材"),
+)
+SPEC_VARIANTS = ("", "加强型", "轻便型", "经济型", "高寒型", "2024版", "加厚型", "出口标准")
+TOWNSHIP_AREAS = ("东部片区", "西部片区", "南部山区", "北部沿河", "中心镇", "城关街道")
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def chunked(rows: Iterable[dict], size: int = CHUNK) -> Iterator[list[dict]]:
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def insert(conn: sa.Connection, table_name: str, rows: Iterable[dict]) -> int:
+    """Bulk INSERT in chunks (an executemany per chunk); returns the number of rows."""
+    table = table_of(table_name)
+    count = 0
+    for chunk in chunked(rows):
+        conn.execute(table.insert(), chunk)
+        count += len(chunk)
+    return count
+
+
+def table_of(name: str) -> sa.Table:
+    from reserve.db import Base
+
+    return Base.metadata.tables[name]
+
+
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def person(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice((1, 2))))
+
+
+def mobile(rng: random.Random) -> str:
+    return rng.choice(("13", "15", "18", "17")) + f"{rng.randrange(10**9):09d}"
+
+
+def org_code(body: str) -> str:
+    """A GB 11714 organisation code: 8 characters and the check character."""
+    total = sum(USCC_ALPHABET.index(ch) * w for ch, w in zip(body, ORG_CODE_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return body + {10: "X", 11: "0"}.get(check, str(check))
+
+
+def make_uscc(rng: random.Random, region_code: str) -> str:
+    """A valid 统一社会信用代码 (GB 32100-2015): 9 1 (工商, 企业), region, org code, check."""
+    body = "".join(rng.choices(USCC_ALPHABET, k=8))
+    first17 = "91" + region_code + org_code(body)
+    number = first17 + uscc.calc_check_digit(first17)
+    return uscc.validate(number)
+
+
+def past(rng: random.Random, days: int = 365) -> datetime:
+    return HISTORY_END - timedelta(seconds=rng.randrange(days * 86_400))
+
+
+def divisions(scale: Scale) -> list[tuple[str, str, str, str | None]]:
+    """(code, name, level, parent code) of the real GB/T 2260 divisions in the scale."""
+    result = []
+    for line in DIVISIONS.read_text(encoding="utf-8").splitlines():
+        code, name = line.split()
+        if code.endswith("0000"):
+            level, parent = "province", None
+        elif code.endswith("00"):
+            level, parent = "city", code[:2] + "0000"
+        else:
+            level = "district" if name.endswith("区") else "county"
+            parent = code[:4] + "00"
+        if (
+            scale.prefecture_prefix
+            and level != "province"
+            and not code.startswith(scale.prefecture_prefix)
+        ):
+            continue
+        result.append((code, name, level, parent))
+    return result
+
+
+def rows_of(conn: sa.Connection, sql: str) -> list:
+    return list(conn.execute(sa.text(sql)))
+
+
+# -- steps -----------------------------------------------------------------------------------
+
+
+def generate_regions(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    rows = []
+    for n, (code, name, level, parent) in enumerate(divisions(scale), start=1):
+        ids[code] = n
+        rows.append(
+            {
+                "id": n,
+                "code": code,
+                "name": name,
+                "level": level,
+                "parent_id": ids.get(parent) if parent else None,
+            }
+        )
+    return {"regions": insert(conn, "regions", rows)}
+
+
+def generate_categories(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
+    from reserve.catalog.service import category_level
+
+    ids: dict[str, int] = {}
+    rows = []
+    for n, row in enumerate(csv_rows(DEMO_DATA / "categories.csv"), start=1):
+        ids[row["code"]] = n
+        rows.append(
+            {
+                "id": n,
+                "code": row["code"],
+                "name": row["name"],
+                "level": category_level(row["code"]),
+                "parent_id": ids.get(row["parent_code"]) if row["parent_code"] else None,
+                "is_local": row["is_local"] == "1",
+            }
+        )
+    return {"categories": insert(conn, "categories", rows)}
+
+
+def generate_materials(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
+    """The demo materials, then the same materials again with spec variants and codes
+    ``<code>-02`` …, until the scale's count."""
+    from reserve.catalog.service import pinyin_initials
+
+    categories = dict(rows_of(conn, "SELECT code, id FROM categories"))
+    demo = csv_rows(DEMO_DATA / "materials.csv")
+    initials: dict[str, str] = {}
+
+    def dec(value: str) -> Decimal | None:
+        return Decimal(value) if value else None
+
+    def rows():
+        for n in range(scale.materials):
+            row = demo[n % len(demo)]
+            variant = n // len(demo)
+            name = row["name"]
+            if name not in initials:
+                initials[name] = pinyin_initials(name)
+            spec = row["spec"] or ""
+            if variant:
+                spec = f"{spec} {SPEC_VARIANTS[variant % len(SPEC_VARIANTS)]}".strip()
+            price = dec(row["reference_price"])
+            if price is not None and variant:
+                price = (price * Decimal(1 + 0.05 * variant)).quantize(Decimal("0.01"))
+            yield {
+                "id": n + 1,
+                "code": row["code"] + (f"-{variant + 1:02d}" if variant else ""),
+                "name": name,
+                "spec": spec or None,
+                "unit": row["unit"],
+                "category_id": categories[row["category_code"]],
+                "tracking": row["tracking"],
+                "shelf_life_days": int(row["shelf_life_days"]) if row["shelf_life_days"] else None,
+                "near_expiry_days": int(row["near_expiry_days"] or 90),
+                "reference_price": price,
+                "unit_weight_kg": dec(row["unit_weight_kg"]),
+                "unit_volume_m3": dec(row["unit_volume_m3"]),
+                "pinyin_initials": initials[name],
+                "is_active": rng.random() > 0.02,
+                "created_at": past(rng),
+            }
+
+    return {"materials": insert(conn, "materials", rows())}
+
+
+def _warehouse_plan(conn, scale: Scale, rng: random.Random) -> list[dict]:
+    """The warehouses' rows: the demo city's, or one per level and region of the province."""
+    regions = {r.code: r for r in rows_of(conn, "SELECT id, code, name, level FROM regions")}
+    if scale.prefecture_prefix:  # the demo city: its 16 real-looking warehouses
+        plan = []
+        for row in csv_rows(DEMO_DATA / "warehouses.csv"):
+            plan.append(
+                {
+                    "code": row["code"],
+                    "name": row["name"],
+                    "level": row["level"],
+                    "region_id": regions[row["region_code"]].id,
+                    "address": row["address"],
+                    "lat": Decimal(row["lat"]),
+                    "lng": Decimal(row["lng"]),
+                    "area_m2": Decimal(row["area_m2"]),
+                }
+            )
+        return plan
+
+    prefectures = {r.code[:4]: r for r in regions.values() if r.level == "city"}
+    streets: dict[str, list[str]] = {}
+    for row in csv_rows(JINAN_STREETS):
+        if row["name"].endswith(("街道", "镇", "乡")):
+            streets.setdefault(row["areaCode"], []).append(row["name"])
+
+    def place(region, *, level: str, name: str, seq: int, area: int) -> dict:
+        prefecture = prefectures.get(region.code[:4])
+        city_name = prefecture.name if prefecture else ""
+        district = region.name if region.level in ("district", "county") else ""
+        return {
+            "code": f"SD-{region.code}-{seq:02d}",
+            "name": name,
+            "level": level,
+            "region_id": region.id,
+            "address": f"{city_name}{district}{rng.choice(ROADS)}{rng.randrange(1, 3000)}号",
+            "lat": Decimal(f"{rng.uniform(34.5, 38.2):.6f}"),
+            "lng": Decimal(f"{rng.uniform(115.0, 122.5):.6f}"),
+            "area_m2": Decimal(area),
+        }
+
+    province = regions["370000"]
+    # WarehouseLevel has no province level: the provincial warehouse is stored as "city".
+    plan = [place(province, level="city", name="山东省应急物资综合储备库", seq=1, area=32_000)]
+    for prefecture in sorted(prefectures.values(), key=lambda r: r.code):
+        plan.append(
+            place(
+                prefecture,
+                level="city",
+                name=f"{prefecture.name}应急物资综合储备库",
+                seq=1,
+                area=rng.randrange(8_000, 20_000),
+            )
+        )
+    counties = sorted(
+        (r for r in regions.values() if r.level in ("district", "county")), key=lambda r: r.code
+    )
+    for county in counties:
+        plan.append(
+            place(
+                county,
+                level="district",
+                name=f"{county.name}应急物资储备库",
+                seq=1,
+                area=rng.randrange(1_500, 6_000),
+            )
+        )
+    for county in sorted(rng.sample(counties, scale.township_warehouses), key=lambda r: r.code):
+        local = streets.get(county.code)
+        town = rng.choice(local) if local else rng.choice(TOWNSHIP_AREAS)
+        plan.append(
+            place(
+                county,
+                level="township",
+                name=f"{county.name}{town}应急物资储备点",
+                seq=2,
+                area=rng.randrange(300, 900),
+            )
+        )
+    return plan
+
+
+def generate_warehouses(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
+    rows = [
+        row | {"id": n, "phone": None, "is_active": True, "created_at": past(rng)}
+        for n, row in enumerate(_warehouse_plan(conn, scale, rng), start=1)
+    ]
+    return {"warehouses": insert(conn, "warehouses", rows)}
+
+
+def generate_locations(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
+    """A receiving area and a 排-列-层 grid (A-01-01 …) per warehouse, sized by its level."""
+    demo = {
+        row["code"]: (int(row["location_rows"]), int(row["location_cols"]), 3)
+        for row in csv_rows(DEMO_DATA / "warehouses.csv")
+    }
+
+    def grid(code: str, level: str, area: Decimal) -> tuple[int, int, int]:
+        if code in demo:
+            return demo[code]
+        if level == "city":
+            return (20, 30, 3) if area >= 30_000 else (10, 20, 3)
+        if level == "township":
+            return (2, 4, 2)
+        sized = random.Random(code)  # the same grid for a warehouse whatever the seed
+        return sized.randrange(5, 10), sized.randrange(8, 13), 3
+
+    warehouses = rows_of(conn, "SELECT id, code, level, area_m2 FROM warehouses ORDER BY id")
+
+    def rows():
+        for warehouse in warehouses:
+            yield {
+                "warehouse_id": warehouse.id,
+                "code": "RECV",
+                "name": "收货区",
+                "is_receiving": True,
+                "is_active": True,
+            }
+            n_rows, n_cols, n_tiers = grid(warehouse.code, warehouse.level, warehouse.area_m2)
+            for r, c, t in itertools.product(range(n_rows), range(n_cols), range(n_tiers)):
+                code = f"{chr(65 + r)}-{c + 1:02d}-{t + 1:02d}"
+                yield {
+                    "warehouse_id": warehouse.id,
+                    "code": code,
+                    "name": None,
+                    "is_receiving": False,
+                    "is_active": rng.random() > 0.01,
+                }
+
+    return {"locations": insert(conn, "locations", rows())}
+
+
+def generate_enterprises(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
+    regions = [
+        r
+        for r in rows_of(conn, "SELECT id, code, name, level FROM regions")
+        if r.level in ("district", "county")
+    ]
+    cities = {
+        r.code[:4]: r.name
+        for r in rows_of(conn, "SELECT code, name FROM regions")
+        if r.code.endswith("00") and not r.code.endswith("0000")
+    }
+    names: set[str] = set()
+    codes: set[str] = set()
+    rows = []
+    while len(rows) < scale.enterprises:
+        region = rng.choice(regions)
+        city = cities[region.code[:4]]
+        industry, kind = rng.choice(INDUSTRIES)
+        place = city.removesuffix("市")
+        name = f"{place}{rng.choice(BRANDS)}{industry}{rng.choice(('有限公司', '股份有限公司'))}"
+        if name in names:
+            name = f"{place}{region.name}{rng.choice(BRANDS)}{industry}有限公司"
+        if name in names:
+            continue
+        code = make_uscc(rng, region.code)
+        if code in codes:
+            continue
+        names.add(name)
+        codes.add(code)
+        area = AREA_CODES[region.code[:4]]
+        rows.append(
+            {
+                "id": len(rows) + 1,
+                "name": name,
+                "uscc": code,
+                "region_id": region.id,
+                "address": f"{city}{region.name}{rng.choice(ROADS)}{rng.randrange(1, 3000)}号",
+                "legal_rep": person(rng),
+                "contact_name": person(rng),
+                "contact_phone": mobile(rng),
+                "duty_phone": f"{area}-{rng.randrange(8_000_0000, 8_999_9999)}",
+                "kind": kind,
+                "is_active": rng.random() > 0.03,
+                "created_at": past(rng),
+            }
+        )
+    return {"enterprises": insert(conn, "enterprises", rows)}
+
+
+def generate_users(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
+    """One user per role (password ``bench-password``, hashed once with the app's method) and
+    the extra keepers ``keeper001`` …; roles and kept warehouses in their own steps."""
+    from reserve.auth.service import hash_password
+
+    password_hash = hash_password(PASSWORD)
+    first_enterprise = conn.scalar(sa.text("SELECT min(id) FROM enterprises"))
+    rows = []
+    for n, (username, role, full_name) in enumerate(ROLE_USERS, start=1):
+        rows.append(
+            {
+                "id": n,
+                "username": username,
+                "full_name": full_name,
+                "enterprise_id": first_enterprise if role == "enterprise" else None,
+            }
+        )
+    for k in range(1, scale.extra_keepers + 1):
+        rows.append(
+            {
+                "id": len(rows) + 1,
+                "username": f"keeper{k:03d}",
+                "full_name": person(rng),
+                "enterprise_id": None,
+            }
+        )
+    for row in rows:
+        row.update(
+            phone=mobile(rng),
+            password_hash=password_hash,
+            is_enabled=True,
+            must_change_password=False,
+            created_at=past(rng, 730),
+            last_login_at=None,
+        )
+    return {"users": insert(conn, "users", rows)}
+
+
+def generate_user_roles(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
+    roles = dict((u, r) for u, r, _name in ROLE_USERS)
+    users = rows_of(conn, "SELECT id, username FROM users ORDER BY id")
+    rows = [{"user_id": u.id, "role": roles.get(u.username, "keeper")} for u in users]
+    return {"user_roles": insert(conn, "user_roles", rows)}
+
+
+def generate_user_warehouses(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
+    """The role user ``keeper`` keeps the top warehouse; each extra keeper keeps 1–3, and every
+    warehouse has at least one keeper."""
+    warehouses = [w.id for w in rows_of(conn, "SELECT id FROM warehouses ORDER BY id")]
+    keepers = rows_of(
+        conn, "SELECT id, username FROM users WHERE username LIKE 'keeper%' ORDER BY id"
+    )
+    rows = []
+    for n, keeper in enumerate(keepers):
+        if keeper.username == "keeper":
+            kept = {warehouses[0]}
+        else:
+            kept = {warehouses[n % len(warehouses)]}
+            kept.update(rng.sample(warehouses, rng.randrange(0, 3)))
+        rows.extend({"user_id": keeper.id, "warehouse_id": w} for w in sorted(kept))
+    return {"user_warehouses": insert(conn, "user_warehouses", rows)}
+
+
+# (object type, action, weight, who): "self" the user signs in, "admin" an administrator,
+# "keeper" a keeper, "any" anyone.
+AUDIT_MIX = (
+    ("users", "login", 36, "self"),
+    ("materials", "update", 12, "admin"),
+    ("materials", "create", 5, "admin"),
+    ("locations", "update", 9, "keeper"),
+    ("locations", "create", 4, "keeper"),
+    ("warehouses", "update", 3, "admin"),
+    ("warehouses", "generate_locations", 1, "admin"),
+    ("warehouses", "create", 1, "admin"),
+    ("enterprises", "update", 6, "any"),
+    ("enterprises", "create", 1, "admin"),
+    ("categories", "update", 1, "admin"),
+    ("regions", "update", 1, "admin"),
+    ("users", "update", 4, "admin"),
+    ("users", "create", 2, "admin"),
+    ("users", "password_change", 3, "self"),
+    ("users", "password_reset", 1, "admin"),
+    ("users", "login_locked", 1, "system"),
+    ("users", "disable", 1, "admin"),
+    ("users", "enable", 1, "admin"),
+    ("api_tokens", "create", 2, "any"),
+    ("api_tokens", "revoke", 1, "any"),
+)
+AUDIT_OBJECTS = {  # object type → SQL giving (id, label)
+    "users": "SELECT id, username FROM users",
+    "materials": "SELECT id, code || ' ' || name FROM materials",
+    "locations": "SELECT l.id, w.code || '/' || l.code FROM locations l "
+    "JOIN warehouses w ON w.id = l.warehouse_id",
+    "warehouses": "SELECT id, code || ' ' || name FROM warehouses",
+    "enterprises": "SELECT id, name FROM enterprises",
+    "categories": "SELECT id, code || ' ' || name FROM categories",
+    "regions": "SELECT id, code || ' ' || name FROM regions",
+}
+
+
+def _audit_change(action: str, object_type: str, label: str, rng: random.Random):
+    if action == "update":
+        field = {
+            "materials": "spec",
+            "locations": "name",
+            "enterprises": "contact_phone",
+            "users": "phone",
+        }.get(object_type, "name")
+        return {field: f"{label[:20]} 旧"}, {field: f"{label[:20]} 新"}
+    if action == "create":
+        return None, {"label": label, "is_active": True}
+    if action == "generate_locations":
+        return None, {"rows": rng.randrange(2, 20), "cols": rng.randrange(4, 30), "created": 60}
+    if action in ("enable", "disable"):
+        return {"is_enabled": action == "disable"}, {"is_enabled": action == "enable"}
+    return None, None
+
+
+def generate_audit_entries(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
+    """A year of the log: ids in time order (append-only), mostly working hours, local time."""
+    users = rows_of(conn, "SELECT id, username FROM users ORDER BY id")
+    user_by_id = {u.id: u for u in users}
+    admins = [u for u in users if u.username == "admin"]
+    keepers = [u for u in users if u.username.startswith("keeper")]
+    objects = {kind: rows_of(conn, sql) for kind, sql in AUDIT_OBJECTS.items()}
+    ip_of = {u.id: f"10.37.{u.id // 250}.{u.id % 250 + 2}" for u in users}
+    mix = [m for m in AUDIT_MIX if m[0] in objects or m[0] == "api_tokens"]
+    weights = list(itertools.accumulate(m[2] for m in mix))
+    n = scale.audit_entries
+    start = HISTORY_END - timedelta(days=365)
+    # Sorted instants: a day, then an hour weighted to 08:00–18:00 Asia/Shanghai (00–10 UTC).
+    hours = [h for h in range(24) for _ in range(6 if 0 <= h < 10 else 1)]
+    offsets = sorted(
+        rng.randrange(365) * 86_400 + rng.choice(hours) * 3_600 + rng.randrange(3_600)
+        for _ in range(n)
+    )
+
+    def rows():
+        token_id = 0
+        for offset in offsets:
+            object_type, action, _w, who = rng.choices(mix, cum_weights=weights)[0]
+            if object_type == "api_tokens":
+                token_id += action == "create"
+                obj_id, label = max(token_id, 1), f"token {max(token_id, 1)}"
+            else:
+                obj_id, label = rng.choice(objects[object_type])
+            if who == "self":
+                actor = user_by_id[obj_id]
+            elif who == "admin":
+                actor = rng.choice(admins) if rng.random() < 0.7 else rng.choice(users[:3])
+            elif who == "keeper":
+                actor = rng.choice(keepers)
+            elif who == "any":
+                actor = rng.choice(users)
+            else:
+                actor = None
+            before, after = _audit_change(action, object_type, label, rng)
+            yield {
+                "at": start + timedelta(seconds=offset),
+                "user_id": actor.id if actor else None,
+                "username": actor.username if actor else "system",
+                "ip": ip_of[actor.id] if actor else None,
+                "action": action,
+                "object_type": object_type,
+                "object_id": str(obj_id),
+                "object_label": label[:200],
+                "before": before,
+                "after": after,
+            }
+
+    return {"audit_entries": insert(conn, "audit_entries", rows())}
+
+
+Step = Callable[[sa.Connection, Scale, random.Random], dict[str, int]]
+
+STEPS: list[Step] = [
+    generate_regions,
+    generate_categories,
+    generate_materials,
+    generate_warehouses,
+    generate_locations,
+    generate_enterprises,
+    generate_users,
+    generate_user_roles,
+    generate_user_warehouses,
+    generate_audit_entries,
+]
+
+
+# -- driver ----------------------------------------------------------------------------------
+
+
+def reset_sequences(conn: sa.Connection) -> None:
+    """PostgreSQL: move each id sequence past the ids the steps chose themselves."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in table_of("users").metadata.sorted_tables:
+        if "id" in table.c and table.c.id.primary_key:
+            if not sa.inspect(conn).has_table(table.name):
+                continue
+            conn.execute(
+                sa.text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"coalesce(max(id), 0) + 1, false) FROM {table.name}"
+                )
+            )
+
+
+def finish(engine: sa.Engine) -> float:
+    """Statistics for the planner, as autovacuum would gather them on a live server."""
+    started = time.perf_counter()
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    return time.perf_counter() - started
+
+
+def resolve_url(url: str) -> str:
+    """psycopg 3 for PostgreSQL; an absolute path for SQLite (Flask-SQLAlchemy would put a
+    relative one under instance/)."""
+    from reserve import normalise_database_url
+
+    url = normalise_database_url(url)
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        url = parsed.set(database=str(Path(parsed.database).resolve())).render_as_string(
+            hide_password=False
+        )
+    return url
+
+
+def make_app(url: str):
+    """The app on ``url`` (testing config: no CSRF, the real password hash method)."""
+    from reserve import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": resolve_url(url)})
+
+
+def generate(app, scale_name: str, seed: int = 1, *, out=print) -> list[tuple]:
+    """Migrate the app's empty database and run every step; returns (table, rows, seconds)."""
+    from flask_migrate import upgrade
+
+    scale = SCALES[scale_name]
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    report: list[tuple] = []
+    with app.app_context():
+        from reserve.extensions import db
+
+        engine = db.engine
+        existing = sa.inspect(engine).get_table_names()
+        if existing:
+            raise SystemExit(f"The database is not empty ({len(existing)} tables): {url}")
+        started = time.perf_counter()
+        upgrade()
+        report.append(("(migrations)", 0, time.perf_counter() - started))
+        for step in STEPS:
+            rng = random.Random(f"{seed}:{step.__name__}")
+            started = time.perf_counter()
+            with engine.begin() as conn:
+                counts = step(conn, scale, rng)
+            elapsed = time.perf_counter() - started
+            for i, (table, count) in enumerate(counts.items()):
+                report.append((table, count, elapsed if i == 0 else math.nan))
+        with engine.begin() as conn:
+            reset_sequences(conn)
+        report.append(
+            (
+                "(vacuum analyze)" if engine.dialect.name == "postgresql" else "(finish)",
+                0,
+                finish(engine),
+            )
+        )
+        engine.dispose()
+    total = sum(r[2] for r in report if not math.isnan(r[2]))
+    out(f"{'table':<20} {'rows':>10} {'seconds':>8}")
+    for table, count, seconds in report:
+        out(f"{table:<20} {count:>10,} {seconds:>8.2f}")
+    out(f"{'total':<20} {sum(r[1] for r in report):>10,} {total:>8.2f}")
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", choices=sorted(SCALES), required=True)
+    parser.add_argument(
+        "--database-url",
+        required=True,
+        help="an EMPTY database: sqlite:///path.db or postgresql://…",
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    generate(make_app(args.database_url), args.scale, args.seed)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,359 @@
+"""Rotation (轮换) and scrap (报废) pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from reserve.auth.models import Role
+from reserve.auth.permissions import current_actor
+from reserve.catalog.queries import category_code_choices
+from reserve.db import transaction
+from reserve.disposals import queries, service
+from reserve.disposals.forms import (
+    ApproveForm,
+    LinkReplacementForm,
+    RejectForm,
+    RotationForm,
+    ScrapForm,
+)
+from reserve.disposals.models import Disposition, RotationStatus, ScrapReason, ScrapStatus
+from reserve.errors import Forbidden, ReserveError, flash_error
+from reserve.extensions import db
+
+bp = Blueprint("disposals", __name__)
+
+
+# Rotation (轮换) ------------------------------------------------------------------------------
+
+
+@bp.get("/rotations/candidates")
+def rotation_candidates():
+    args = request.args
+    actor = current_actor()
+    horizon = args.get("horizon", type=int)
+    page = queries.rotation_candidates(
+        db.session,
+        actor,
+        warehouse_id=args.get("warehouse_id", type=int),
+        category_code=args.get("category") or None,
+        horizon_days=horizon if horizon in queries.HORIZONS else None,
+        page=args.get("page", 1, type=int),
+    )
+    return render_template(
+        "disposals/rotation_candidates.html",
+        page=page,
+        args=args,
+        warehouses=queries.warehouse_options(db.session, actor),
+        categories=category_code_choices(db.session),
+        horizons=queries.HORIZONS,
+        kept=_kept_ids(actor),
+    )
+
+
+def _kept_ids(actor) -> set[int] | None:
+    """The warehouses whose documents this user may write (None: all of them)."""
+    if actor.has_role(Role.ADMIN):
+        return None
+    return set(actor.warehouse_ids) if actor.has_role(Role.KEEPER) else set()
+
+
+@bp.get("/rotations")
+def rotation_list():
+    args = request.args
+    actor = current_actor()
+    page = queries.rotation_page(
+        db.session,
+        actor,
+        warehouse_id=args.get("warehouse_id", type=int),
+        status=args.get("status") or None,
+        page=args.get("page", 1, type=int),
+    )
+    return render_template(
+        "disposals/rotation_list.html",
+        page=page,
+        args=args,
+        statuses=RotationStatus,
+        dispositions=Disposition,
+        warehouses=queries.warehouse_options(db.session, actor),
+    )
+
+
+def _document_warehouse(actor) -> tuple[int | None, list[tuple[int, str]]]:
+    """The warehouse a new document is for: that of the prefilled stock, the one chosen, or
+    the only one the keeper keeps. Refused unless the user keeps it."""
+    options = queries.warehouse_options(db.session, actor, kept_only=True)
+    warehouse_id = request.args.get("warehouse_id", type=int)
+    location_id = request.args.get("location_id", type=int)
+    batch_id = request.args.get("batch_id", type=int)
+    if location_id and batch_id:
+        balance = queries.balance_warehouse(db.session, location_id, batch_id)
+        warehouse_id = balance.warehouse_id if balance is not None else warehouse_id
+    if warehouse_id is None and len(options) == 1:
+        warehouse_id = options[0][0]
+    if warehouse_id is not None and warehouse_id not in {id_ for id_, _label in options}:
+        raise Forbidden(_l("You do not keep this warehouse."))
+    return warehouse_id, options
+
+
+def _prefill(form) -> None:
+    """A line prefilled from ?location_id=&batch_id= (the candidates page links here)."""
+    location_id = request.args.get("location_id", type=int)
+    batch_id = request.args.get("batch_id", type=int)
+    if request.method == "GET" and location_id and batch_id:
+        balance = queries.balance_warehouse(db.session, location_id, batch_id)
+        first = form.lines.entries[0].form
+        first.stock.data = f"{location_id}:{batch_id}"
+        first.qty.data = str(balance.available) if balance and balance.available > 0 else ""
+
+
+def _stock_choices(form, warehouse_id: int | None, *, soonest_expiry_first: bool):
+    if warehouse_id is None:
+        return []
+    return queries.stock_choices(
+        db.session,
+        warehouse_id,
+        q=request.args.get("q"),
+        soonest_expiry_first=soonest_expiry_first,
+        include=form.chosen(),
+    )
+
+
+@bp.route("/rotations/new", methods=["GET", "POST"])
+def rotation_create():
+    actor = current_actor()
+    warehouse_id, options = _document_warehouse(actor)
+    form = RotationForm()
+    _prefill(form)
+    if warehouse_id is not None:
+        form.replacement_receipt_id.choices = [("", "—")] + queries.receipt_options(
+            db.session, warehouse_id
+        )
+    if warehouse_id is not None and form.validate_on_submit():
+        try:
+            with transaction() as session:
+                rotation = service.create_rotation(
+                    session,
+                    warehouse_id=warehouse_id,
+                    disposition=form.disposition.data,
+                    document_date=form.document_date.data,
+                    lines=form.line_data(),
+                    actor=actor,
+                    counterparty=form.counterparty.data,
+                    note=form.note.data,
+                    replacement_receipt_id=form.replacement_receipt_id.data,
+                )
+        except ReserveError as error:
+            flash_error(error)
+        else:
+            flash(_("Rotation %(no)s saved as a draft.", no=rotation.no), "success")
+            return redirect(url_for("disposals.rotation_detail", rotation_id=rotation.id))
+    return render_template(
+        "disposals/rotation_form.html",
+        form=form,
+        warehouse_id=warehouse_id,
+        warehouses=options,
+        choices=_stock_choices(form, warehouse_id, soonest_expiry_first=True),
+        limit=queries.STOCK_CHOICES_LIMIT,
+        q=request.args.get("q", ""),
+    )
+
+
+def _rotation_detail(rotation_id: int, link_form=None):
+    actor = current_actor()
+    rotation = service.get_rotation(db.session, rotation_id, actor=actor)
+    kept = _kept_ids(actor)
+    can_write = kept is None or rotation.warehouse_id in kept
+    if link_form is None:
+        link_form = LinkReplacementForm(formdata=None, receipt_id=rotation.replacement_receipt_id)
+    link_form.receipt_id.choices = [("", "—")] + (
+        queries.receipt_options(db.session, rotation.warehouse_id) if can_write else []
+    )
+    return render_template(
+        "disposals/rotation_detail.html",
+        rotation=rotation,
+        can_write=can_write,
+        lines=queries.rotation_lines(db.session, rotation.id),
+        receipt_no=queries.receipt_no(db.session, rotation.replacement_receipt_id),
+        link_form=link_form,
+    )
+
+
+@bp.get("/rotations/<int:rotation_id>")
+def rotation_detail(rotation_id: int):
+    return _rotation_detail(rotation_id)
+
+
+@bp.post("/rotations/<int:rotation_id>/post")
+def rotation_post(rotation_id: int):
+    try:
+        with transaction() as session:
+            rotation = service.post_rotation(
+                session, rotation_id=rotation_id, actor=current_actor()
+            )
+    except ReserveError as error:
+        if error.status in (403, 404):
+            raise
+        flash_error(error)
+    else:
+        flash(_("Rotation %(no)s posted: the stock is out.", no=rotation.no), "success")
+    return redirect(url_for("disposals.rotation_detail", rotation_id=rotation_id))
+
+
+@bp.post("/rotations/<int:rotation_id>/replacement")
+def rotation_link(rotation_id: int):
+    form = LinkReplacementForm()
+    if not form.validate_on_submit():
+        return _rotation_detail(rotation_id, link_form=form)
+    try:
+        with transaction() as session:
+            service.link_replacement(
+                session,
+                rotation_id=rotation_id,
+                receipt_id=form.receipt_id.data,
+                actor=current_actor(),
+            )
+    except ReserveError as error:
+        if error.status in (403, 404):
+            raise
+        flash_error(error)
+    else:
+        flash(_("Replacement receipt linked."), "success")
+    return redirect(url_for("disposals.rotation_detail", rotation_id=rotation_id))
+
+
+# Scrap (报废) ---------------------------------------------------------------------------------
+
+
+@bp.get("/scraps")
+def scrap_list():
+    args = request.args
+    actor = current_actor()
+    page = queries.scrap_page(
+        db.session,
+        actor,
+        warehouse_id=args.get("warehouse_id", type=int),
+        status=args.get("status") or None,
+        page=args.get("page", 1, type=int),
+    )
+    return render_template(
+        "disposals/scrap_list.html",
+        page=page,
+        args=args,
+        statuses=ScrapStatus,
+        reasons=ScrapReason,
+        warehouses=queries.warehouse_options(db.session, actor),
+    )
+
+
+@bp.route("/scraps/new", methods=["GET", "POST"])
+def scrap_create():
+    actor = current_actor()
+    warehouse_id, options = _document_warehouse(actor)
+    form = ScrapForm()
+    _prefill(form)
+    if warehouse_id is not None and form.validate_on_submit():
+        try:
+            with transaction() as session:
+                scrap = service.request_scrap(
+                    session,
+                    warehouse_id=warehouse_id,
+                    reason=form.reason.data,
+                    document_date=form.document_date.data,
+                    lines=form.line_data(),
+                    actor=actor,
+                    note=form.note.data,
+                    reason_text=form.reason_text.data,
+                )
+        except ReserveError as error:
+            flash_error(error)
+        else:
+            flash(_("Scrap request %(no)s sent for approval.", no=scrap.no), "success")
+            return redirect(url_for("disposals.scrap_detail", scrap_id=scrap.id))
+    return render_template(
+        "disposals/scrap_form.html",
+        form=form,
+        warehouse_id=warehouse_id,
+        warehouses=options,
+        choices=_stock_choices(form, warehouse_id, soonest_expiry_first=False),
+        limit=queries.STOCK_CHOICES_LIMIT,
+        q=request.args.get("q", ""),
+    )
+
+
+@bp.get("/scraps/<int:scrap_id>")
+def scrap_detail(scrap_id: int):
+    actor = current_actor()
+    scrap = service.get_scrap(db.session, scrap_id, actor=actor)
+    kept = _kept_ids(actor)
+    return render_template(
+        "disposals/scrap_detail.html",
+        scrap=scrap,
+        lines=queries.scrap_lines(db.session, scrap.id),
+        can_post=kept is None or scrap.warehouse_id in kept,
+        can_decide=actor.has_role(Role.APPROVER, Role.ADMIN),
+        is_requester=service.is_requester(actor, scrap),
+        approve_form=ApproveForm(formdata=None),
+        reject_form=RejectForm(formdata=None),
+    )
+
+
+def _flash_form_errors(form) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "danger")
+
+
+@bp.post("/scraps/<int:scrap_id>/approve")
+def scrap_approve(scrap_id: int):
+    form = ApproveForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+        return redirect(url_for("disposals.scrap_detail", scrap_id=scrap_id))
+    try:
+        with transaction() as session:
+            scrap = service.approve_scrap(
+                session, scrap_id=scrap_id, note=form.note.data, actor=current_actor()
+            )
+    except ReserveError as error:
+        if error.status == 404:
+            raise
+        flash_error(error)
+    else:
+        flash(_("Scrap %(no)s approved.", no=scrap.no), "success")
+    return redirect(url_for("disposals.scrap_detail", scrap_id=scrap_id))
+
+
+@bp.post("/scraps/<int:scrap_id>/reject")
+def scrap_reject(scrap_id: int):
+    form = RejectForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+        return redirect(url_for("disposals.scrap_detail", scrap_id=scrap_id))
+    try:
+        with transaction() as session:
+            scrap = service.reject_scrap(
+                session, scrap_id=scrap_id, reason=form.reason.data, actor=current_actor()
+            )
+    except ReserveError as error:
+        if error.status == 404:
+            raise
+        flash_error(error)
+    else:
+        flash(_("Scrap %(no)s rejected.", no=scrap.no), "success")
+    return redirect(url_for("disposals.scrap_detail", scrap_id=scrap_id))
+
+
+@bp.post("/scraps/<int:scrap_id>/post")
+def scrap_post(scrap_id: int):
+    try:
+        with transaction() as session:
+            scrap = service.post_scrap(session, scrap_id=scrap_id, actor=current_actor())
+    except ReserveError as error:
+        if error.status in (403, 404):
+            raise
+        flash_error(error)
+    else:
+        flash(_("Scrap %(no)s posted: the stock is written off.", no=scrap.no), "success")
+    return redirect(url_for("disposals.scrap_detail", scrap_id=scrap_id))

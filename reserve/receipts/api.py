@@ -1,0 +1,357 @@
+"""Receipts API (入库单): list, read, create (and post at once), post — the same form, services
+and queries as the pages."""
+
+from datetime import date
+
+from flask import jsonify, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
+
+from reserve.api import page_args, page_json, route, schema
+from reserve.auth.permissions import current_actor
+from reserve.db import transaction
+from reserve.errors import ValidationError
+from reserve.extensions import db
+from reserve.receipts import queries, service
+from reserve.receipts.forms import ReceiptForm, first_error
+from reserve.receipts.models import Receipt
+
+_LINE_PROPERTIES = {
+    "line_no": {"type": "integer"},
+    "material_id": {"type": "integer"},
+    "material_code": {"type": "string"},
+    "material_name": {"type": "string"},
+    "unit": {"type": "string"},
+    "batch_no": {"type": "string"},
+    "batch_id": {"type": "integer", "nullable": True, "description": "set once posted"},
+    "production_date": {"type": "string", "format": "date", "nullable": True},
+    "expiry_date": {"type": "string", "format": "date", "nullable": True},
+    "qty": {"type": "integer"},
+    "location_id": {"type": "integer"},
+    "location_code": {"type": "string"},
+    "unit_cost": {"type": "string", "nullable": True, "description": "decimal yuan"},
+    "serials": {"type": "array", "items": {"type": "string"}},
+}
+RECEIPT_LINE = schema("ReceiptLine", _LINE_PROPERTIES)
+_HEADER = {
+    "id": {"type": "integer"},
+    "no": {"type": "string", "example": "RK20261124-0001"},
+    "warehouse_id": {"type": "integer"},
+    "warehouse": {"type": "string"},
+    "source": {
+        "type": "string",
+        "enum": ["purchase", "donation", "transfer_in", "higher_allocation", "return"],
+    },
+    "supplier": {"type": "string", "nullable": True},
+    "funding_source": {"type": "string", "nullable": True},
+    "paper_no": {"type": "string", "nullable": True, "description": "文号/合同号"},
+    "document_date": {"type": "string", "format": "date"},
+    "status": {"type": "string", "enum": ["draft", "posted", "cancelled"]},
+    "created_by": {"type": "string"},
+    "posted_at": {"type": "string", "format": "date-time", "nullable": True},
+}
+RECEIPT_ROW = schema(
+    "ReceiptRow",
+    {
+        **_HEADER,
+        "line_count": {"type": "integer"},
+        "total_qty": {"type": "integer"},
+        "total_value": {"type": "string", "nullable": True},
+    },
+)
+RECEIPT = schema(
+    "Receipt",
+    {
+        **_HEADER,
+        "note": {"type": "string", "nullable": True},
+        "lines": {"type": "array", "items": {"$ref": "#/components/schemas/ReceiptLine"}},
+        "total_qty": {"type": "integer"},
+        "total_value": {"type": "string", "nullable": True},
+    },
+)
+RECEIPT_INPUT = schema(
+    "ReceiptInput",
+    {
+        "warehouse_id": {"type": "integer"},
+        "source": _HEADER["source"],
+        "document_date": {"type": "string", "format": "date"},
+        "supplier": {"type": "string"},
+        "funding_source": {"type": "string"},
+        "paper_no": {"type": "string"},
+        "note": {"type": "string"},
+        "post": {"type": "boolean", "description": "post it in the same transaction"},
+        "lines": {
+            "type": "array",
+            "maxItems": service.MAX_LINES,
+            "items": {
+                "type": "object",
+                "required": ["batch_no", "qty"],
+                "properties": {
+                    "material_id": {"type": "integer"},
+                    "material_code": {"type": "string", "description": "instead of material_id"},
+                    "batch_no": {"type": "string"},
+                    "qty": {"type": "integer", "minimum": 1},
+                    "location_id": {"type": "integer"},
+                    "location_code": {
+                        "type": "string",
+                        "description": "instead of location_id; default RECV",
+                    },
+                    "production_date": {"type": "string", "format": "date"},
+                    "expiry_date": {
+                        "type": "string",
+                        "format": "date",
+                        "description": "computed from the shelf life when omitted",
+                    },
+                    "unit_cost": {"type": "string", "description": "decimal yuan"},
+                    "serials": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "serial-tracked materials: one per unit",
+                    },
+                },
+            },
+        },
+    },
+    required=("warehouse_id", "source", "document_date", "lines"),
+)
+
+_HEADER_FIELDS = (
+    "warehouse_id",
+    "source",
+    "document_date",
+    "supplier",
+    "funding_source",
+    "paper_no",
+    "note",
+)
+_LINE_FIELDS = ("batch_no", "qty", "production_date", "expiry_date", "unit_cost")
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "invalid"  # no field of a receipt is a JSON boolean
+    return str(value)
+
+
+def _line_error(index: int, field: str, message) -> ValidationError:
+    return ValidationError(
+        _l("Line %(n)s: %(message)s", n=index + 1, message=message), field=f"lines-{index}-{field}"
+    )
+
+
+def _formdata(payload: dict) -> MultiDict:
+    """The JSON body as the receipt form's fields (``lines-0-qty`` …), codes made ids."""
+    data = MultiDict({name: _text(payload.get(name)) for name in _HEADER_FIELDS})
+    lines = payload.get("lines")
+    if not isinstance(lines, list) or not lines:
+        raise ValidationError(_l("A receipt needs at least one line."), field="lines")
+    if len(lines) > service.MAX_LINES:
+        raise ValidationError(
+            _l("A receipt has at most %(n)s lines; split it in two.", n=service.MAX_LINES),
+            field="lines",
+        )
+    if not all(isinstance(line, dict) for line in lines):
+        raise ValidationError(_l("Each line is a JSON object."), field="lines")
+    materials = queries.material_ids_by_code(
+        db.session, {str(line["material_code"]) for line in lines if line.get("material_code")}
+    )
+    warehouse_id = payload.get("warehouse_id")
+    locations = queries.location_ids_by_code(
+        db.session,
+        warehouse_id if isinstance(warehouse_id, int) else -1,
+        {str(line["location_code"]) for line in lines if line.get("location_code")},
+    )
+    for index, line in enumerate(lines):
+        prefix = f"lines-{index}-"
+        material_id = line.get("material_id")
+        if material_id is None and line.get("material_code"):
+            material_id = materials.get(str(line["material_code"]))
+            if material_id is None:
+                raise _line_error(
+                    index,
+                    "material_code",
+                    _l("no material has the code %(code)s.", code=line["material_code"]),
+                )
+        location_id = line.get("location_id")
+        if location_id is None and line.get("location_code"):
+            location_id = locations.get(str(line["location_code"]))
+            if location_id is None:
+                raise _line_error(
+                    index,
+                    "location_code",
+                    _l("the warehouse has no location %(code)s.", code=line["location_code"]),
+                )
+        data[prefix + "material_id"] = _text(material_id)
+        data[prefix + "location_id"] = _text(location_id)
+        for name in _LINE_FIELDS:
+            data[prefix + name] = _text(line.get(name))
+        serials = line.get("serials") or []
+        if isinstance(serials, str):
+            serials = serials.splitlines()
+        if not isinstance(serials, list):
+            raise _line_error(index, "serials", _l("serials is a list of serial numbers."))
+        data[prefix + "serials"] = "\n".join(_text(s) for s in serials)
+        if (
+            not data[prefix + "batch_no"]
+            and not data[prefix + "material_id"]
+            and not data[prefix + "qty"]
+        ):
+            raise _line_error(index, "batch_no", _l("the line is empty."))
+    return data
+
+
+def _receipt_data():
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise ValidationError(_l("The request body must be a JSON object."))
+    form = ReceiptForm(formdata=_formdata(payload), meta={"csrf": False})
+    if not form.validate():
+        field, message = first_error(form)
+        raise ValidationError(message, field=field)
+    post = payload.get("post", False)
+    if not isinstance(post, bool):
+        raise ValidationError(_l("post is true or false."), field="post")
+    return form.to_data(), post
+
+
+def _decimal(value):
+    return None if value is None else str(value)
+
+
+def _day(value: date | None):
+    return value.isoformat() if value else None
+
+
+def row_json(row) -> dict:
+    return {
+        "id": row.id,
+        "no": row.no,
+        "warehouse_id": row.warehouse_id,
+        "warehouse": f"{row.warehouse_code} {row.warehouse_name}",
+        "source": row.source,
+        "supplier": row.supplier,
+        "funding_source": row.funding_source,
+        "paper_no": row.paper_no,
+        "document_date": _day(row.document_date),
+        "status": row.status,
+        "created_by": row.created_by,
+        "posted_at": row.posted_at.isoformat() if row.posted_at else None,
+        "line_count": row.line_count,
+        "total_qty": int(row.total_qty),
+        "total_value": _decimal(row.total_value),
+    }
+
+
+def receipt_json(receipt: Receipt) -> dict:
+    lines = queries.receipt_lines(db.session, receipt.id)
+    total_qty, total_value = queries.totals(lines)
+    return {
+        "id": receipt.id,
+        "no": receipt.no,
+        "warehouse_id": receipt.warehouse_id,
+        "warehouse": queries.warehouse_name(db.session, receipt.warehouse_id),
+        "source": receipt.source,
+        "supplier": receipt.supplier,
+        "funding_source": receipt.funding_source,
+        "paper_no": receipt.paper_no,
+        "document_date": _day(receipt.document_date),
+        "status": receipt.status,
+        "created_by": receipt.created_by,
+        "posted_at": receipt.posted_at.isoformat() if receipt.posted_at else None,
+        "note": receipt.note,
+        "total_qty": total_qty,
+        "total_value": _decimal(total_value),
+        "lines": [
+            {
+                "line_no": line.line_no,
+                "material_id": line.material_id,
+                "material_code": line.material_code,
+                "material_name": line.material_name,
+                "unit": line.unit,
+                "batch_no": line.batch_no,
+                "batch_id": line.batch_id,
+                "production_date": _day(line.production_date),
+                "expiry_date": _day(line.expiry_date),
+                "qty": line.qty,
+                "location_id": line.location_id,
+                "location_code": line.location_code,
+                "unit_cost": _decimal(line.unit_cost),
+                "serials": (line.serials or "").split("\n") if line.serials else [],
+            }
+            for line in lines
+        ],
+    }
+
+
+@route(
+    "/receipts",
+    summary="Receipts (入库单), newest first; keepers see their warehouses",
+    tag="receipts",
+    response=RECEIPT_ROW,
+    paginated=True,
+    query=(
+        ("warehouse_id", "integer", "one warehouse"),
+        ("status", "string", "draft, posted or cancelled"),
+        ("date_from", "string", "document date from (YYYY-MM-DD)"),
+        ("date_to", "string", "document date to (YYYY-MM-DD)"),
+        ("no", "string", "part of the receipt number or the paper's number"),
+    ),
+)
+def receipt_list():
+    page, per_page = page_args()
+    args = request.args
+    result = queries.receipt_page(
+        db.session,
+        actor=current_actor(),
+        warehouse_id=args.get("warehouse_id", type=int),
+        status=args.get("status") or None,
+        date_from=args.get("date_from", type=date.fromisoformat),
+        date_to=args.get("date_to", type=date.fromisoformat),
+        no=args.get("no"),
+        page=page,
+        per_page=per_page,
+    )
+    return page_json(result, row_json)
+
+
+@route(
+    "/receipts/<int:receipt_id>",
+    summary="One receipt with its lines",
+    tag="receipts",
+    response=RECEIPT,
+)
+def receipt_detail(receipt_id: int):
+    return jsonify(receipt_json(service.get_receipt(db.session, receipt_id, actor=current_actor())))
+
+
+@route(
+    "/receipts",
+    method="POST",
+    summary='Record a draft receipt; with "post": true, post it in the same transaction',
+    tag="receipts",
+    body=RECEIPT_INPUT,
+    response=RECEIPT,
+    status=201,
+)
+def receipt_create():
+    data, post = _receipt_data()
+    with transaction() as session:
+        receipt = service.create_receipt(session, data=data, actor=current_actor())
+        if post:
+            service.post_receipt(session, receipt_id=receipt.id, actor=current_actor())
+    return jsonify(receipt_json(receipt)), 201
+
+
+@route(
+    "/receipts/<int:receipt_id>/post",
+    method="POST",
+    summary="Post a draft receipt (入库过账): the goods go into stock",
+    tag="receipts",
+    response=RECEIPT,
+)
+def receipt_post(receipt_id: int):
+    with transaction() as session:
+        receipt = service.post_receipt(session, receipt_id=receipt_id, actor=current_actor())
+    return jsonify(receipt_json(receipt))

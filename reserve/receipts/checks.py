@@ -1,0 +1,406 @@
+"""入库单 checks: every rule a receipt's header and lines must keep, applied when the draft is
+saved (so the keeper sees mistakes early) and again when it is posted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reserve.auth.actor import Actor
+from reserve.catalog.models import Material, Tracking
+from reserve.db import local_today
+from reserve.errors import ValidationError
+from reserve.receipts.models import Receipt
+from reserve.stock import ledger
+from reserve.stock.models import Batch, BatchSource, ItemStatus, SerialItem
+from reserve.warehouses.models import Location, Warehouse
+
+MAX_LINES = 200
+MAX_UNIT_COST = Decimal("9999999999.99")  # Numeric(12, 2)
+
+
+@dataclass(frozen=True)
+class ReceiptLineData:
+    """One line as the form, the API or the demo loader delivers it."""
+
+    material_id: int
+    batch_no: str
+    qty: int
+    location_id: int | None = None
+    production_date: date | None = None
+    expiry_date: date | None = None
+    unit_cost: Decimal | None = None
+    serials: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReceiptData:
+    """The header and lines of a receipt."""
+
+    warehouse_id: int
+    source: str
+    document_date: date
+    supplier: str | None = None
+    funding_source: str | None = None
+    paper_no: str | None = None
+    note: str | None = None
+    lines: tuple[ReceiptLineData, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckedLine:
+    """A line after checking: the material found, the location and dates resolved."""
+
+    material: Material
+    batch_no: str
+    qty: int
+    location_id: int
+    production_date: date | None
+    expiry_date: date | None
+    unit_cost: Decimal | None
+    serials: tuple[str, ...]
+
+
+def _line_error(index: int, field: str, message) -> ValidationError:
+    return ValidationError(
+        _l("Line %(n)s: %(message)s", n=index + 1, message=message),
+        field=f"lines-{index}-{field}",
+        line=index + 1,
+    )
+
+
+def _text(value: str | None, column, field: str, label) -> str | None:
+    value = (value or "").strip() or None
+    if value and len(value) > column.type.length:
+        raise ValidationError(
+            _l(
+                "%(label)s is too long: at most %(n)s characters.",
+                label=label,
+                n=column.type.length,
+            ),
+            field=field,
+        )
+    return value
+
+
+def header_texts(data: ReceiptData) -> tuple[str | None, ...]:
+    """Supplier, funding source, paper number and note, trimmed; too long is an error."""
+    return (
+        _text(data.supplier, Receipt.supplier, "supplier", _l("Supplier")),
+        _text(data.funding_source, Receipt.funding_source, "funding_source", _l("Funding source")),
+        _text(data.paper_no, Receipt.paper_no, "paper_no", _l("Document / contract no.")),
+        _text(data.note, Receipt.note, "note", _l("Note")),
+    )
+
+
+def _check_header(session: Session, data: ReceiptData, actor: Actor) -> Warehouse:
+    warehouse = session.get(Warehouse, data.warehouse_id) if data.warehouse_id else None
+    if warehouse is None:
+        raise ValidationError(_l("Choose the warehouse the goods came into."), field="warehouse_id")
+    actor.require_keeps([warehouse.id])
+    if not warehouse.is_active:
+        raise ValidationError(
+            _l("The warehouse %(name)s is not in use.", name=warehouse.name), field="warehouse_id"
+        )
+    if data.source not in {s.value for s in BatchSource}:
+        raise ValidationError(
+            _l(
+                "Choose where the goods came from (purchase, donation, "
+                "transfer in, allocated from above or return)."
+            ),
+            field="source",
+        )
+    ledger.check_document_date(session, data.document_date)
+    header_texts(data)
+    if not data.lines:
+        raise ValidationError(_l("A receipt needs at least one line."), field="lines")
+    if len(data.lines) > MAX_LINES:
+        raise ValidationError(
+            _l("A receipt has at most %(n)s lines; split it in two.", n=MAX_LINES), field="lines"
+        )
+    return warehouse
+
+
+def _receiving_area(session: Session, warehouse: Warehouse) -> int | None:
+    return session.scalar(
+        select(Location.id)
+        .where(Location.warehouse_id == warehouse.id, Location.is_receiving, Location.is_active)
+        .order_by(Location.id)
+        .limit(1)
+    )
+
+
+def _location(
+    session: Session,
+    index: int,
+    line: ReceiptLineData,
+    warehouse: Warehouse,
+    receiving_id: int | None,
+) -> int:
+    if line.location_id is None:
+        if receiving_id is None:
+            raise _line_error(
+                index,
+                "location_id",
+                _l("the warehouse has no receiving area in use; choose a location."),
+            )
+        return receiving_id
+    location = session.get(Location, line.location_id)
+    if location is None or location.warehouse_id != warehouse.id:
+        raise _line_error(
+            index,
+            "location_id",
+            _l("the location is not in the warehouse %(name)s.", name=warehouse.name),
+        )
+    if not location.is_active:
+        raise _line_error(
+            index, "location_id", _l("the location %(code)s is not in use.", code=location.code)
+        )
+    return location.id
+
+
+def _material(session: Session, index: int, line: ReceiptLineData) -> Material:
+    material = session.get(Material, line.material_id) if line.material_id else None
+    if material is None:
+        raise _line_error(index, "material_id", _l("choose the material."))
+    if not material.is_active:
+        raise _line_error(
+            index,
+            "material_id",
+            _l(
+                "the material %(code)s %(name)s is not in use.",
+                code=material.code,
+                name=material.name,
+            ),
+        )
+    return material
+
+
+def _qty(index: int, qty: object) -> int:
+    try:
+        return ledger.check_qty(qty)
+    except ValidationError as error:
+        raise _line_error(index, "qty", error.message) from None
+
+
+def _unit_cost(index: int, cost: Decimal | None) -> Decimal | None:
+    if cost is None:
+        return None
+    if not isinstance(cost, Decimal) or not cost.is_finite():
+        raise _line_error(index, "unit_cost", _l("the unit cost is not a number."))
+    if cost < 0 or cost > MAX_UNIT_COST:
+        raise _line_error(
+            index, "unit_cost", _l("the unit cost must not be negative or absurdly large.")
+        )
+    if cost != cost.quantize(Decimal("0.01")):
+        raise _line_error(index, "unit_cost", _l("the unit cost has at most 2 decimals."))
+    return cost.quantize(Decimal("0.01"))
+
+
+def batch_clash(
+    index: int, batch_no: str, material: Material, production: date | None, expiry: date | None
+) -> ValidationError:
+    return _line_error(
+        index,
+        "batch_no",
+        _l(
+            "batch %(batch)s of %(material)s already exists with production date "
+            "%(production)s and expiry date %(expiry)s; use those dates or another batch "
+            "number.",
+            batch=batch_no,
+            material=material.name,
+            production=production or "—",
+            expiry=expiry or "—",
+        ),
+    )
+
+
+def _dates(
+    index: int,
+    line: ReceiptLineData,
+    material: Material,
+    known: tuple[date | None, date | None] | None,
+) -> tuple[date | None, date | None]:
+    """The production and expiry dates: those given, else the existing batch's, else the expiry
+    computed from the shelf life; a clash with an existing batch is an error."""
+    production, expiry = line.production_date, line.expiry_date
+    if production is not None and production > local_today():
+        raise _line_error(
+            index,
+            "production_date",
+            _l("the production date %(date)s is in the future.", date=production.isoformat()),
+        )
+    if known is not None:
+        known_production, known_expiry = known
+        if (production is not None and production != known_production) or (
+            expiry is not None and expiry != known_expiry
+        ):
+            raise batch_clash(
+                index, line.batch_no.strip(), material, known_production, known_expiry
+            )
+        return known_production, known_expiry
+    if expiry is None and production is not None and material.shelf_life_days:
+        expiry = production + timedelta(days=material.shelf_life_days)
+    if expiry is not None and production is not None and expiry < production:
+        raise _line_error(
+            index,
+            "expiry_date",
+            _l(
+                "the expiry date %(expiry)s is before the production date %(production)s.",
+                expiry=expiry.isoformat(),
+                production=production.isoformat(),
+            ),
+        )
+    return production, expiry
+
+
+def _serials(index: int, line: ReceiptLineData, material: Material, qty: int) -> tuple[str, ...]:
+    numbers = tuple(s.strip() for s in line.serials if s and s.strip())
+    if material.tracking != Tracking.SERIAL.value:
+        if numbers:
+            raise _line_error(
+                index,
+                "serials",
+                _l(
+                    "%(material)s is tracked by batch, not by serial number; leave the serial "
+                    "numbers empty.",
+                    material=material.name,
+                ),
+            )
+        return ()
+    if len(numbers) != qty:
+        raise _line_error(
+            index,
+            "serials",
+            _l(
+                "%(material)s is tracked by serial number: give one per unit, %(qty)s in all "
+                "(%(n)s given).",
+                material=material.name,
+                qty=qty,
+                n=len(numbers),
+            ),
+        )
+    limit = SerialItem.serial_no.type.length
+    for number in numbers:
+        if len(number) > limit:
+            raise _line_error(
+                index,
+                "serials",
+                _l(
+                    "the serial number %(serial)s is too long: at most %(n)s characters.",
+                    serial=number[:20] + "…",
+                    n=limit,
+                ),
+            )
+    return numbers
+
+
+def check_serials_free(
+    session: Session, index: int, material: Material, numbers: tuple[str, ...]
+) -> None:
+    if not numbers:
+        return
+    taken = session.execute(
+        select(SerialItem.serial_no, SerialItem.status)
+        .where(
+            SerialItem.material_id == material.id,
+            SerialItem.serial_no.in_(numbers),
+            SerialItem.status.in_([ItemStatus.IN_STOCK.value, ItemStatus.SCRAPPED.value]),
+        )
+        .order_by(SerialItem.serial_no)
+    ).first()
+    if taken is None:
+        return
+    if taken.status == ItemStatus.SCRAPPED.value:
+        raise _line_error(
+            index,
+            "serials",
+            _l(
+                "%(material)s serial number %(serial)s was scrapped; it cannot be received again.",
+                material=material.name,
+                serial=taken.serial_no,
+            ),
+        )
+    raise _line_error(
+        index,
+        "serials",
+        _l(
+            "%(material)s serial number %(serial)s is already in stock.",
+            material=material.name,
+            serial=taken.serial_no,
+        ),
+    )
+
+
+def existing_batch(session: Session, material_id: int, batch_no: str) -> Batch | None:
+    return session.scalar(
+        select(Batch).where(Batch.material_id == material_id, Batch.batch_no == batch_no)
+    )
+
+
+def check_receipt(
+    session: Session, data: ReceiptData, actor: Actor
+) -> tuple[Warehouse, list[CheckedLine]]:
+    """Every rule of a receipt, header and lines; raises on the first broken one."""
+    warehouse = _check_header(session, data, actor)
+    receiving_id = _receiving_area(session, warehouse)
+    batches: dict[tuple[int, str], tuple[date | None, date | None]] = {}
+    serials_seen: dict[tuple[int, str], int] = {}
+    checked: list[CheckedLine] = []
+    for index, line in enumerate(data.lines):
+        material = _material(session, index, line)
+        batch_no = (line.batch_no or "").strip()
+        if not batch_no:
+            raise _line_error(index, "batch_no", _l("give the batch number."))
+        if len(batch_no) > Batch.batch_no.type.length:
+            raise _line_error(
+                index,
+                "batch_no",
+                _l(
+                    "the batch number is too long: at most %(n)s characters.",
+                    n=Batch.batch_no.type.length,
+                ),
+            )
+        qty = _qty(index, line.qty)
+        key = (material.id, batch_no)
+        if key not in batches:
+            batch = existing_batch(session, material.id, batch_no)
+            if batch is not None:
+                batches[key] = (batch.production_date, batch.expiry_date)
+        production, expiry = _dates(index, line, material, batches.get(key))
+        batches[key] = (production, expiry)
+        location_id = _location(session, index, line, warehouse, receiving_id)
+        unit_cost = _unit_cost(index, line.unit_cost)
+        numbers = _serials(index, line, material, qty)
+        for number in numbers:
+            first = serials_seen.setdefault((material.id, number), index)
+            if first != index:
+                raise _line_error(
+                    index,
+                    "serials",
+                    _l(
+                        "the serial number %(serial)s is given twice (lines %(a)s and %(b)s).",
+                        serial=number,
+                        a=first + 1,
+                        b=index + 1,
+                    ),
+                )
+        if len(set(numbers)) != len(numbers):
+            twice = next(n for n in numbers if numbers.count(n) > 1)
+            raise _line_error(
+                index,
+                "serials",
+                _l("the serial number %(serial)s is given twice on this line.", serial=twice),
+            )
+        check_serials_free(session, index, material, numbers)
+        checked.append(
+            CheckedLine(
+                material, batch_no, qty, location_id, production, expiry, unit_cost, numbers
+            )
+        )
+    return warehouse, checked

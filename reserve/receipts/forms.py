@@ -1,0 +1,179 @@
+"""The receipt form (header and a list of lines), shared by the pages and the API. The form
+parses types and lengths; the service checks the rules."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
+
+from reserve.db import local_today
+from reserve.receipts.models import Receipt
+from reserve.receipts.service import MAX_LINES, ReceiptData, ReceiptLineData
+from reserve.stock.models import Batch, BatchSource
+
+BLANK_ROWS = 5
+
+
+def _optional_int(value):
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _given(field) -> bool:
+    """Something was typed or chosen (even if it does not parse)."""
+    if field.raw_data:
+        return any(str(v).strip() for v in field.raw_data)
+    return field.data not in (None, "")
+
+
+class ReceiptLineForm(Form):
+    material_id = SelectField(
+        _l("Material"), coerce=_optional_int, choices=[], validate_choice=False
+    )
+    batch_no = StringField(_l("Batch no."), validators=[Length(max=Batch.batch_no.type.length)])
+    production_date = DateField(_l("Production date"), validators=[Optional()])
+    expiry_date = DateField(_l("Expiry date"), validators=[Optional()])
+    qty = IntegerField(_l("Quantity"), validators=[Optional()])
+    location_id = SelectField(
+        _l("Location"), coerce=_optional_int, choices=[], validate_choice=False
+    )
+    unit_cost = DecimalField(
+        _l("Unit cost (yuan)"), places=2, validators=[Optional(), NumberRange(min=0)]
+    )
+    serials = TextAreaField(_l("Serial numbers"))
+
+    def is_blank(self) -> bool:
+        return not any(
+            _given(f)
+            for f in (
+                self.material_id,
+                self.batch_no,
+                self.qty,
+                self.production_date,
+                self.expiry_date,
+                self.unit_cost,
+                self.serials,
+            )
+        )
+
+    def to_data(self) -> ReceiptLineData:
+        return ReceiptLineData(
+            material_id=self.material_id.data,
+            batch_no=(self.batch_no.data or "").strip(),
+            qty=self.qty.data,
+            location_id=self.location_id.data,
+            production_date=self.production_date.data,
+            expiry_date=self.expiry_date.data,
+            unit_cost=self.unit_cost.data,
+            serials=tuple(s.strip() for s in (self.serials.data or "").splitlines() if s.strip()),
+        )
+
+
+class ReceiptForm(FlaskForm):
+    warehouse_id = IntegerField(_l("Warehouse"), widget=HiddenInput(), validators=[DataRequired()])
+    source = SelectField(
+        _l("Source"), choices=[SelectChoice(s.value, s.label) for s in BatchSource]
+    )
+    supplier = StringField(
+        _l("Supplier"), validators=[Optional(), Length(max=Receipt.supplier.type.length)]
+    )
+    funding_source = StringField(
+        _l("Funding source"),
+        validators=[Optional(), Length(max=Receipt.funding_source.type.length)],
+    )
+    paper_no = StringField(
+        _l("Document / contract no."),
+        validators=[Optional(), Length(max=Receipt.paper_no.type.length)],
+    )
+    document_date = DateField(_l("Document date"), default=local_today, validators=[DataRequired()])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=Receipt.note.type.length)])
+    # No min_entries: WTForms pads by re-reading the form data at the next index, which after
+    # it compacts a gap (rows 0, 2, 3) would read row 3 twice. Pad with empty rows instead.
+    lines = FieldList(FormField(ReceiptLineForm), max_entries=MAX_LINES)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        while len(self.lines.entries) < BLANK_ROWS:
+            self.lines.append_entry()
+
+    def set_choices(
+        self, materials: list[tuple[int, str]], locations: list[tuple[int, str]]
+    ) -> None:
+        material_choices = [SelectChoice("", "—")] + [
+            SelectChoice(str(v), label) for v, label in materials
+        ]
+        location_choices = [SelectChoice(str(v), label) for v, label in locations]
+        for entry in self.lines:
+            entry.material_id.choices = material_choices
+            entry.location_id.choices = location_choices
+
+    def to_data(self) -> ReceiptData:
+        return ReceiptData(
+            warehouse_id=self.warehouse_id.data,
+            source=self.source.data,
+            document_date=self.document_date.data,
+            supplier=self.supplier.data,
+            funding_source=self.funding_source.data,
+            paper_no=self.paper_no.data,
+            note=self.note.data,
+            lines=tuple(entry.form.to_data() for entry in self.lines if not entry.form.is_blank()),
+        )
+
+    def drop_blank_lines(self) -> None:
+        """Keep the filled lines first, so 'line 3' in a message is the third row shown."""
+        self.lines.entries = [e for e in self.lines.entries if not e.form.is_blank()]
+        while len(self.lines.entries) < BLANK_ROWS:
+            self.lines.append_entry()
+
+    def show_error(self, field: str | None, message) -> None:
+        """Mark the field a service error names (``lines-2-qty``, ``supplier``)."""
+        if not field:
+            return
+        if field.startswith("lines-"):
+            _, index, name = field.split("-", 2)
+            if int(index) < len(self.lines.entries) and name in self.lines.entries[int(index)].form:
+                self.lines.entries[int(index)].form[name].errors = [message]
+        elif field in self:
+            self[field].errors = [message]
+
+
+def first_error(form: Form) -> tuple[str, str]:
+    """The first form error as (field name, 'Line 2, Quantity: …') for a message or the API."""
+    for name, messages in form.errors.items():
+        if name == "lines":
+            for index, row in enumerate(messages):
+                if isinstance(row, dict) and row:
+                    sub, errors = next(iter(row.items()))
+                    label = form.lines.entries[index][sub].label.text
+                    return (
+                        f"lines-{index}-{sub}",
+                        str(
+                            _l(
+                                "Line %(n)s, %(label)s: %(message)s",
+                                n=index + 1,
+                                label=label,
+                                message=errors[0],
+                            )
+                        ),
+                    )
+            continue
+        return name, f"{form[name].label.text}: {messages[0]}"
+    return "", str(_l("The data is not valid."))

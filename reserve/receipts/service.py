@@ -1,0 +1,310 @@
+"""入库单: record what came into a warehouse, check every line, and post it to the stock ledger
+(入库过账) in one transaction. Only ``reserve.stock.ledger`` changes quantities; this module
+creates the batches (批次) and serial items (单品) the goods arrive as."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from reserve.audit.service import record, snapshot
+from reserve.auth.actor import Actor
+from reserve.db import local_today, utcnow
+from reserve.errors import Conflict, Forbidden, NotFound
+from reserve.receipts.checks import (
+    MAX_LINES,
+    CheckedLine,
+    ReceiptData,
+    ReceiptLineData,
+    batch_clash,
+    check_receipt,
+    check_serials_free,
+    existing_batch,
+    header_texts,
+)
+from reserve.receipts.models import Receipt, ReceiptLine, ReceiptStatus
+from reserve.stock import ledger
+from reserve.stock.ledger import DocumentRef
+from reserve.stock.models import Batch, ItemStatus, MovementKind, SerialItem
+from reserve.stock.numbering import next_document_no
+
+__all__ = [
+    "MAX_LINES",
+    "ReceiptData",
+    "ReceiptLineData",
+    "cancel_receipt",
+    "create_receipt",
+    "get_receipt",
+    "local_today",
+    "post_receipt",
+    "update_receipt",
+]
+
+
+def _apply(receipt: Receipt, data: ReceiptData, lines: list[CheckedLine]) -> None:
+    receipt.warehouse_id = data.warehouse_id
+    receipt.source = data.source
+    receipt.document_date = data.document_date
+    receipt.supplier, receipt.funding_source, receipt.paper_no, receipt.note = header_texts(data)
+    receipt.lines = [
+        ReceiptLine(
+            line_no=n,
+            material_id=line.material.id,
+            batch_no=line.batch_no,
+            production_date=line.production_date,
+            expiry_date=line.expiry_date,
+            qty=line.qty,
+            location_id=line.location_id,
+            unit_cost=line.unit_cost,
+            serials="\n".join(line.serials) or None,
+        )
+        for n, line in enumerate(lines, start=1)
+    ]
+
+
+def _audit(receipt: Receipt) -> dict:
+    summary = snapshot(receipt)
+    summary["lines"] = [
+        {
+            "material_id": line.material_id,
+            "batch_no": line.batch_no,
+            "qty": line.qty,
+            "location_id": line.location_id,
+        }
+        for line in receipt.lines
+    ]
+    return summary
+
+
+def create_receipt(session: Session, *, data: ReceiptData, actor: Actor) -> Receipt:
+    """新建入库单：a draft, checked now so the keeper sees mistakes before posting."""
+    _warehouse, lines = check_receipt(session, data, actor)
+    receipt = Receipt(
+        no=next_document_no(session, "receipt", local_today()),
+        status=ReceiptStatus.DRAFT.value,
+        created_by_id=actor.user_id,
+        created_by=actor.username,
+    )
+    _apply(receipt, data, lines)
+    session.add(receipt)
+    session.flush()
+    record(
+        session, actor=actor, action="create", obj=receipt, label=receipt.no, after=_audit(receipt)
+    )
+    return receipt
+
+
+def _locked(session: Session, receipt_id: int, actor: Actor) -> Receipt:
+    """The receipt, row-locked for the rest of the transaction (two keepers cannot both post)."""
+    receipt = session.scalar(
+        select(Receipt)
+        .where(Receipt.id == receipt_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if receipt is None:
+        raise NotFound(_l("No such receipt."))
+    actor.require_keeps([receipt.warehouse_id])
+    return receipt
+
+
+def _require_draft(receipt: Receipt) -> None:
+    if receipt.status == ReceiptStatus.POSTED.value:
+        raise Conflict(
+            _l(
+                "Receipt %(no)s has already been posted; it cannot be changed or posted again.",
+                no=receipt.no,
+            )
+        )
+    if receipt.status == ReceiptStatus.CANCELLED.value:
+        raise Conflict(_l("Receipt %(no)s was cancelled.", no=receipt.no))
+
+
+def update_receipt(
+    session: Session, *, receipt_id: int, data: ReceiptData, actor: Actor
+) -> Receipt:
+    """修改入库单：replace the header and lines of a draft."""
+    receipt = _locked(session, receipt_id, actor)
+    _require_draft(receipt)
+    before = _audit(receipt)
+    _warehouse, lines = check_receipt(session, data, actor)
+    receipt.lines.clear()
+    session.flush()  # delete the old lines before their line numbers are reused
+    _apply(receipt, data, lines)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="update",
+        obj=receipt,
+        label=receipt.no,
+        before=before,
+        after=_audit(receipt),
+    )
+    return receipt
+
+
+def _stored_data(receipt: Receipt) -> ReceiptData:
+    return ReceiptData(
+        warehouse_id=receipt.warehouse_id,
+        source=receipt.source,
+        document_date=receipt.document_date,
+        supplier=receipt.supplier,
+        funding_source=receipt.funding_source,
+        paper_no=receipt.paper_no,
+        note=receipt.note,
+        lines=tuple(
+            ReceiptLineData(
+                material_id=line.material_id,
+                batch_no=line.batch_no,
+                qty=line.qty,
+                location_id=line.location_id,
+                production_date=line.production_date,
+                expiry_date=line.expiry_date,
+                unit_cost=line.unit_cost,
+                serials=tuple(line.serial_list),
+            )
+            for line in receipt.lines
+        ),
+    )
+
+
+def _batch_for(session: Session, receipt: Receipt, index: int, line: CheckedLine) -> Batch:
+    batch = existing_batch(session, line.material.id, line.batch_no)
+    if batch is not None:
+        return batch
+    batch = Batch(
+        material_id=line.material.id,
+        batch_no=line.batch_no,
+        production_date=line.production_date,
+        expiry_date=line.expiry_date,
+        source=receipt.source,
+        supplier=receipt.supplier,
+        funding_source=receipt.funding_source,
+        unit_cost=line.unit_cost,
+    )
+    try:
+        with session.begin_nested():
+            session.add(batch)
+            session.flush()
+    except IntegrityError:  # another receipt created this batch a moment ago: use it
+        batch = existing_batch(session, line.material.id, line.batch_no)
+        if batch is None:
+            raise
+        if (batch.production_date, batch.expiry_date) != (line.production_date, line.expiry_date):
+            raise batch_clash(
+                index, line.batch_no, line.material, batch.production_date, batch.expiry_date
+            ) from None
+    return batch
+
+
+def _receive_serials(session: Session, index: int, line: CheckedLine, batch: Batch) -> None:
+    """单品入库: new items are created; an item coming back (issued, in use, under repair)
+    returns to stock at the line's location."""
+    if not line.serials:
+        return
+    existing = {
+        item.serial_no: item
+        for item in session.scalars(
+            select(SerialItem).where(
+                SerialItem.material_id == line.material.id, SerialItem.serial_no.in_(line.serials)
+            )
+        )
+    }
+    new = []
+    for number in line.serials:
+        item = existing.get(number)
+        if item is None:
+            new.append(
+                SerialItem(
+                    material_id=line.material.id,
+                    batch_id=batch.id,
+                    serial_no=number,
+                    status=ItemStatus.IN_STOCK.value,
+                    location_id=line.location_id,
+                )
+            )
+        else:
+            item.batch_id = batch.id
+            item.status = ItemStatus.IN_STOCK.value
+            item.location_id = line.location_id
+    try:
+        with session.begin_nested():
+            session.add_all(new)
+            session.flush()
+    except IntegrityError:  # another receipt took one of these numbers a moment ago
+        check_serials_free(session, index, line.material, line.serials)
+        raise
+
+
+def post_receipt(session: Session, *, receipt_id: int, actor: Actor) -> Receipt:
+    """入库过账：create the batches and serial items and post a RECEIPT movement per line."""
+    receipt = _locked(session, receipt_id, actor)
+    _require_draft(receipt)
+    _warehouse, lines = check_receipt(session, _stored_data(receipt), actor)
+    document = DocumentRef("receipt", receipt.id, receipt.no, receipt.document_date)
+    for index, (stored, line) in enumerate(zip(receipt.lines, lines, strict=True)):
+        batch = _batch_for(session, receipt, index, line)
+        stored.batch_id = batch.id
+        stored.production_date, stored.expiry_date = batch.production_date, batch.expiry_date
+        _receive_serials(session, index, line, batch)
+        ledger.post_movement(
+            session,
+            kind=MovementKind.RECEIPT,
+            location_id=line.location_id,
+            batch_id=batch.id,
+            qty=line.qty,
+            document=document,
+            actor=actor,
+        )
+    receipt.status = ReceiptStatus.POSTED.value
+    receipt.posted_at = utcnow()
+    receipt.posted_by_id = actor.user_id
+    receipt.posted_by = actor.username
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="post",
+        obj=receipt,
+        label=receipt.no,
+        after={
+            "status": receipt.status,
+            "lines": len(receipt.lines),
+            "qty": sum(line.qty for line in lines),
+        },
+    )
+    return receipt
+
+
+def cancel_receipt(session: Session, *, receipt_id: int, actor: Actor) -> Receipt:
+    """作废入库单：a draft that will not be posted."""
+    receipt = _locked(session, receipt_id, actor)
+    _require_draft(receipt)
+    receipt.status = ReceiptStatus.CANCELLED.value
+    receipt.cancelled_at = utcnow()
+    receipt.cancelled_by = actor.username
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="cancel",
+        obj=receipt,
+        label=receipt.no,
+        before={"status": ReceiptStatus.DRAFT.value},
+        after={"status": receipt.status},
+    )
+    return receipt
+
+
+def get_receipt(session: Session, receipt_id: int, *, actor: Actor | None = None) -> Receipt:
+    """入库单: refused to a keeper who does not keep its warehouse."""
+    receipt = session.get(Receipt, receipt_id)
+    if receipt is None:
+        raise NotFound(_l("No such receipt."))
+    visible = actor.visible_warehouse_ids() if actor is not None else None
+    if visible is not None and receipt.warehouse_id not in visible:
+        raise Forbidden(_l("You do not keep this warehouse."))
+    return receipt

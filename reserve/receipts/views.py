@@ -1,0 +1,198 @@
+"""Receipt pages (入库单): list, the form (header and lines), detail, post, cancel and the PDF."""
+
+from datetime import date
+from io import BytesIO
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+
+from reserve.auth.models import Role
+from reserve.auth.permissions import current_actor
+from reserve.db import transaction
+from reserve.errors import ReserveError, flash_error
+from reserve.extensions import db
+from reserve.receipts import pdf, queries, service
+from reserve.receipts.forms import ReceiptForm, first_error
+from reserve.receipts.models import ReceiptStatus
+from reserve.stock.models import BatchSource
+
+bp = Blueprint("receipts", __name__)
+
+
+def _labels() -> dict:
+    return {
+        "source": {s.value: s.label for s in BatchSource},
+        "status": {s.value: s.label for s in ReceiptStatus},
+    }
+
+
+@bp.get("/receipts")
+def receipt_list():
+    args = request.args
+    actor = current_actor()
+    page = queries.receipt_page(
+        db.session,
+        actor=actor,
+        warehouse_id=args.get("warehouse", type=int),
+        status=args.get("status") or None,
+        date_from=args.get("date_from", type=date.fromisoformat),
+        date_to=args.get("date_to", type=date.fromisoformat),
+        no=args.get("no"),
+        page=args.get("page", 1, type=int),
+    )
+    return render_template(
+        "receipts/receipt_list.html",
+        page=page,
+        args=args,
+        labels=_labels(),
+        statuses=ReceiptStatus,
+        warehouses=queries.visible_warehouses(db.session, actor),
+        can_create=actor.has_role(Role.ADMIN, Role.KEEPER),
+    )
+
+
+def _chosen_warehouse(warehouses: list, default: int | None = None) -> int | None:
+    """The warehouse picked in the form's first step (``?warehouse_id=``), else the posted one,
+    else the only one the keeper keeps."""
+    warehouse_id = (
+        request.args.get("warehouse_id", type=int)
+        or request.form.get("warehouse_id", type=int)
+        or default
+    )
+    if warehouse_id is None and len(warehouses) == 1:
+        warehouse_id = warehouses[0][0]
+    if warehouse_id is not None:
+        current_actor().require_keeps([warehouse_id])
+    return warehouse_id
+
+
+def _render_form(form: ReceiptForm, warehouses: list, warehouse_id: int | None, receipt=None):
+    form.warehouse_id.data = warehouse_id
+    locations = queries.location_choices(db.session, warehouse_id) if warehouse_id else []
+    form.set_choices(queries.material_choices(db.session), locations)
+    return render_template(
+        "receipts/receipt_form.html",
+        form=form,
+        warehouses=warehouses,
+        warehouse_id=warehouse_id,
+        receipt=receipt,
+        form_error=first_error(form)[1] if form.errors else None,
+    )
+
+
+def _save_failed(form: ReceiptForm, error: ReserveError) -> None:
+    flash_error(error)
+    form.drop_blank_lines()
+    form.show_error(error.field, str(error.message))
+
+
+@bp.route("/receipts/new", methods=["GET", "POST"])
+def receipt_create():
+    warehouses = queries.receivable_warehouses(db.session, current_actor())
+    warehouse_id = _chosen_warehouse(warehouses)
+    form = ReceiptForm(warehouse_id=warehouse_id)
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                receipt = service.create_receipt(
+                    session, data=form.to_data(), actor=current_actor()
+                )
+        except ReserveError as error:
+            _save_failed(form, error)
+        else:
+            flash(
+                _("Receipt %(no)s saved as a draft. Check it, then post it.", no=receipt.no),
+                "success",
+            )
+            return redirect(url_for("receipts.receipt_detail", receipt_id=receipt.id))
+    return _render_form(form, warehouses, warehouse_id)
+
+
+@bp.route("/receipts/<int:receipt_id>/edit", methods=["GET", "POST"])
+def receipt_edit(receipt_id: int):
+    receipt = service.get_receipt(db.session, receipt_id, actor=current_actor())
+    if not receipt.is_draft:
+        flash(
+            _(
+                "Receipt %(no)s is %(status)s; it can no longer be changed.",
+                no=receipt.no,
+                status=receipt.status_label,
+            ),
+            "warning",
+        )
+        return redirect(url_for("receipts.receipt_detail", receipt_id=receipt.id))
+    warehouses = queries.receivable_warehouses(db.session, current_actor())
+    warehouse_id = _chosen_warehouse(warehouses, receipt.warehouse_id)
+    form = ReceiptForm(obj=receipt)
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                service.update_receipt(
+                    session, receipt_id=receipt_id, data=form.to_data(), actor=current_actor()
+                )
+        except ReserveError as error:
+            _save_failed(form, error)
+        else:
+            flash(_("Receipt %(no)s saved.", no=receipt.no), "success")
+            return redirect(url_for("receipts.receipt_detail", receipt_id=receipt.id))
+    return _render_form(form, warehouses, warehouse_id, receipt)
+
+
+@bp.get("/receipts/<int:receipt_id>")
+def receipt_detail(receipt_id: int):
+    actor = current_actor()
+    receipt = service.get_receipt(db.session, receipt_id, actor=actor)
+    lines = queries.receipt_lines(db.session, receipt.id)
+    total_qty, total_value = queries.totals(lines)
+    can_act = (
+        receipt.is_draft
+        and actor.has_role(Role.ADMIN, Role.KEEPER)
+        and (actor.has_role(Role.ADMIN) or receipt.warehouse_id in actor.warehouse_ids)
+    )
+    return render_template(
+        "receipts/receipt_detail.html",
+        receipt=receipt,
+        lines=lines,
+        total_qty=total_qty,
+        total_value=total_value,
+        labels=_labels(),
+        can_act=can_act,
+        warehouse=queries.warehouse_name(db.session, receipt.warehouse_id),
+    )
+
+
+@bp.post("/receipts/<int:receipt_id>/post")
+def receipt_post(receipt_id: int):
+    try:
+        with transaction() as session:
+            receipt = service.post_receipt(session, receipt_id=receipt_id, actor=current_actor())
+    except ReserveError as error:
+        if error.status in (403, 404):
+            raise
+        flash_error(error)
+    else:
+        flash(_("Receipt %(no)s posted: the goods are in stock.", no=receipt.no), "success")
+    return redirect(url_for("receipts.receipt_detail", receipt_id=receipt_id))
+
+
+@bp.post("/receipts/<int:receipt_id>/cancel")
+def receipt_cancel(receipt_id: int):
+    try:
+        with transaction() as session:
+            receipt = service.cancel_receipt(session, receipt_id=receipt_id, actor=current_actor())
+    except ReserveError as error:
+        if error.status in (403, 404):
+            raise
+        flash_error(error)
+    else:
+        flash(_("Receipt %(no)s cancelled.", no=receipt.no), "success")
+    return redirect(url_for("receipts.receipt_detail", receipt_id=receipt_id))
+
+
+@bp.get("/receipts/<int:receipt_id>.pdf")
+def receipt_pdf(receipt_id: int):
+    receipt = service.get_receipt(db.session, receipt_id, actor=current_actor())
+    content = pdf.receipt_pdf(queries.printable(db.session, receipt))
+    return send_file(
+        BytesIO(content), mimetype="application/pdf", download_name=f"{receipt.no}.pdf"
+    )

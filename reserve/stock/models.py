@@ -1,0 +1,219 @@
+"""批次, 单品, 库存余额 and 库存流水: the stock ledger's tables.
+
+Only ``reserve.stock.ledger`` writes ``stock_balances`` and ``stock_movements``."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from reserve.catalog.models import Material
+from reserve.db import Base, UTCDateTime, utcnow
+from reserve.warehouses.models import Location
+
+
+class BatchSource(enum.StrEnum):
+    PURCHASE = "purchase"
+    DONATION = "donation"
+    TRANSFER_IN = "transfer_in"
+    HIGHER_ALLOCATION = "higher_allocation"
+    RETURN = "return"
+
+    @property
+    def label(self):
+        return {
+            "purchase": _l("Purchase"),
+            "donation": _l("Donation"),
+            "transfer_in": _l("Transfer in"),
+            "higher_allocation": _l("Allocated from above"),
+            "return": _l("Return"),
+        }[self.value]
+
+
+class Batch(Base):
+    """批次: one lot of a material, with its dates and where it came from."""
+
+    __tablename__ = "batches"
+    __table_args__ = (sa.UniqueConstraint("material_id", "batch_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    material_id: Mapped[int] = mapped_column(sa.ForeignKey("materials.id"))
+    batch_no: Mapped[str] = mapped_column(sa.String(40), index=True)
+    production_date: Mapped[date | None]
+    expiry_date: Mapped[date | None] = mapped_column(index=True)
+    source: Mapped[str] = mapped_column(sa.String(20))
+    supplier: Mapped[str | None] = mapped_column(sa.String(100))
+    funding_source: Mapped[str | None] = mapped_column(sa.String(60))
+    unit_cost: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    material: Mapped[Material] = relationship(lazy="joined")
+
+
+class ItemStatus(enum.StrEnum):
+    IN_STOCK = "in_stock"
+    ISSUED = "issued"
+    IN_USE = "in_use"
+    REPAIR = "repair"
+    SCRAPPED = "scrapped"
+
+    @property
+    def label(self):
+        return {
+            "in_stock": _l("In stock"),
+            "issued": _l("Issued"),
+            "in_use": _l("In use"),
+            "repair": _l("Under repair"),
+            "scrapped": _l("Scrapped"),
+        }[self.value]
+
+
+class SerialItem(Base):
+    """单品: one numbered piece of equipment (a generator, a pump)."""
+
+    __tablename__ = "serial_items"
+    __table_args__ = (sa.UniqueConstraint("material_id", "serial_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    material_id: Mapped[int] = mapped_column(sa.ForeignKey("materials.id"))
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id"), index=True)
+    serial_no: Mapped[str] = mapped_column(sa.String(60), index=True)
+    status: Mapped[str] = mapped_column(sa.String(12), default=ItemStatus.IN_STOCK.value)
+    location_id: Mapped[int | None] = mapped_column(sa.ForeignKey("locations.id"), index=True)
+    last_maintained_on: Mapped[date | None]
+    next_maintenance_on: Mapped[date | None] = mapped_column(index=True)
+
+    material: Mapped[Material] = relationship(lazy="joined")
+    batch: Mapped[Batch] = relationship()
+    location: Mapped[Location | None] = relationship()
+
+
+class StockBalance(Base):
+    """库存余额: quantity and reserved quantity of one batch at one location — a cache of the
+    movements, kept in the same transaction and rebuilt by ``flask stock verify``."""
+
+    __tablename__ = "stock_balances"
+    __table_args__ = (
+        sa.UniqueConstraint("location_id", "batch_id"),
+        sa.CheckConstraint("qty >= 0", name="qty_not_negative"),
+        sa.CheckConstraint("reserved >= 0 AND reserved <= qty", name="reserved_within_qty"),
+        sa.Index("ix_stock_balances_material_warehouse", "material_id", "warehouse_id"),
+        sa.Index("ix_stock_balances_warehouse_material", "warehouse_id", "material_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"))
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id"), index=True)
+    material_id: Mapped[int] = mapped_column(sa.ForeignKey("materials.id"))
+    warehouse_id: Mapped[int] = mapped_column(sa.ForeignKey("warehouses.id"))
+    qty: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    reserved: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class MovementKind(enum.StrEnum):
+    RECEIPT = "receipt"
+    ISSUE = "issue"
+    TRANSFER_OUT = "transfer_out"
+    TRANSFER_IN = "transfer_in"
+    MOVE_OUT = "move_out"
+    MOVE_IN = "move_in"
+    GAIN = "gain"
+    LOSS = "loss"
+    ROTATE_OUT = "rotate_out"
+    SCRAP = "scrap"
+    REVERSAL = "reversal"
+
+    @property
+    def label(self):
+        return MOVEMENT_LABELS[self]
+
+
+MOVEMENT_LABELS = {
+    MovementKind.RECEIPT: _l("Receipt"),
+    MovementKind.ISSUE: _l("Issue"),
+    MovementKind.TRANSFER_OUT: _l("Transfer out"),
+    MovementKind.TRANSFER_IN: _l("Transfer in"),
+    MovementKind.MOVE_OUT: _l("Move out"),
+    MovementKind.MOVE_IN: _l("Move in"),
+    MovementKind.GAIN: _l("Count surplus"),
+    MovementKind.LOSS: _l("Count shortage"),
+    MovementKind.ROTATE_OUT: _l("Rotated out"),
+    MovementKind.SCRAP: _l("Scrapped"),
+    MovementKind.REVERSAL: _l("Reversal"),
+}
+
+
+class StockMovement(Base):
+    """库存流水: one immutable change of quantity. The id order is the posting order."""
+
+    __tablename__ = "stock_movements"
+    __table_args__ = (
+        sa.Index("ix_stock_movements_material_id", "material_id", "id"),
+        sa.Index("ix_stock_movements_warehouse_material", "warehouse_id", "material_id", "id"),
+        sa.Index("ix_stock_movements_balance", "location_id", "batch_id", "id"),
+        sa.Index("ix_stock_movements_document", "document_type", "document_id"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
+    )
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    document_date: Mapped[date]
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    material_id: Mapped[int] = mapped_column(sa.ForeignKey("materials.id"))
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id"), index=True)
+    location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"))
+    warehouse_id: Mapped[int] = mapped_column(sa.ForeignKey("warehouses.id"))
+    qty: Mapped[int] = mapped_column(sa.BigInteger)
+    balance_after: Mapped[int] = mapped_column(sa.BigInteger)
+    document_type: Mapped[str] = mapped_column(sa.String(20))
+    document_id: Mapped[int | None]
+    document_no: Mapped[str | None] = mapped_column(sa.String(40))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    username: Mapped[str] = mapped_column(sa.String(40))
+    note: Mapped[str | None] = mapped_column(sa.String(200))
+    reverses_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stock_movements.id"))
+
+
+class ClosedMonth(Base):
+    """已结账月份: nothing posts with a document date in a closed month (月结 comes with the
+    reports issue; the ledger already refuses)."""
+
+    __tablename__ = "closed_months"
+
+    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)  # "2026-10"
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_by: Mapped[str] = mapped_column(sa.String(40))
+
+
+class DocumentCounter(Base):
+    """The last number given per document prefix and day (RK20261124-0001 …)."""
+
+    __tablename__ = "document_counters"
+
+    prefix: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class StockMove(Base):
+    """移库单: stock moved between two locations of one warehouse."""
+
+    __tablename__ = "stock_moves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    no: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    warehouse_id: Mapped[int] = mapped_column(sa.ForeignKey("warehouses.id"), index=True)
+    from_location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"))
+    to_location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"))
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id"))
+    qty: Mapped[int]
+    document_date: Mapped[date]
+    note: Mapped[str | None] = mapped_column(sa.String(200))
+    moved_by: Mapped[str] = mapped_column(sa.String(40))
+    moved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

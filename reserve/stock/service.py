@@ -1,0 +1,136 @@
+"""Moving stock between locations of a warehouse (移库). Receipts, stocktakes, rotation and scrap
+are documents of their own features; all of them change quantities through the ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reserve.audit.service import record, snapshot
+from reserve.auth.actor import Actor
+from reserve.db import local_today
+from reserve.errors import NotFound, ValidationError
+from reserve.stock import ledger
+from reserve.stock.models import (
+    Batch,
+    ItemStatus,
+    MovementKind,
+    SerialItem,
+    StockMove,
+)
+from reserve.stock.numbering import next_document_no
+from reserve.warehouses.models import Location
+
+
+def _location(session: Session, location_id: int, warehouse_id: int, field: str) -> Location:
+    location = session.get(Location, location_id)
+    if location is None or location.warehouse_id != warehouse_id:
+        raise ValidationError(_l("The location is not in this warehouse."), field=field)
+    if not location.is_active:
+        raise ValidationError(
+            _l("The location %(code)s is not in use.", code=location.code), field=field
+        )
+    return location
+
+
+def _serials_at(
+    session: Session, batch: Batch, location_id: int, serial_nos: Iterable[str], qty: int
+) -> list[SerialItem]:
+    numbers = [s.strip() for s in serial_nos if s and s.strip()]
+    if batch.material.tracking != "serial":
+        if numbers:
+            raise ValidationError(
+                _l("This material is not tracked by serial number."), field="serial_nos"
+            )
+        return []
+    if len(numbers) != qty or len(set(numbers)) != len(numbers):
+        raise ValidationError(
+            _l("Give one serial number per unit moved (%(n)s).", n=qty), field="serial_nos"
+        )
+    items = list(
+        session.scalars(
+            select(SerialItem).where(
+                SerialItem.material_id == batch.material_id,
+                SerialItem.batch_id == batch.id,
+                SerialItem.serial_no.in_(numbers),
+                SerialItem.location_id == location_id,
+                SerialItem.status == ItemStatus.IN_STOCK.value,
+            )
+        )
+    )
+    if len(items) != len(numbers):
+        missing = sorted(set(numbers) - {i.serial_no for i in items})
+        raise ValidationError(
+            _l("Not in stock at that location: %(serials)s.", serials=", ".join(missing)),
+            field="serial_nos",
+        )
+    return items
+
+
+def move_stock(
+    session: Session,
+    *,
+    warehouse_id: int,
+    from_location_id: int,
+    to_location_id: int,
+    batch_id: int,
+    qty: int,
+    actor: Actor,
+    serial_nos: Iterable[str] = (),
+    document_date: date | None = None,
+    note: str | None = None,
+) -> StockMove:
+    """移库：move a quantity of one batch from one location to another in the same warehouse."""
+    actor.require_keeps([warehouse_id])
+    ledger.check_qty(qty)
+    document_date = ledger.check_document_date(session, document_date or local_today())
+    source = _location(session, from_location_id, warehouse_id, "from_location_id")
+    target = _location(session, to_location_id, warehouse_id, "to_location_id")
+    if source.id == target.id:
+        raise ValidationError(_l("Choose two different locations."), field="to_location_id")
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        raise NotFound(_l("No such batch."))
+    items = _serials_at(session, batch, source.id, serial_nos, qty)
+    move = StockMove(
+        no=next_document_no(session, "move", document_date),
+        warehouse_id=warehouse_id,
+        from_location_id=source.id,
+        to_location_id=target.id,
+        batch_id=batch.id,
+        qty=qty,
+        document_date=document_date,
+        note=(note or "").strip()[:200] or None,
+        moved_by=actor.username,
+    )
+    session.add(move)
+    session.flush()
+    document = ledger.DocumentRef("move", move.id, move.no, document_date)
+    ledger.post_movement(
+        session,
+        kind=MovementKind.MOVE_OUT,
+        location_id=source.id,
+        batch_id=batch.id,
+        qty=-qty,
+        document=document,
+        actor=actor,
+        note=note,
+    )
+    ledger.post_movement(
+        session,
+        kind=MovementKind.MOVE_IN,
+        location_id=target.id,
+        batch_id=batch.id,
+        qty=qty,
+        document=document,
+        actor=actor,
+        note=note,
+    )
+    for item in items:
+        item.location_id = target.id
+    record(session, actor=actor, action="create", obj=move, label=move.no, after=snapshot(move))
+    return move

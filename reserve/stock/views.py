@@ -1,0 +1,212 @@
+"""Stock pages: all warehouses by material, a material's batches and items, the stock card,
+and moving stock between locations."""
+
+import io
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+
+from reserve.auth.permissions import current_actor
+from reserve.catalog.queries import category_code_choices
+from reserve.catalog.service import get_material
+from reserve.db import transaction
+from reserve.errors import ReserveError, flash_error
+from reserve.extensions import db
+from reserve.stock import queries, service
+from reserve.stock.export import CardSheet, stock_card_workbook
+from reserve.stock.forms import MoveForm
+from reserve.stock.models import MOVEMENT_LABELS, ItemStatus
+
+bp = Blueprint("stock", __name__, url_prefix="/stock")
+
+
+def _date_arg(name: str) -> date | None:
+    value = request.args.get(name)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        flash(_("Dates are written like 2026-01-31."), "danger")
+        return None
+
+
+def _int_arg(name: str) -> int | None:
+    return request.args.get(name, type=int)
+
+
+@bp.get("")
+def stock_list():
+    actor = current_actor()
+    horizon = _int_arg("expiring")
+    filters = queries.StockFilter(
+        q=request.args.get("q") or None,
+        category_code=request.args.get("category") or None,
+        warehouse_id=_int_arg("warehouse"),
+        expiring_within_days=horizon if horizon and horizon > 0 else None,
+    )
+    page = queries.stock_by_material(
+        db.session, actor, filters, after=request.args.get("after") or None
+    )
+    return render_template(
+        "stock/stock_list.html",
+        page=page,
+        args=request.args,
+        warehouses=queries.warehouse_options(db.session, actor),
+        categories=category_code_choices(db.session),
+    )
+
+
+@bp.get("/materials/<int:material_id>")
+def material_stock(material_id: int):
+    actor = current_actor()
+    material = get_material(db.session, material_id)
+    balances = queries.material_balances(
+        db.session, actor, material_id, warehouse_id=_int_arg("warehouse")
+    )
+    items = (
+        queries.serial_items(db.session, actor, material_id)
+        if material.tracking == "serial"
+        else []
+    )
+    return render_template(
+        "stock/material_stock.html",
+        material=material,
+        balances=balances,
+        items=items,
+        statuses={s.value: s.label for s in ItemStatus},
+        today=queries.local_today(),
+    )
+
+
+def _card_filter(material_id: int) -> queries.CardFilter:
+    return queries.CardFilter(
+        material_id=material_id,
+        warehouse_id=_int_arg("warehouse"),
+        batch_id=_int_arg("batch"),
+        date_from=_date_arg("from"),
+        date_to=_date_arg("to"),
+    )
+
+
+@bp.get("/materials/<int:material_id>/card")
+def stock_card(material_id: int):
+    actor = current_actor()
+    material = get_material(db.session, material_id)
+    page = queries.stock_card(
+        db.session, actor, _card_filter(material_id), before=_int_arg("before")
+    )
+    return render_template(
+        "stock/stock_card.html",
+        material=material,
+        page=page,
+        args=request.args,
+        labels=MOVEMENT_LABELS,
+        warehouses=queries.warehouse_options(db.session, actor),
+        batches=queries.batches_of(db.session, material_id),
+    )
+
+
+@bp.get("/materials/<int:material_id>/card.xlsx")
+def stock_card_export(material_id: int):
+    actor = current_actor()
+    material = get_material(db.session, material_id)
+    sheet = CardSheet(
+        title=_("Stock card"),
+        material=f"{material.code} {material.name} {material.spec or ''}",
+        unit=material.unit,
+        scope=request.query_string.decode() or _("all warehouses"),
+        headers=(
+            _("Posted at"),
+            _("Document date"),
+            _("Movement"),
+            _("Document"),
+            _("Warehouse"),
+            _("Location"),
+            _("Batch"),
+            _("In"),
+            _("Out"),
+            _("Balance"),
+            _("User"),
+            _("Note"),
+        ),
+        kind_labels={k.value: str(v) for k, v in MOVEMENT_LABELS.items()},
+    )
+    data = stock_card_workbook(
+        sheet, queries.stock_card_all(db.session, actor, _card_filter(material_id))
+    )
+    return send_file(
+        io.BytesIO(data),
+        download_name=f"stock-card-{material.code}.xlsx",
+        as_attachment=True,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@bp.route("/moves/new", methods=["GET", "POST"])
+def move_create():
+    actor = current_actor()
+    form = MoveForm(formdata=request.form if request.method == "POST" else request.args)
+    _fill_move_choices(form, actor)
+    if request.method == "POST" and form.validate():
+        try:
+            with transaction() as session:
+                move = service.move_stock(
+                    session,
+                    warehouse_id=form.warehouse_id.data,
+                    from_location_id=form.from_location_id.data,
+                    to_location_id=form.to_location_id.data,
+                    batch_id=form.batch_id.data,
+                    qty=form.qty.data,
+                    serial_nos=(form.serial_nos.data or "").splitlines(),
+                    document_date=form.document_date.data,
+                    note=form.note.data,
+                    actor=actor,
+                )
+        except ReserveError as error:
+            flash_error(error)
+        else:
+            flash(_("Moved: %(no)s.", no=move.no), "success")
+            return redirect(
+                url_for(
+                    "stock.material_stock",
+                    material_id=form.material_id.data,
+                    warehouse=form.warehouse_id.data,
+                )
+            )
+    return render_template("stock/move_form.html", form=form)
+
+
+def _fill_move_choices(form: MoveForm, actor) -> None:
+    """Each choice narrows the next: warehouse → its materials in stock → batches → places."""
+    warehouses = queries.warehouse_options(db.session, actor)
+    form.warehouse_id.choices = warehouses
+    if not warehouses:
+        flash(_("There is no warehouse to move stock in."), "warning")
+        return
+    warehouse_id = form.warehouse_id.data or warehouses[0][0]
+    form.warehouse_id.data = warehouse_id
+    materials = queries.materials_in_stock(db.session, warehouse_id)
+    form.material_id.choices = [("", "—")] + materials
+    batches, sources = [], []
+    if form.material_id.data:
+        balances = [
+            b
+            for b in queries.material_balances(
+                db.session, actor, form.material_id.data, warehouse_id=warehouse_id
+            )
+        ]
+        batches = sorted(
+            {(b.batch_id, f"{b.batch_no} ({b.expiry_date or '—'})") for b in balances},
+            key=lambda x: x[1],
+        )
+        if form.batch_id.data:
+            sources = [
+                (b.location_id, f"{b.location_code} · {b.available}")
+                for b in balances
+                if b.batch_id == form.batch_id.data
+            ]
+    form.batch_id.choices = [("", "—")] + batches
+    form.from_location_id.choices = [("", "—")] + sources
+    form.to_location_id.choices = [("", "—")] + queries.location_options(db.session, warehouse_id)

@@ -1,0 +1,362 @@
+"""盘点: open a count of a warehouse (or part of it), record counts — from the page, the API and
+later the label scanner, all through ``record_count`` —, submit, and approve (posting 盘盈/盘亏
+through the ledger) or reject back to counting; cancel before posting."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import false, func, insert, literal, or_, select
+from sqlalchemy.orm import Session
+
+from reserve.audit.service import record, snapshot
+from reserve.auth.actor import Actor
+from reserve.catalog.models import Category, Material
+from reserve.db import local_today, utcnow
+from reserve.errors import Conflict, Forbidden, NotFound, ValidationError
+from reserve.stock.ledger import DocumentRef, check_period_open, post_movement
+from reserve.stock.models import Batch, MovementKind, StockBalance, StockMovement
+from reserve.stock.numbering import next_document_no
+from reserve.stocktakes.counting import (  # noqa: F401  (the feature's services, in one place)
+    APPROVER_ROLES,
+    category_prefixes,
+    check_count,
+    clean_text,
+    find_open_stocktake,
+    get_stocktake,
+    lock_stocktake,
+    may_approve,
+    may_count,
+    record_count,
+    require_status,
+    resolve_batch,
+    resolve_location,
+    shows_system_qty,
+)
+from reserve.stocktakes.models import OPEN_STATUSES, Stocktake, StocktakeLine, StocktakeStatus
+from reserve.warehouses.models import Location, Warehouse
+
+# 开始盘点 ------------------------------------------------------------
+
+
+def _check_overlap(
+    session: Session, warehouse_id: int, location_ids: set[int], prefixes: list[str]
+) -> None:
+    """Two open stocktakes must not count the same stock: both would post its difference."""
+    others = session.scalars(
+        select(Stocktake).where(
+            Stocktake.warehouse_id == warehouse_id, Stocktake.status.in_(OPEN_STATUSES)
+        )
+    )
+    for other in others:
+        theirs = {loc.id for loc in other.locations}
+        if location_ids and theirs and not location_ids & theirs:
+            continue
+        their_prefixes = category_prefixes(other.categories)
+        if (
+            prefixes
+            and their_prefixes
+            and not any(
+                a.startswith(b) or b.startswith(a) for a in prefixes for b in their_prefixes
+            )
+        ):
+            continue
+        raise Conflict(
+            _l(
+                "Stocktake %(no)s is still open for some of the same stock; finish or "
+                "cancel it before opening another.",
+                no=other.no,
+            )
+        )
+
+
+def _snapshot(
+    stocktake_id: int, warehouse_id: int, location_ids: list[int], prefixes: list[str]
+) -> sa.Select:
+    """Every (location, batch) balance in scope holding stock: the lines expected to be counted."""
+    stmt = select(
+        literal(stocktake_id, sa.Integer),
+        StockBalance.location_id,
+        StockBalance.batch_id,
+        StockBalance.material_id,
+        StockBalance.qty,
+        false(),
+    ).where(StockBalance.warehouse_id == warehouse_id, StockBalance.qty > 0)
+    if location_ids:
+        stmt = stmt.where(StockBalance.location_id.in_(location_ids))
+    if prefixes:
+        stmt = (
+            stmt.join(Material, Material.id == StockBalance.material_id)
+            .join(Category, Category.id == Material.category_id)
+            .where(or_(*[Category.code.like(p + "%") for p in prefixes]))
+        )
+    return stmt
+
+
+def open_stocktake(
+    session: Session,
+    *,
+    warehouse_id: int,
+    actor: Actor,
+    location_ids=(),
+    category_ids=(),
+    is_blind: bool = False,
+    note: str | None = None,
+) -> Stocktake:
+    """开始盘点：number the stocktake and snapshot the expected lines of its scope."""
+    warehouse = session.scalars(
+        select(Warehouse).where(Warehouse.id == warehouse_id).with_for_update(key_share=True)
+    ).first()
+    if warehouse is None:
+        raise NotFound(_l("No such warehouse."))
+    actor.require_keeps([warehouse.id])
+    if not warehouse.is_active:
+        raise Conflict(_l("Warehouse %(name)s is not in use.", name=warehouse.name))
+    note = clean_text(note, "note")
+    wanted_locations = {int(i) for i in location_ids or ()}
+    locations = list(session.scalars(select(Location).where(Location.id.in_(wanted_locations))))
+    if len(locations) != len(wanted_locations) or any(
+        loc.warehouse_id != warehouse.id for loc in locations
+    ):
+        raise ValidationError(
+            _l("Choose locations of %(name)s only.", name=warehouse.name), field="location_ids"
+        )
+    wanted_categories = {int(i) for i in category_ids or ()}
+    categories = list(session.scalars(select(Category).where(Category.id.in_(wanted_categories))))
+    if len(categories) != len(wanted_categories):
+        raise ValidationError(_l("Unknown category."), field="category_ids")
+    prefixes = category_prefixes(categories)
+    _check_overlap(session, warehouse.id, wanted_locations, prefixes)
+    day = local_today()
+    check_period_open(session, day)
+    stocktake = Stocktake(
+        no=next_document_no(session, "stocktake", day),
+        warehouse_id=warehouse.id,
+        is_blind=bool(is_blind),
+        note=note,
+        created_by_id=actor.user_id,
+        status=StocktakeStatus.COUNTING.value,
+        locations=locations,
+        categories=categories,
+    )
+    session.add(stocktake)
+    session.flush()
+    session.execute(
+        insert(StocktakeLine).from_select(
+            ["stocktake_id", "location_id", "batch_id", "material_id", "system_qty", "is_found"],
+            _snapshot(stocktake.id, warehouse.id, sorted(wanted_locations), prefixes),
+        )
+    )
+    lines = session.scalar(select(func.count()).where(StocktakeLine.stocktake_id == stocktake.id))
+    record(
+        session,
+        actor=actor,
+        action="create",
+        obj=stocktake,
+        label=f"{stocktake.no} {warehouse.code}",
+        after={
+            **snapshot(stocktake),
+            "location_ids": sorted(wanted_locations),
+            "category_ids": sorted(wanted_categories),
+            "lines": lines,
+        },
+    )
+    return stocktake
+
+
+# 提交、审核、驳回、作废 ------------------------------------------------------------
+
+
+def _line_names(session: Session, condition, limit: int = 5) -> str:
+    rows = session.execute(
+        select(Location.code, Material.name, Batch.batch_no)
+        .select_from(StocktakeLine)
+        .join(Location, Location.id == StocktakeLine.location_id)
+        .join(Batch, Batch.id == StocktakeLine.batch_id)
+        .join(Material, Material.id == StocktakeLine.material_id)
+        .where(condition)
+        .order_by(Location.code, Material.code, Batch.batch_no)
+        .limit(limit)
+    )
+    return "; ".join(f"{r.code} {r.name} {r.batch_no}" for r in rows)
+
+
+def submit_stocktake(session: Session, *, stocktake_id: int, actor: Actor) -> Stocktake:
+    """提交盘点：every line counted, every difference explained; then it awaits approval."""
+    stocktake = lock_stocktake(session, stocktake_id)
+    actor.require_keeps([stocktake.warehouse_id])
+    require_status(
+        stocktake,
+        StocktakeStatus.COUNTING,
+        _l(
+            "Stocktake %(no)s is %(status)s; only a stocktake being counted can be submitted.",
+            no=stocktake.no,
+            status=stocktake.status_label,
+        ),
+    )
+    mine = StocktakeLine.stocktake_id == stocktake.id
+    uncounted = session.scalar(
+        select(func.count()).where(mine, StocktakeLine.counted_qty.is_(None))
+    )
+    if uncounted:
+        raise ValidationError(
+            _l(
+                "Stocktake %(no)s still has uncounted lines: %(n)s. Count every line "
+                "(enter 0 when nothing is there) before submitting.",
+                n=uncounted,
+                no=stocktake.no,
+            )
+        )
+    unexplained = sa.and_(mine, StocktakeLine.variance != 0, StocktakeLine.reason.is_(None))
+    missing = session.scalar(select(func.count()).where(unexplained))
+    if missing:
+        raise ValidationError(
+            _l(
+                "Lines that differ from the books but have no reason: %(n)s "
+                "(%(lines)s). Give the reason for each difference before submitting.",
+                n=missing,
+                lines=_line_names(session, unexplained),
+            ),
+            field="reason",
+        )
+    stocktake.status = StocktakeStatus.SUBMITTED.value
+    stocktake.submitted_by_id = actor.user_id
+    stocktake.submitted_at = utcnow()
+    record(
+        session,
+        actor=actor,
+        action="submit",
+        obj=stocktake,
+        label=stocktake.no,
+        before={"status": StocktakeStatus.COUNTING.value},
+        after={"status": stocktake.status},
+    )
+    return stocktake
+
+
+def _require_approver(actor: Actor) -> None:
+    if not actor.has_role(*APPROVER_ROLES):
+        raise Forbidden(_l("Only an approver reviews a stocktake."))
+
+
+def approve_stocktake(session: Session, *, stocktake_id: int, actor: Actor) -> list[StockMovement]:
+    """盘点审核：post each difference as a surplus (盘盈) or shortage (盘亏) movement."""
+    _require_approver(actor)
+    stocktake = lock_stocktake(session, stocktake_id)
+    require_status(
+        stocktake,
+        StocktakeStatus.SUBMITTED,
+        _l(
+            "Stocktake %(no)s is %(status)s; only a submitted stocktake can be approved.",
+            no=stocktake.no,
+            status=stocktake.status_label,
+        ),
+    )
+    if actor.user_id is not None and stocktake.submitted_by_id == actor.user_id:
+        raise Forbidden(
+            _l(
+                "You submitted stocktake %(no)s, so another approver must approve it "
+                "(segregation of duties).",
+                no=stocktake.no,
+            )
+        )
+    day = local_today()
+    check_period_open(session, day)
+    document = DocumentRef("stocktake", stocktake.id, stocktake.no, day)
+    lines = session.scalars(  # shortages first: if stock moved since counting, fail early
+        select(StocktakeLine)
+        .where(StocktakeLine.stocktake_id == stocktake.id, StocktakeLine.variance != 0)
+        .order_by(StocktakeLine.variance > 0, StocktakeLine.id)
+    ).all()
+    movements = [
+        post_movement(
+            session,
+            kind=MovementKind.GAIN if line.variance > 0 else MovementKind.LOSS,
+            location_id=line.location_id,
+            batch_id=line.batch_id,
+            qty=line.variance,
+            document=document,
+            actor=actor,
+            note=line.reason,
+        )
+        for line in lines
+    ]
+    stocktake.status = StocktakeStatus.POSTED.value
+    stocktake.approved_by_id = actor.user_id
+    stocktake.approved_at = utcnow()
+    record(
+        session,
+        actor=actor,
+        action="approve",
+        obj=stocktake,
+        label=stocktake.no,
+        before={"status": StocktakeStatus.SUBMITTED.value},
+        after={"status": stocktake.status, "movements": [m.id for m in movements]},
+    )
+    return movements
+
+
+def reject_stocktake(
+    session: Session, *, stocktake_id: int, reason: str, actor: Actor
+) -> Stocktake:
+    """盘点驳回：back to counting, with the approver's reason."""
+    _require_approver(actor)
+    stocktake = lock_stocktake(session, stocktake_id)
+    require_status(
+        stocktake,
+        StocktakeStatus.SUBMITTED,
+        _l(
+            "Stocktake %(no)s is %(status)s; only a submitted stocktake can be rejected.",
+            no=stocktake.no,
+            status=stocktake.status_label,
+        ),
+    )
+    reason = clean_text(reason, "reason")
+    if not reason:
+        raise ValidationError(_l("Give the reason for sending the stocktake back."), field="reason")
+    stocktake.status = StocktakeStatus.COUNTING.value
+    stocktake.reject_reason = reason
+    stocktake.rejected_by_id = actor.user_id
+    stocktake.rejected_at = utcnow()
+    stocktake.submitted_by_id = None
+    stocktake.submitted_at = None
+    record(
+        session,
+        actor=actor,
+        action="reject",
+        obj=stocktake,
+        label=stocktake.no,
+        before={"status": StocktakeStatus.SUBMITTED.value},
+        after={"status": stocktake.status, "reason": reason},
+    )
+    return stocktake
+
+
+def cancel_stocktake(
+    session: Session, *, stocktake_id: int, actor: Actor, reason: str | None = None
+) -> Stocktake:
+    """盘点作废：abandon a stocktake that has not been posted; nothing was posted."""
+    stocktake = lock_stocktake(session, stocktake_id)
+    actor.require_keeps([stocktake.warehouse_id])
+    if not StocktakeStatus(stocktake.status).is_open:
+        raise Conflict(
+            _l(
+                "Stocktake %(no)s is %(status)s; it can no longer be cancelled.",
+                no=stocktake.no,
+                status=stocktake.status_label,
+            )
+        )
+    before = stocktake.status
+    stocktake.status = StocktakeStatus.CANCELLED.value
+    stocktake.cancelled_by_id = actor.user_id
+    stocktake.cancelled_at = utcnow()
+    record(
+        session,
+        actor=actor,
+        action="cancel",
+        obj=stocktake,
+        label=stocktake.no,
+        before={"status": before},
+        after={"status": stocktake.status, "reason": clean_text(reason, "reason")},
+    )
+    return stocktake

@@ -1,0 +1,239 @@
+"""Stocktake pages: the list, opening a count, the count sheet and its actions."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from reserve.auth.permissions import current_actor
+from reserve.catalog.queries import category_choices
+from reserve.db import transaction
+from reserve.errors import ReserveError, flash_error
+from reserve.extensions import db
+from reserve.stocktakes import queries, service
+from reserve.stocktakes.forms import CancelForm, CountForm, RejectForm, StocktakeForm
+from reserve.stocktakes.models import StocktakeStatus
+
+bp = Blueprint("stocktakes", __name__)
+
+
+@bp.get("/stocktakes")
+def stocktake_list():
+    args = request.args
+    status = args.get("status") if args.get("status") in set(StocktakeStatus) else None
+    page = queries.stocktake_page(
+        db.session,
+        actor=current_actor(),
+        status=status,
+        warehouse_id=args.get("warehouse_id", type=int),
+        page=args.get("page", 1, type=int),
+    )
+    return render_template(
+        "stocktakes/stocktake_list.html", page=page, args=args, statuses=StocktakeStatus
+    )
+
+
+@bp.route("/stocktakes/new", methods=["GET", "POST"])
+def stocktake_create():
+    actor = current_actor()
+    choices = queries.warehouse_choices(db.session, actor)
+    ids = [warehouse_id for warehouse_id, _label in choices]
+    wanted = request.values.get("warehouse_id", type=int)
+    warehouse_id = wanted if wanted in ids else (ids[0] if ids else None)
+    form = StocktakeForm(warehouse_id=warehouse_id)
+    form.warehouse_id.choices = choices
+    form.location_ids.choices = (
+        queries.location_choices(db.session, warehouse_id) if warehouse_id else []
+    )
+    form.category_ids.choices = category_choices(db.session)
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                stocktake = service.open_stocktake(
+                    session,
+                    warehouse_id=form.warehouse_id.data,
+                    actor=actor,
+                    location_ids=form.location_ids.data or (),
+                    category_ids=form.category_ids.data or (),
+                    is_blind=form.is_blind.data,
+                    note=form.note.data,
+                )
+        except ReserveError as error:
+            flash_error(error)
+        else:
+            lines = queries.stocktake_totals(db.session, stocktake.id).lines
+            flash(
+                _("Stocktake %(no)s opened: %(n)s lines to count.", no=stocktake.no, n=lines),
+                "success",
+            )
+            return redirect(url_for("stocktakes.stocktake_detail", stocktake_id=stocktake.id))
+    stocked = queries.stocked_locations(db.session, warehouse_id) if warehouse_id else {}
+    return render_template(
+        "stocktakes/stocktake_form.html",
+        form=form,
+        choices=choices,
+        warehouse_id=warehouse_id,
+        stocked=stocked,
+    )
+
+
+@bp.get("/stocktakes/<int:stocktake_id>")
+def stocktake_detail(stocktake_id: int):
+    actor = current_actor()
+    stocktake = service.get_stocktake(db.session, stocktake_id, actor=actor)
+    shows_system = service.shows_system_qty(stocktake, actor)
+    args = request.args
+    show = args.get("show", "all")
+    if show not in queries.LINE_FILTERS or (show == "variance" and not shows_system):
+        show = "all"
+    lines = queries.line_page(
+        db.session, stocktake_id, show=show, q=args.get("q"), page=args.get("page", 1, type=int)
+    )
+    scope_locations, scope_categories = queries.scope_labels(db.session, stocktake_id)
+    may_count = service.may_count(actor, stocktake)
+    return render_template(
+        "stocktakes/stocktake_detail.html",
+        header=queries.stocktake_header(db.session, stocktake_id),
+        stocktake=stocktake,
+        lines=lines,
+        totals=queries.stocktake_totals(db.session, stocktake_id),
+        show=show,
+        args=args,
+        shows_system=shows_system,
+        scope_locations=scope_locations,
+        scope_categories=scope_categories,
+        may_count=may_count,
+        may_approve=service.may_approve(actor, stocktake),
+        is_counting=stocktake.status == StocktakeStatus.COUNTING,
+        is_submitted=stocktake.status == StocktakeStatus.SUBMITTED,
+        found_locations=queries.count_location_choices(
+            db.session, stocktake_id, stocktake.warehouse_id
+        )
+        if may_count
+        else [],
+        reject_form=RejectForm(),
+        cancel_form=CancelForm(),
+    )
+
+
+def _back(stocktake_id: int) -> str:
+    """Back to the count sheet the keeper came from (same filter and page), never elsewhere."""
+    home = url_for("stocktakes.stocktake_detail", stocktake_id=stocktake_id)
+    target = request.form.get("next", "")
+    return target if target == home or target.startswith(home + "?") else home
+
+
+@bp.post("/stocktakes/<int:stocktake_id>/count")
+def stocktake_count(stocktake_id: int):
+    actor = current_actor()
+    stocktake = service.get_stocktake(db.session, stocktake_id, actor=actor)
+    form = CountForm()
+    if not form.validate_on_submit():
+        name, messages = next(iter(form.errors.items()))
+        flash(f"{getattr(form, name).label.text}: {messages[0]}", "danger")
+        return redirect(_back(stocktake_id))
+    try:
+        with transaction() as session:
+            line = service.record_count(
+                session,
+                stocktake_id=stocktake_id,
+                actor=actor,
+                location_id=service.resolve_location(
+                    session,
+                    warehouse_id=stocktake.warehouse_id,
+                    location_id=form.location_id.data,
+                    location_code=form.location_code.data,
+                ),
+                batch_id=service.resolve_batch(
+                    session,
+                    batch_id=form.batch_id.data,
+                    batch_no=form.batch_no.data,
+                    material_code=form.material_code.data,
+                ),
+                counted_qty=form.counted_qty.data,
+                serial_no=form.serial_no.data,
+                reason=form.reason.data if "reason" in request.form else None,
+            )
+    except ReserveError as error:
+        flash_error(error)
+        return redirect(_back(stocktake_id))
+    row = queries.line_row(db.session, line.id)
+    flash(
+        _(
+            "Counted %(location)s %(material)s batch %(batch)s: %(qty)s %(unit)s.",
+            location=row.location_code,
+            material=row.material_name,
+            batch=row.batch_no,
+            qty=row.counted_qty,
+            unit=row.unit,
+        ),
+        "success",
+    )
+    return redirect(f"{_back(stocktake_id)}#line-{row.id}")
+
+
+@bp.post("/stocktakes/<int:stocktake_id>/submit")
+def stocktake_submit(stocktake_id: int):
+    actor = current_actor()
+    stocktake = service.get_stocktake(db.session, stocktake_id, actor=actor)
+    try:
+        with transaction() as session:
+            service.submit_stocktake(session, stocktake_id=stocktake_id, actor=actor)
+    except ReserveError as error:
+        flash_error(error)
+    else:
+        flash(_("Stocktake %(no)s submitted for approval.", no=stocktake.no), "success")
+    return redirect(url_for("stocktakes.stocktake_detail", stocktake_id=stocktake_id))
+
+
+@bp.post("/stocktakes/<int:stocktake_id>/approve")
+def stocktake_approve(stocktake_id: int):
+    actor = current_actor()
+    stocktake = service.get_stocktake(db.session, stocktake_id, actor=actor)
+    try:
+        with transaction() as session:
+            movements = service.approve_stocktake(session, stocktake_id=stocktake_id, actor=actor)
+    except ReserveError as error:
+        flash_error(error)
+    else:
+        flash(
+            _(
+                "Stocktake %(no)s approved; adjustments posted: %(n)s.",
+                no=stocktake.no,
+                n=len(movements),
+            ),
+            "success",
+        )
+    return redirect(url_for("stocktakes.stocktake_detail", stocktake_id=stocktake_id))
+
+
+@bp.post("/stocktakes/<int:stocktake_id>/reject")
+def stocktake_reject(stocktake_id: int):
+    actor = current_actor()
+    stocktake = service.get_stocktake(db.session, stocktake_id, actor=actor)
+    form = RejectForm()
+    try:
+        with transaction() as session:
+            service.reject_stocktake(
+                session, stocktake_id=stocktake_id, reason=form.reason.data or "", actor=actor
+            )
+    except ReserveError as error:
+        flash_error(error)
+    else:
+        flash(_("Stocktake %(no)s sent back for counting.", no=stocktake.no), "success")
+    return redirect(url_for("stocktakes.stocktake_detail", stocktake_id=stocktake_id))
+
+
+@bp.post("/stocktakes/<int:stocktake_id>/cancel")
+def stocktake_cancel(stocktake_id: int):
+    actor = current_actor()
+    stocktake = service.get_stocktake(db.session, stocktake_id, actor=actor)
+    form = CancelForm()
+    try:
+        with transaction() as session:
+            service.cancel_stocktake(
+                session, stocktake_id=stocktake_id, actor=actor, reason=form.reason.data
+            )
+    except ReserveError as error:
+        flash_error(error)
+    else:
+        flash(_("Stocktake %(no)s cancelled.", no=stocktake.no), "success")
+    return redirect(url_for("stocktakes.stocktake_detail", stocktake_id=stocktake_id))

@@ -1,0 +1,262 @@
+"""Read side of regions, warehouses and locations: one SELECT per list, scoped in SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from reserve.auth.actor import Actor
+from reserve.auth.models import User, user_warehouses
+from reserve.db import Page, paginate
+from reserve.warehouses.models import Location, Region, RegionLevel, Warehouse, WarehouseLevel
+
+
+@dataclass(frozen=True)
+class RegionNode:
+    """A region in the tree, with its depth (0 for a root)."""
+
+    id: int
+    code: str
+    name: str
+    level: str
+    parent_id: int | None
+    depth: int
+
+    @property
+    def level_label(self):
+        return RegionLevel(self.level).label
+
+
+def region_tree(session: Session) -> list[RegionNode]:
+    """Every region depth-first, siblings in code order.
+
+    Ordering by code alone is the tree order for GB/T 2260 (a child's code extends its
+    parent's prefix), but not for townships, whose codes need not share the county's prefix;
+    so the order is built from the parent links of one SELECT."""
+    rows = session.execute(
+        select(Region.id, Region.code, Region.name, Region.level, Region.parent_id).order_by(
+            Region.code
+        )
+    ).all()
+    ids = {row.id for row in rows}
+    children: dict[int | None, list] = {}
+    for row in rows:
+        parent = row.parent_id if row.parent_id in ids else None
+        children.setdefault(parent, []).append(row)
+    tree: list[RegionNode] = []
+    stack = [(row, 0) for row in reversed(children.get(None, []))]
+    while stack:
+        row, depth = stack.pop()
+        tree.append(RegionNode(row.id, row.code, row.name, row.level, row.parent_id, depth))
+        stack.extend((child, depth + 1) for child in reversed(children.get(row.id, [])))
+    return tree
+
+
+def region_choices(session: Session, *, exclude_id: int | None = None) -> list[tuple[int, str]]:
+    """Regions for a select, indented by depth; ``exclude_id`` leaves out that subtree."""
+    choices = []
+    skip_below: int | None = None
+    for node in region_tree(session):
+        if skip_below is not None:
+            if node.depth > skip_below:
+                continue
+            skip_below = None
+        if node.id == exclude_id:
+            skip_below = node.depth
+            continue
+        choices.append((node.id, f"{'　' * node.depth}{node.code} {node.name}"))
+    return choices
+
+
+def region_page(
+    session: Session,
+    *,
+    parent_code: str | None = None,
+    level: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page:
+    """Regions in code order with their parent's code, optionally the children of one region."""
+    parent = aliased(Region)
+    stmt = (
+        select(
+            Region.id,
+            Region.code,
+            Region.name,
+            Region.level,
+            parent.code.label("parent_code"),
+        )
+        .outerjoin(parent, Region.parent_id == parent.id)
+        .order_by(Region.code)
+    )
+    if parent_code:
+        stmt = stmt.where(parent.code == parent_code)
+    if level:
+        stmt = stmt.where(Region.level == level)
+    return paginate(session, stmt, page=page, per_page=per_page, scalars=False)
+
+
+def _location_count():
+    return (
+        select(func.count(Location.id))
+        .where(Location.warehouse_id == Warehouse.id, Location.is_active)
+        .correlate(Warehouse)
+        .scalar_subquery()
+    )
+
+
+def _keeper_count():
+    return (
+        select(func.count(User.id))
+        .join(user_warehouses, user_warehouses.c.user_id == User.id)
+        .where(user_warehouses.c.warehouse_id == Warehouse.id, User.is_enabled)
+        .correlate(Warehouse)
+        .scalar_subquery()
+    )
+
+
+def _warehouse_rows() -> Select:
+    """Warehouse fields, its region, and its counts of locations in use and keepers."""
+    return select(
+        Warehouse.id,
+        Warehouse.code,
+        Warehouse.name,
+        Warehouse.level,
+        Warehouse.region_id,
+        Region.code.label("region_code"),
+        Region.name.label("region_name"),
+        Warehouse.address,
+        Warehouse.lat,
+        Warehouse.lng,
+        Warehouse.area_m2,
+        Warehouse.phone,
+        Warehouse.is_active,
+        _location_count().label("location_count"),
+        _keeper_count().label("keeper_count"),
+    ).join(Region, Warehouse.region_id == Region.id)
+
+
+WAREHOUSE_SORTS = {
+    "code": Warehouse.code,
+    "name": Warehouse.name,
+    "level": Warehouse.level,
+    "region": Region.code,
+    "area": Warehouse.area_m2,
+    "locations": "location_count",
+    "keepers": "keeper_count",
+}
+
+
+def region_subtree(region_id: int):
+    """The ids of a region and all regions below it (a recursive CTE)."""
+    tree = select(Region.id).where(Region.id == region_id).cte("region_subtree", recursive=True)
+    tree = tree.union_all(select(Region.id).where(Region.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def warehouse_search(
+    *,
+    actor: Actor,
+    q: str | None = None,
+    level: str | None = None,
+    region_id: int | None = None,
+    sort: str = "code",
+) -> Select:
+    """The warehouse list as one SELECT, limited to the warehouses the actor may see."""
+    stmt = _warehouse_rows()
+    visible = actor.visible_warehouse_ids()
+    if visible is not None:
+        stmt = stmt.where(Warehouse.id.in_(sorted(visible)))
+    q = (q or "").strip()
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(
+            or_(
+                Warehouse.code.ilike(like),
+                Warehouse.name.ilike(like),
+                Warehouse.address.ilike(like),
+            )
+        )
+    if level:
+        stmt = stmt.where(Warehouse.level == level)
+    if region_id:
+        stmt = stmt.where(Warehouse.region_id.in_(region_subtree(region_id)))
+    key = (sort or "code").lstrip("-")
+    column = WAREHOUSE_SORTS.get(key, Warehouse.code)
+    if isinstance(column, str):
+        column = stmt.selected_columns[column]
+    order = column.desc() if sort.startswith("-") else column.asc()
+    return stmt.order_by(order.nulls_last(), Warehouse.code)  # one NULL order on every database
+
+
+def warehouse_page(
+    session: Session,
+    *,
+    actor: Actor,
+    q: str | None = None,
+    level: str | None = None,
+    region_id: int | None = None,
+    sort: str = "code",
+    page: int = 1,
+    per_page: int = 50,
+) -> Page:
+    return paginate(
+        session,
+        warehouse_search(actor=actor, q=q, level=level, region_id=region_id, sort=sort),
+        page=page,
+        per_page=per_page,
+        scalars=False,
+    )
+
+
+def warehouse_summary(session: Session, warehouse_id: int):
+    """One warehouse as a list row (fields, region, counts)."""
+    return session.execute(_warehouse_rows().where(Warehouse.id == warehouse_id)).one_or_none()
+
+
+def _locations(warehouse_id: int) -> Select:
+    return (
+        select(Location)
+        .where(Location.warehouse_id == warehouse_id)
+        .order_by(Location.is_receiving.desc(), Location.code)
+    )
+
+
+def warehouse_locations(session: Session, warehouse_id: int) -> list[Location]:
+    """A warehouse's locations: the receiving area first, then by code."""
+    return list(session.scalars(_locations(warehouse_id)))
+
+
+def location_page(
+    session: Session, warehouse_id: int, *, page: int = 1, per_page: int = 50
+) -> Page:
+    return paginate(session, _locations(warehouse_id), page=page, per_page=per_page)
+
+
+def warehouse_keepers(session: Session, warehouse_id: int) -> list:
+    """The enabled users who keep the warehouse (user_warehouses), by name."""
+    return list(
+        session.execute(
+            select(User.id, User.username, User.full_name, User.phone)
+            .join(user_warehouses, user_warehouses.c.user_id == User.id)
+            .where(user_warehouses.c.warehouse_id == warehouse_id, User.is_enabled)
+            .order_by(User.full_name, User.username)
+        )
+    )
+
+
+def warehouse_choices(session: Session) -> list[tuple[int, str]]:
+    rows = session.execute(
+        select(Warehouse.id, Warehouse.code, Warehouse.name).order_by(Warehouse.code)
+    ).all()
+    return [(row.id, f"{row.code} {row.name}") for row in rows]
+
+
+def level_labels() -> dict[str, dict[str, str]]:
+    """Translated labels of region and warehouse levels, for templates given plain rows."""
+    return {
+        "region": {level.value: level.label for level in RegionLevel},
+        "warehouse": {level.value: level.label for level in WarehouseLevel},
+    }

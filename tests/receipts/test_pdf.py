@@ -1,0 +1,116 @@
+"""The 入库单 PDF, read back with pdftotext (not trusted on sight)."""
+
+import subprocess
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from reserve.auth.actor import Actor
+from reserve.auth.models import Role
+from reserve.receipts import service
+from reserve.receipts.pdf import ReceiptDocument, ReceiptDocumentLine, receipt_pdf
+from tests.receipts.conftest import line, receipt_data
+
+
+def pdf_text(content: bytes) -> str:
+    assert content.startswith(b"%PDF")
+    result = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-layout", "-", "-"],
+        input=content,
+        capture_output=True,
+        check=True,
+    )
+    return result.stdout.decode("utf-8")
+
+
+def test_the_pdf_reads_back_in_chinese():
+    doc = ReceiptDocument(
+        no="RK20261124-0007",
+        status="posted",
+        warehouse="JN-SJ-01 济南市应急物资综合储备库",
+        source="捐赠",
+        supplier="中国红十字会",
+        funding_source="社会捐赠",
+        paper_no="鲁红字〔2026〕12号",
+        document_date=date(2026, 11, 24),
+        posted_at=datetime(2026, 11, 24, 2, 30, tzinfo=UTC),
+        lines=[
+            ReceiptDocumentLine(
+                "1010101001",
+                "单帐篷",
+                "3m×4m 12m²",
+                "顶",
+                "T-2026-01",
+                None,
+                None,
+                "RECV",
+                120,
+                Decimal("680.00"),
+            ),
+            ReceiptDocumentLine(
+                "2010100001",
+                "净水设备",
+                "便携式",
+                "台",
+                "P-01",
+                date(2026, 1, 1),
+                date(2031, 1, 1),
+                "A-01-01",
+                2,
+                serials=("SN-001", "SN-002"),
+            ),
+        ],
+    )
+    text = pdf_text(receipt_pdf(doc))
+    for expected in (
+        "入库单",
+        "RK20261124-0007",
+        "单帐篷",
+        "净水设备",
+        "中国红十字会",
+        "鲁红字〔2026〕12号",
+        "2026-11-24 10:30",  # posted time in Asia/Shanghai
+        "81,600.00",
+        "122",
+        "SN-001",
+        "验收人",
+        "保管员",
+        "审核人",
+        "合计",
+        "12m2",
+    ):  # the font has no ², so it is printed as a plain digit
+        assert expected in text, expected
+
+
+def test_a_long_receipt_runs_over_pages():
+    lines = [
+        ReceiptDocumentLine(
+            f"M{i:04d}", "折叠床", "1900×700mm", "张", f"B{i}", None, None, "A-01-01", i + 1
+        )
+        for i in range(200)
+    ]
+    doc = ReceiptDocument(
+        no="RK20261124-0200",
+        status="draft",
+        warehouse="WH",
+        source="采购",
+        document_date=date(2026, 11, 24),
+        lines=lines,
+    )
+    text = pdf_text(receipt_pdf(doc))
+    assert "第2页" in text.replace(" ", "") and "M0199" in text and "草稿" in text
+
+
+def test_the_pdf_page(login_as, db, make_material):
+    keeper = login_as(Role.KEEPER)
+    tent = make_material("单帐篷", code="TENT-P")
+
+    class Site:
+        warehouse = keeper.user.warehouses[0]
+
+    receipt = service.create_receipt(
+        db, data=receipt_data(Site, line(tent, "B-9", 7)), actor=Actor.for_user(keeper.user)
+    )
+    response = keeper.get(f"/receipts/{receipt.id}.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = pdf_text(response.data)
+    assert "入库单" in text and receipt.no in text and "单帐篷" in text and "B-9" in text

@@ -1,0 +1,184 @@
+"""Laws 2 and 3 with real processes on a committed database (SQLite file or PostgreSQL):
+racers never oversell, and a process killed mid-document leaves all of it or nothing."""
+
+import multiprocessing
+import os
+import signal
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from reserve.auth.actor import Actor
+from reserve.db import transaction
+from reserve.errors import InsufficientStock
+from reserve.extensions import db as flask_db
+from reserve.stock import ledger
+from reserve.stock.models import Batch, MovementKind, StockBalance, StockMovement
+from tests.conftest import drop_database, make_database, test_app
+
+SPAWN = multiprocessing.get_context("spawn")
+
+
+def _schema(app):
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        if os.environ.get("RESERVE_TEST_SCHEMA") == "create_all":
+            flask_db.create_all()
+        else:
+            upgrade()
+
+
+def _seed(url: str, lines: int = 1, qty: int = 100) -> dict:
+    from reserve.catalog.models import Category, Material
+    from reserve.warehouses.models import Location, Region, Warehouse
+
+    app = test_app(url)
+    _schema(app)
+    with app.app_context(), transaction() as s:
+        region = Region(code="370100", name="济南市", level="city")
+        category = Category(code="1000000", name="基本生活保障物资", level=1)
+        s.add_all([region, category])
+        s.flush()
+        warehouse = Warehouse(code="RACE", name="竞争库", level="city", region_id=region.id)
+        s.add(warehouse)
+        s.flush()
+        location = Location(warehouse_id=warehouse.id, code="A-01-01")
+        s.add(location)
+        materials = [
+            Material(code=f"M{i:03d}", name=f"物资{i}", unit="件", category_id=category.id)
+            for i in range(lines)
+        ]
+        s.add_all(materials)
+        s.flush()
+        batches = [Batch(material_id=m.id, batch_no="B1", source="purchase") for m in materials]
+        s.add_all(batches)
+        s.flush()
+        if qty:
+            ledger.post_movement(
+                s,
+                kind=MovementKind.RECEIPT,
+                location_id=location.id,
+                batch_id=batches[0].id,
+                qty=qty,
+                document=ledger.DocumentRef("seed", None, None, date.today()),
+                actor=Actor.system("seed"),
+            )
+        ids = {"location": location.id, "batches": [b.id for b in batches]}
+    _dispose(app)
+    return ids
+
+
+def _dispose(app) -> None:
+    """Close this app's pooled connections (PostgreSQL must drop the database afterwards)."""
+    with app.app_context():
+        flask_db.engine.dispose()
+
+
+def _take_one_at_a_time(url: str, location_id: int, batch_id: int, attempts: int):
+    app = test_app(url)
+    won = lost = 0
+    with app.app_context():
+        for _ in range(attempts):
+            try:
+                with transaction() as s:
+                    ledger.post_movement(
+                        s,
+                        kind=MovementKind.ISSUE,
+                        location_id=location_id,
+                        batch_id=batch_id,
+                        qty=-1,
+                        document=ledger.DocumentRef("race", None, None, date.today()),
+                        actor=Actor.system(f"racer-{os.getpid()}"),
+                    )
+                won += 1
+            except InsufficientStock:
+                lost += 1
+    return won, lost
+
+
+def _post_document_then_hang(
+    url: str, location_id: int, batch_ids: list[int], marker: str, hang_after: int | None
+):
+    app = test_app(url)
+    with app.app_context(), transaction() as s:
+        for n, batch_id in enumerate(batch_ids, 1):
+            ledger.post_movement(
+                s,
+                kind=MovementKind.RECEIPT,
+                location_id=location_id,
+                batch_id=batch_id,
+                qty=10,
+                document=ledger.DocumentRef("receipt", 1, "RK-CRASH", date.today()),
+                actor=Actor.system("crash"),
+            )
+            if n == hang_after:
+                Path(marker).write_text("half-way")
+                time.sleep(60)  # the parent kills us here, mid-transaction
+
+
+@pytest.fixture
+def committed_url(tmp_path, worker_id, request):
+    url = make_database(f"proc_{worker_id}_{request.node.name[:20]}", tmp_path)
+    yield url
+    drop_database(url)
+
+
+def _verify(url):
+    app = test_app(url)
+    with app.app_context():
+        session = flask_db.session
+        found = ledger.verify(session)
+        moves = session.scalar(select(func.count()).select_from(StockMovement))
+        total = session.scalar(select(func.coalesce(func.sum(StockBalance.qty), 0)))
+        negative = session.scalar(
+            select(func.count()).select_from(StockBalance).where(StockBalance.qty < 0)
+        )
+        flask_db.session.remove()
+    _dispose(app)
+    return found, moves, total, negative
+
+
+def test_eight_processes_racing_for_a_hundred_units_take_exactly_a_hundred(committed_url):
+    ids = _seed(committed_url, qty=100)
+    args = [(committed_url, ids["location"], ids["batches"][0], 50)] * 8
+    with SPAWN.Pool(8) as pool:
+        results = pool.starmap(_take_one_at_a_time, args)
+    assert sum(won for won, _ in results) == 100
+    assert sum(lost for _, lost in results) == 8 * 50 - 100
+    found, moves, total, negative = _verify(committed_url)
+    assert found == [] and total == 0 and negative == 0
+    assert moves == 1 + 100
+
+
+def test_a_process_killed_mid_document_leaves_nothing(committed_url, tmp_path):
+    ids = _seed(committed_url, lines=50, qty=0)
+    marker = tmp_path / "half-way"
+    child = SPAWN.Process(
+        target=_post_document_then_hang,
+        args=(committed_url, ids["location"], ids["batches"], str(marker), 25),
+    )
+    child.start()
+    for _ in range(600):
+        if marker.exists():
+            break
+        time.sleep(0.05)
+    assert marker.exists(), "the child never got half-way"
+    os.kill(child.pid, signal.SIGKILL)
+    child.join(10)
+    found, moves, total, _ = _verify(committed_url)
+    assert (moves, total) == (0, 0)
+    assert found == []
+    # and the database is usable afterwards: the whole document posts
+    done = SPAWN.Process(
+        target=_post_document_then_hang,
+        args=(committed_url, ids["location"], ids["batches"], str(marker), None),
+    )
+    done.start()
+    done.join(60)
+    assert done.exitcode == 0
+    found, moves, total, _ = _verify(committed_url)
+    assert (moves, total, found) == (50, 500, [])

@@ -7,7 +7,7 @@ import sys
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from reserve.auth.actor import Actor
 from reserve.db import transaction
@@ -47,6 +47,7 @@ def create_admin(username: str, full_name: str, password: str) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option(
     "--password", default="reserve-demo", show_default=True, help="Password of every demo user."
 )

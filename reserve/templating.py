@@ -41,9 +41,15 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def current_locale() -> str:
+    """The configured language code ("zh_CN" or "en"); Babel itself says zh_Hans_CN."""
+    locale = get_locale()
+    return "zh_CN" if locale is not None and locale.language == "zh" else "en"
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(qty, "qty")
     app.add_template_filter(decimal, "decimal")
     app.add_template_global(url_with, "url_with")
-    app.add_template_global(lambda: str(get_locale()), "current_locale")
+    app.add_template_global(current_locale, "current_locale")

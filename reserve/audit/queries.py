@@ -53,7 +53,8 @@ def audit_search(
         stmt = stmt.where(AuditEntry.at >= local_day_start(date_from))
     if date_to:
         stmt = stmt.where(AuditEntry.at < local_day_start(date_to + timedelta(days=1)))
-    return stmt.order_by(AuditEntry.id.desc())
+    # newest first by time, so a filter on (type or action, time) reads only the rows it shows
+    return stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
 
 
 def audit_page(

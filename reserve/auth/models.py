@@ -40,6 +40,7 @@ user_warehouses = sa.Table(
     Base.metadata,
     sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("warehouse_id", sa.ForeignKey("warehouses.id", ondelete="CASCADE"), primary_key=True),
+    sa.Index("ix_user_warehouses_warehouse_id", "warehouse_id"),
 )
 
 

@@ -17,6 +17,7 @@ from reserve.errors import InsufficientStock
 from reserve.extensions import db as flask_db
 from reserve.stock import ledger
 from reserve.stock.models import Batch, MovementKind, StockBalance, StockMovement
+from reserve.warehouses.models import Location
 from tests.conftest import drop_database, make_database, test_app
 
 SPAWN = multiprocessing.get_context("spawn")
@@ -100,24 +101,51 @@ def _take_one_at_a_time(url: str, location_id: int, batch_id: int, attempts: int
     return won, lost
 
 
-def _post_document_then_hang(
+def _post_receipt_then_hang(
     url: str, location_id: int, batch_ids: list[int], marker: str, hang_after: int | None
 ):
+    """Draft a 50-line receipt (committed), then post it; hang half-way through the posting."""
+    from reserve.receipts.models import Receipt
+    from reserve.receipts.service import ReceiptData, ReceiptLineData, create_receipt, post_receipt
+
     app = test_app(url)
-    with app.app_context(), transaction() as s:
-        for n, batch_id in enumerate(batch_ids, 1):
-            ledger.post_movement(
-                s,
-                kind=MovementKind.RECEIPT,
-                location_id=location_id,
-                batch_id=batch_id,
-                qty=10,
-                document=ledger.DocumentRef("receipt", 1, "RK-CRASH", date.today()),
-                actor=Actor.system("crash"),
-            )
-            if n == hang_after:
+    actor = Actor.system("crash")
+    with app.app_context():
+        session = flask_db.session
+        receipt_id = session.scalar(select(Receipt.id))
+        if receipt_id is None:
+            with transaction() as s:
+                materials = [s.get(Batch, b).material_id for b in batch_ids]
+                receipt_id = create_receipt(
+                    s,
+                    actor=actor,
+                    data=ReceiptData(
+                        warehouse_id=s.get(Location, location_id).warehouse_id,
+                        source="purchase",
+                        document_date=date.today(),
+                        lines=tuple(
+                            ReceiptLineData(
+                                material_id=m, batch_no=f"C{n:02d}", qty=10, location_id=location_id
+                            )
+                            for n, m in enumerate(materials)
+                        ),
+                    ),
+                ).id
+        posted = 0
+        real_post = ledger.post_movement
+
+        def post_then_maybe_hang(*args, **kwargs):
+            nonlocal posted
+            movement = real_post(*args, **kwargs)
+            posted += 1
+            if posted == hang_after:
                 Path(marker).write_text("half-way")
                 time.sleep(60)  # the parent kills us here, mid-transaction
+            return movement
+
+        ledger.post_movement = post_then_maybe_hang
+        with transaction() as s:
+            post_receipt(s, receipt_id=receipt_id, actor=actor)
 
 
 @pytest.fixture
@@ -154,11 +182,11 @@ def test_eight_processes_racing_for_a_hundred_units_take_exactly_a_hundred(commi
     assert moves == 1 + 100
 
 
-def test_a_process_killed_mid_document_leaves_nothing(committed_url, tmp_path):
+def test_a_process_killed_mid_receipt_leaves_all_or_nothing(committed_url, tmp_path):
     ids = _seed(committed_url, lines=50, qty=0)
     marker = tmp_path / "half-way"
     child = SPAWN.Process(
-        target=_post_document_then_hang,
+        target=_post_receipt_then_hang,
         args=(committed_url, ids["location"], ids["batches"], str(marker), 25),
     )
     child.start()
@@ -172,9 +200,10 @@ def test_a_process_killed_mid_document_leaves_nothing(committed_url, tmp_path):
     found, moves, total, _ = _verify(committed_url)
     assert (moves, total) == (0, 0)
     assert found == []
+    assert _receipt_status(committed_url) == "draft"
     # and the database is usable afterwards: the whole document posts
     done = SPAWN.Process(
-        target=_post_document_then_hang,
+        target=_post_receipt_then_hang,
         args=(committed_url, ids["location"], ids["batches"], str(marker), None),
     )
     done.start()
@@ -182,3 +211,15 @@ def test_a_process_killed_mid_document_leaves_nothing(committed_url, tmp_path):
     assert done.exitcode == 0
     found, moves, total, _ = _verify(committed_url)
     assert (moves, total, found) == (50, 500, [])
+    assert _receipt_status(committed_url) == "posted"
+
+
+def _receipt_status(url):
+    from reserve.receipts.models import Receipt
+
+    app = test_app(url)
+    with app.app_context():
+        status = flask_db.session.scalar(select(Receipt.status))
+        flask_db.session.remove()
+    _dispose(app)
+    return status

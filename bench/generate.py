@@ -22,9 +22,11 @@ import math
 import random
 import sys
 import time
+from array import array
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -55,6 +57,13 @@ class Scale:
     extra_keepers: int
     audit_entries: int
     township_warehouses: int
+    batches: int
+    serial_items: int
+    balances: int  # (location, batch) rows
+    movements: int
+    heavy_batches: int  # of the heavy material (the stock-card scenario's)
+    heavy_balances: int
+    heavy_movements: int
 
 
 SCALES = {
@@ -66,6 +75,13 @@ SCALES = {
         extra_keepers=50,
         audit_entries=50_000,
         township_warehouses=3,
+        batches=6_000,
+        serial_items=3_000,
+        balances=15_000,
+        movements=200_000,
+        heavy_batches=60,
+        heavy_balances=300,
+        heavy_movements=12_000,
     ),
     "province": Scale(
         "province",
@@ -75,6 +91,13 @@ SCALES = {
         extra_keepers=800,
         audit_entries=1_000_000,
         township_warehouses=97,
+        batches=60_000,
+        serial_items=40_000,
+        balances=250_000,
+        movements=3_000_000,
+        heavy_batches=200,
+        heavy_balances=1_200,
+        heavy_movements=56_000,
     ),
 }
 
@@ -715,6 +738,498 @@ def generate_audit_entries(conn, scale: Scale, rng: random.Random) -> dict[str, 
     return {"audit_entries": insert(conn, "audit_entries", rows())}
 
 
+# -- stock -----------------------------------------------------------------------------------
+# Batches, balances, serial items and movements, consistent with the ledger: the movements of
+# each (location, batch) sum to its balance, and ``balance_after`` is the running balance in id
+# order (``ledger.verify`` finds nothing). Offsets ``t`` are seconds since HISTORY_START, which
+# is midnight in Asia/Shanghai, so ``t // DAY`` is the index of the local day.
+
+DAY = 86_400
+HISTORY_START = HISTORY_END - timedelta(days=365)
+SPAN = 365 * DAY
+FIRST_DAY = (HISTORY_START + timedelta(hours=8)).date()  # 2025-07-01
+LAST_DAY = FIRST_DAY + timedelta(days=364)  # 2026-06-30: "today" of the generated data
+OFFSET_BITS = 24  # a movement's sort key: offset << OFFSET_BITS | its index
+IN_STOCK_SHARE = 0.9  # of the serial items; the rest were issued, are in use, repaired, scrapped
+
+BATCH_SOURCES = ("purchase", "higher_allocation", "donation", "transfer_in", "return")
+BATCH_SOURCE_WEIGHTS = (70, 82, 90, 97, 100)  # cumulative
+FUNDING = ("省级应急物资储备资金", "市级财政预算", "中央自然灾害救灾资金", "县级财政预算")
+ITEM_STATUSES = ("issued", "in_use", "repair", "scrapped")
+ITEM_STATUS_WEIGHTS = (40, 65, 80, 100)  # cumulative
+# Movement kinds: those raising a balance and those lowering it, with cumulative weights.
+KINDS = (
+    "receipt",
+    "issue",
+    "transfer_out",
+    "transfer_in",
+    "move_out",
+    "move_in",
+    "gain",
+    "loss",
+    "rotate_out",
+    "scrap",
+)
+K = {kind: n for n, kind in enumerate(KINDS)}
+UP = (K["receipt"], K["transfer_in"], K["move_in"], K["gain"])
+UP_WEIGHTS = (20, 55, 90, 100)
+DOWN = (K["issue"], K["transfer_out"], K["move_out"], K["loss"], K["rotate_out"], K["scrap"])
+DOWN_WEIGHTS = (50, 68, 86, 91, 97, 100)
+SMALL = {K["gain"], K["loss"], K["scrap"]}  # count differences and breakage: a few units
+CLOSE_UP = (K["receipt"], K["transfer_in"], K["move_in"])
+CLOSE_DOWN = (K["issue"], K["transfer_out"], K["move_out"])
+DOCUMENTS = {  # kind → (document type, number prefix), as reserve.stock.numbering
+    "receipt": ("receipt", "RK"),
+    "issue": ("order", "DB"),
+    "transfer_out": ("order", "DB"),
+    "transfer_in": ("order", "DB"),
+    "move_out": ("move", "YK"),
+    "move_in": ("move", "YK"),
+    "gain": ("stocktake", "PD"),
+    "loss": ("stocktake", "PD"),
+    "rotate_out": ("rotation", "LH"),
+    "scrap": ("scrap", "BF"),
+}
+NOTES = {"gain": "盘盈", "loss": "盘亏", "rotate_out": "临期轮换出库", "scrap": "破损报废"}
+MOVEMENT_COLUMNS = (
+    "id",
+    "posted_at",
+    "document_date",
+    "kind",
+    "material_id",
+    "batch_id",
+    "location_id",
+    "warehouse_id",
+    "qty",
+    "balance_after",
+    "document_type",
+    "document_id",
+    "document_no",
+    "user_id",
+    "username",
+    "note",
+)
+
+
+def bulk(conn: sa.Connection, table_name: str, columns: tuple, rows: Iterable[tuple]) -> int:
+    """Bulk load tuples: COPY on PostgreSQL (psycopg's ``cursor.copy``), else ``insert``."""
+    if conn.dialect.name != "postgresql":
+        return insert(conn, table_name, (dict(zip(columns, row, strict=True)) for row in rows))
+    count = 0
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table_name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def heavy_material(conn: sa.Connection) -> tuple[int, str]:
+    """The stock-card scenario's material: the first serial-free material by code."""
+    row = conn.execute(
+        sa.text("SELECT id, code FROM materials WHERE tracking <> 'serial' ORDER BY code LIMIT 1")
+    ).one()
+    return row.id, row.code
+
+
+def lot_size(tracking: str, price) -> int:
+    """A typical quantity moved at once: a few pumps, dozens of tents, thousands of bottles."""
+    if tracking == "serial":
+        return 3
+    if price is None or float(price) <= 0:
+        return 100
+    return int(min(2_000, max(2, 30_000 / float(price))))
+
+
+def working_time(rng: random.Random, t: int, lower: int, upper: int = SPAN) -> int:
+    """Warehouses work 08:00–18:00 local time: move most other offsets into that day's hours."""
+    second = t % DAY
+    if 8 * 3600 <= second < 18 * 3600 or rng.random() < 0.1:
+        return t
+    moved = t - second + 8 * 3600 + rng.randrange(10 * 3600)
+    return moved if lower <= moved < upper else t
+
+
+def _batch_dates(rng: random.Random, material) -> tuple[date | None, date | None, int]:
+    """Production and expiry dates (from the shelf life: some expired by LAST_DAY, some near
+    expiry, most not) and the offset the batch came in at (never before its production)."""
+    life = material.shelf_life_days
+    roll = rng.random()
+    production = expiry = None
+    if life and roll < 0.08 and life <= 730:  # expired before "today"
+        expiry = LAST_DAY - timedelta(days=rng.randrange(1, 180))
+    elif life and roll < 0.2:  # near expiry
+        expiry = LAST_DAY + timedelta(days=rng.randrange(material.near_expiry_days + 1))
+    if expiry is not None and expiry - timedelta(days=life) < LAST_DAY - timedelta(days=2):
+        production = expiry - timedelta(days=life)
+        earliest = max(0, (production - FIRST_DAY).days * DAY)
+        received = rng.randrange(earliest, SPAN - DAY)
+    else:
+        received = rng.randrange(SPAN - DAY)
+        day = FIRST_DAY + timedelta(days=received // DAY)
+        if life:
+            production = day - timedelta(days=rng.randrange(min(life // 3, 180) + 1))
+            expiry = production + timedelta(days=life)
+        elif rng.random() > 0.05:
+            production, expiry = day - timedelta(days=rng.randrange(365)), None
+        else:
+            expiry = None
+    return production, expiry, working_time(rng, received, received, SPAN - 3600)
+
+
+def generate_batches(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
+    """Batches numbered by production date (2026031501), ids in the order they came in."""
+    materials = rows_of(
+        conn,
+        "SELECT id, code, tracking, shelf_life_days, near_expiry_days, reference_price "
+        "FROM materials ORDER BY code",
+    )
+    heavy_id, heavy_code = heavy_material(conn)
+    print(f"heavy material: id {heavy_id}, code {heavy_code}", file=sys.stderr)
+    suppliers = [r.name for r in rows_of(conn, "SELECT name FROM enterprises ORDER BY id")]
+    others = [m for m in materials if m.id != heavy_id]
+    weights = [rng.uniform(0.3, 1.7) * (0.5 if m.tracking == "serial" else 1) for m in others]
+    share = (scale.batches - scale.heavy_batches) / sum(weights)
+    plan = [(m, max(1, round(w * share))) for m, w in zip(others, weights, strict=True)]
+    plan.insert(0, (next(m for m in materials if m.id == heavy_id), scale.heavy_batches))
+    planned = []
+    for material, count in plan:
+        numbers: dict[str, int] = {}
+        price = Decimal(str(material.reference_price)) if material.reference_price else None
+        for _ in range(count):
+            production, expiry, received = _batch_dates(rng, material)
+            stamp = f"{production or FIRST_DAY + timedelta(days=received // DAY):%Y%m%d}"
+            numbers[stamp] = numbers.get(stamp, 0) + 1
+            source = rng.choices(BATCH_SOURCES, cum_weights=BATCH_SOURCE_WEIGHTS)[0]
+            cost = None
+            if price is not None and source == "purchase":
+                cost = (price * Decimal(f"{rng.uniform(0.9, 1.1):.3f}")).quantize(Decimal("0.01"))
+            supplier = {
+                "purchase": rng.choice(suppliers),
+                "donation": rng.choice(suppliers),
+                "higher_allocation": "山东省应急物资储备中心",
+            }.get(source)
+            funding = {"purchase": rng.choice(FUNDING), "donation": "社会捐赠"}.get(source)
+            planned.append(
+                (
+                    received,
+                    material.id,
+                    f"{stamp}{numbers[stamp]:02d}",
+                    production,
+                    expiry,
+                    source,
+                    supplier,
+                    funding,
+                    cost,
+                    HISTORY_START + timedelta(seconds=received),
+                )
+            )
+    planned.sort(key=lambda row: row[0])
+    columns = (
+        "id",
+        "material_id",
+        "batch_no",
+        "production_date",
+        "expiry_date",
+        "source",
+        "supplier",
+        "funding_source",
+        "unit_cost",
+        "received_at",
+    )
+    rows = ((n, *row[1:]) for n, row in enumerate(planned, start=1))
+    return {"batches": bulk(conn, "batches", columns, rows)}
+
+
+def generate_stock_balances(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
+    """Each batch at a location of its home warehouse (weighted by size), most at a few more
+    locations there or in other warehouses; ids grouped by batch, the home location first."""
+    heavy_id, _ = heavy_material(conn)
+    batches = rows_of(
+        conn,
+        "SELECT b.id, b.material_id, m.tracking, m.reference_price "
+        "FROM batches b JOIN materials m ON m.id = b.material_id ORDER BY b.id",
+    )
+    grid: dict[int, list[int]] = {}
+    receiving: dict[int, int] = {}
+    for loc in rows_of(
+        conn, "SELECT id, warehouse_id, is_receiving FROM locations WHERE is_active ORDER BY id"
+    ):
+        if loc.is_receiving:
+            receiving.setdefault(loc.warehouse_id, loc.id)
+        else:
+            grid.setdefault(loc.warehouse_id, []).append(loc.id)
+    warehouses = sorted(grid)
+    cum = list(itertools.accumulate(len(grid[w]) for w in warehouses))
+    heavy = [i for i, b in enumerate(batches) if b.material_id == heavy_id]
+    others = [i for i, b in enumerate(batches) if b.material_id != heavy_id]
+    extra = Counter(rng.choices(heavy, k=max(0, scale.heavy_balances - len(heavy))))
+    extra.update(rng.choices(others, k=max(0, scale.balances - scale.heavy_balances - len(others))))
+
+    rows: list[list] = []
+    serial_rows: list[list] = []
+    for i, batch in enumerate(batches):
+        home = rng.choices(warehouses, cum_weights=cum)[0]
+        first = receiving.get(home) if rng.random() < 0.15 else None
+        places = [(first or rng.choice(grid[home]), home)]
+        seen = {places[0][0]}
+        for _ in range(extra[i]):
+            wh = home if rng.random() < 0.7 else rng.choices(warehouses, cum_weights=cum)[0]
+            for _try in range(5):
+                loc = rng.choice(grid[wh])
+                if loc not in seen:
+                    seen.add(loc)
+                    places.append((loc, wh))
+                    break
+        lot = lot_size(batch.tracking, batch.reference_price)
+        for loc, wh in places:
+            qty = 0
+            if batch.tracking != "serial" and rng.random() >= 0.12:
+                qty = rng.randint(1, 4 * lot)
+            row = [len(rows) + 1, loc, batch.id, batch.material_id, wh, qty, 0]
+            rows.append(row)
+            if batch.tracking == "serial":
+                serial_rows.append(row)
+    if serial_rows:  # serial stock: one unit per in-stock item (next step), spread at random
+        for _ in range(round(scale.serial_items * IN_STOCK_SHARE)):
+            rng.choice(serial_rows)[5] += 1
+    for row in rows:
+        if row[5] > 0 and rng.random() < 0.06:
+            row[6] = rng.randint(1, row[5])  # reserved for an approved order
+    columns = ("id", "location_id", "batch_id", "material_id", "warehouse_id", "qty", "reserved")
+    return {"stock_balances": bulk(conn, "stock_balances", columns, map(tuple, rows))}
+
+
+def generate_serial_items(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
+    """One in-stock item per unit of serial stock at its location, then items out of stock
+    (issued, in use, under repair, scrapped) until the scale's count; unique per material."""
+    stocked = rows_of(
+        conn,
+        "SELECT sb.location_id, sb.batch_id, sb.material_id, sb.qty FROM stock_balances sb "
+        "JOIN materials m ON m.id = sb.material_id "
+        "WHERE m.tracking = 'serial' AND sb.qty > 0 ORDER BY sb.id",
+    )
+    batches = rows_of(
+        conn,
+        "SELECT b.id, b.material_id FROM batches b JOIN materials m ON m.id = b.material_id "
+        "WHERE m.tracking = 'serial' ORDER BY b.id",
+    )
+    codes = {r.id: r.code for r in rows_of(conn, "SELECT id, code FROM materials")}
+    numbers: Counter = Counter()
+
+    def item(material_id: int, batch_id: int, status: str, location_id: int | None) -> tuple:
+        numbers[material_id] += 1
+        digits = codes[material_id].replace("-", "")[-6:]
+        last = LAST_DAY - timedelta(days=rng.randrange(400)) if rng.random() < 0.9 else None
+        return (
+            material_id,
+            batch_id,
+            f"SN{digits}{numbers[material_id]:06d}",
+            status,
+            location_id,
+            last,
+            last + timedelta(days=180) if last else None,
+        )
+
+    rows = [
+        item(b.material_id, b.batch_id, "in_stock", b.location_id)
+        for b in stocked
+        for _ in range(b.qty)
+    ]
+    while batches and len(rows) < scale.serial_items:
+        batch = rng.choice(batches)
+        status = rng.choices(ITEM_STATUSES, cum_weights=ITEM_STATUS_WEIGHTS)[0]
+        rows.append(item(batch.material_id, batch.id, status, None))
+    columns = (
+        "material_id",
+        "batch_id",
+        "serial_no",
+        "status",
+        "location_id",
+        "last_maintained_on",
+        "next_maintenance_on",
+    )
+    return {"serial_items": bulk(conn, "serial_items", columns, rows)}
+
+
+def generate_stock_movements(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
+    """A year of movements, simulated per balance: it starts with a receipt (the batch's home
+    location, at the batch's arrival), a move in or a transfer in, then goes up and down without
+    going below zero, and ends at the balance's quantity. All balances' movements are then
+    sorted by time and numbered, so ids follow posting times. Documents carry several lines
+    (same type, warehouse and day) and numbers as reserve.stock.numbering gives them."""
+    heavy_id, heavy_code = heavy_material(conn)
+    sb, b, m = table_of("stock_balances"), table_of("batches"), table_of("materials")
+    balances = conn.execute(
+        sa.select(
+            sb.c.id,
+            sb.c.location_id,
+            sb.c.batch_id,
+            sb.c.material_id,
+            sb.c.warehouse_id,
+            sb.c.qty,
+            m.c.tracking,
+            m.c.reference_price,
+            b.c.received_at,
+        )
+        .join_from(sb, b, b.c.id == sb.c.batch_id)
+        .join(m, m.c.id == sb.c.material_id)
+        .order_by(sb.c.id)
+    ).all()
+    keepers: dict[int, list] = {}
+    for row in rows_of(
+        conn,
+        "SELECT uw.warehouse_id, u.id, u.username FROM user_warehouses uw "
+        "JOIN users u ON u.id = uw.user_id ORDER BY uw.warehouse_id, u.id",
+    ):
+        keepers.setdefault(row.warehouse_id, []).append((row.id, row.username))
+
+    # 1. Where and when each balance starts, and how many movements it gets.
+    starts: list[tuple[int, int]] = []  # (offset, kind) of each balance's first movement
+    weights: list[float] = []
+    home_batch, home = None, None
+    for bal in balances:
+        received = int((bal.received_at - HISTORY_START).total_seconds())
+        if bal.batch_id != home_batch:  # the batch's first balance: where it was received
+            home_batch, home = bal.batch_id, bal.warehouse_id
+            start = (received, K["receipt"])
+        elif bal.warehouse_id == home and rng.random() < 0.5:  # another line of the receipt
+            start = (received, K["receipt"])
+        else:
+            later = received + rng.randrange(60, max(61, (SPAN - received) // 2))
+            kind = K["move_in"] if bal.warehouse_id == home else K["transfer_in"]
+            start = (working_time(rng, min(later, SPAN - 2), received, SPAN - 1), kind)
+        starts.append(start)
+        weights.append((rng.expovariate(1.0) + 0.05) * (SPAN - start[0]) / SPAN)
+    is_heavy = [bal.material_id == heavy_id for bal in balances]
+    counts = []
+    for heavy in (True, False):
+        total = sum(w for w, h in zip(weights, is_heavy, strict=True) if h == heavy)
+        budget = scale.heavy_movements if heavy else scale.movements - scale.heavy_movements
+        share = budget / total if total else 0
+        counts.append(share)
+    heavy_share, other_share = counts
+
+    # 2. Simulate each balance's movements; remember them in flat arrays, keyed by time.
+    ev_balance, ev_qty, ev_kind = array("i"), array("q"), array("b")
+    keys: list[int] = []
+    randint, random_, randrange, choices = rng.randint, rng.random, rng.randrange, rng.choices
+
+    def push(index: int, t: int, kind: int, qty: int) -> None:
+        keys.append(t << OFFSET_BITS | len(ev_qty))
+        ev_balance.append(index)
+        ev_qty.append(qty)
+        ev_kind.append(kind)
+
+    for index, bal in enumerate(balances):
+        final = bal.qty
+        lot = lot_size(bal.tracking, bal.reference_price)
+        small = max(1, lot // 10)
+        t0, first_kind = starts[index]
+        n = round(weights[index] * (heavy_share if is_heavy[index] else other_share))
+        n = max(n, 2 if final == 0 else 1)
+        times = sorted(working_time(rng, randrange(t0, SPAN), t0) for _ in range(n - 1))
+        current = final if n == 1 else max(1, final + randint(-lot, 2 * lot))
+        push(index, t0, first_kind, current)
+        last = len(times) - 1
+        for j, t in enumerate(times):
+            if j == last:  # the closing movement lands on the balance's quantity
+                diff = final - current
+                if diff:
+                    kinds = CLOSE_UP if diff > 0 else CLOSE_DOWN
+                    push(index, t, kinds[randrange(3)], diff)
+                    current = final
+                break
+            if current > 0 and random_() < (0.6 if current > final else 0.3):
+                kind = choices(DOWN, cum_weights=DOWN_WEIGHTS)[0]
+                qty = -randint(1, min(current, small if kind in SMALL else lot))
+            else:
+                kind = choices(UP, cum_weights=UP_WEIGHTS)[0]
+                qty = randint(1, small if kind in SMALL else lot)
+            push(index, t, kind, qty)
+            current += qty
+        if current != final:
+            raise AssertionError(f"balance {bal.id}: simulated {current}, stored {final}")
+    if len(ev_qty) >= 1 << OFFSET_BITS:
+        raise AssertionError("too many movements for the sort key")
+    keys.sort()
+
+    # 3. Number them in time order, with running balances, documents and keepers.
+    running = array("q", bytes(8 * len(balances)))
+    counters: Counter = Counter()  # (prefix, document day) → last number
+    document_ids: Counter = Counter()
+    open_documents: dict[tuple, list] = {}  # (document type, warehouse) → the open document
+    heavy_count = 0
+    mask = (1 << OFFSET_BITS) - 1
+
+    def rows() -> Iterator[tuple]:
+        nonlocal heavy_count
+        for number, key in enumerate(keys, start=1):
+            event = key & mask
+            t = key >> OFFSET_BITS
+            index = ev_balance[event]
+            qty = ev_qty[event]
+            kind = KINDS[ev_kind[event]]
+            bal = balances[index]
+            running[index] += qty
+            day = t // DAY
+            document_type, prefix = DOCUMENTS[kind]
+            slot = (document_type, bal.warehouse_id)
+            doc = open_documents.get(slot)
+            if doc is None or doc[0] != day or doc[1] <= 0:
+                delay = 0 if random_() < 0.8 else randint(1, 3)  # the paper's date
+                document_day = FIRST_DAY + timedelta(days=max(0, day - delay))
+                counters[prefix, document_day] += 1
+                document_ids[document_type] += 1
+                user_id, username = rng.choice(keepers[bal.warehouse_id])
+                doc = [
+                    day,
+                    randint(1, 12),
+                    document_day,
+                    document_ids[document_type],
+                    f"{prefix}{document_day:%Y%m%d}-{counters[prefix, document_day]:04d}",
+                    user_id,
+                    username,
+                ]
+                open_documents[slot] = doc
+            doc[1] -= 1
+            heavy_count += is_heavy[index]
+            yield (
+                number,
+                HISTORY_START + timedelta(seconds=t),
+                doc[2],
+                kind,
+                bal.material_id,
+                bal.batch_id,
+                bal.location_id,
+                bal.warehouse_id,
+                qty,
+                running[index],
+                document_type,
+                doc[3],
+                doc[4],
+                doc[5],
+                doc[6],
+                NOTES.get(kind),
+            )
+
+    count = bulk(conn, "stock_movements", MOVEMENT_COLUMNS, rows())
+    for index, bal in enumerate(balances):
+        if running[index] != bal.qty:
+            raise AssertionError(f"balance {bal.id}: movements sum to {running[index]}")
+    print(
+        f"heavy material: id {heavy_id}, code {heavy_code}, {heavy_count:,} movements",
+        file=sys.stderr,
+    )
+    counter_rows = ((prefix, day, last) for (prefix, day), last in sorted(counters.items()))
+    return {
+        "stock_movements": count,
+        "document_counters": bulk(
+            conn, "document_counters", ("prefix", "day", "last"), counter_rows
+        ),
+    }
+
+
 Step = Callable[[sa.Connection, Scale, random.Random], dict[str, int]]
 
 STEPS: list[Step] = [
@@ -728,6 +1243,10 @@ STEPS: list[Step] = [
     generate_user_roles,
     generate_user_warehouses,
     generate_audit_entries,
+    generate_batches,
+    generate_stock_balances,
+    generate_serial_items,
+    generate_stock_movements,
 ]
 
 

@@ -20,7 +20,8 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -43,6 +44,10 @@ class Scenario:
     floor_params: dict = field(default_factory=dict)
     floor_binds: tuple = ()
     explain: bool = False  # the SELECTs ``run`` issues are worth an EXPLAIN (--explain)
+    floor_run: Callable[[], str] | None = None  # a floor that is not one SELECT
+    repeat: int | None = None  # instead of --repeat (heavy scenarios)
+    warm_up: bool = True
+    target: str = "–"  # DESIGN.md's bar (province, PostgreSQL), for the table
 
 
 @dataclass
@@ -52,6 +57,7 @@ class Result:
     p95: float
     floor: float | None
     rows: str
+    target: str = "–"
 
 
 # -- databases -------------------------------------------------------------------------------
@@ -100,13 +106,17 @@ def p95(samples: list[float]) -> float:
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-def timed(fn: Callable[[], object], repeat: int) -> tuple[list[float], object]:
-    answer = fn()  # warm-up
+def timed(
+    fn: Callable[[], object], repeat: int, warm_up: bool = True
+) -> tuple[list[float], object]:
+    answer = fn() if warm_up else None
     samples = []
     for _ in range(repeat):
         started = time.perf_counter()
-        fn()
+        result = fn()
         samples.append((time.perf_counter() - started) * 1000)
+        if answer is None:
+            answer = result
     return samples, answer
 
 
@@ -124,14 +134,23 @@ def floor_runner(engine: sa.Engine, scenario: Scenario) -> Callable[[], str]:
 
 
 def measure(engine: sa.Engine, scenario: Scenario, repeat: int) -> Result:
-    samples, rows = timed(scenario.run, repeat)
+    repeat = scenario.repeat or repeat
+    samples, rows = timed(scenario.run, repeat, scenario.warm_up)
     floor = None
-    if scenario.floor_sql:
-        floor_samples, floor_rows = timed(floor_runner(engine, scenario), repeat)
+    if scenario.floor_sql or scenario.floor_run:
+        runner = scenario.floor_run or floor_runner(engine, scenario)
+        floor_samples, floor_rows = timed(runner, repeat, scenario.warm_up)
         floor = statistics.median(floor_samples)
         if floor_rows != rows:  # the floor must give the same answer to be a floor
             rows = f"{rows} (floor: {floor_rows})"
-    return Result(scenario.name, statistics.median(samples), p95(samples), floor, str(rows))
+    return Result(
+        scenario.name,
+        statistics.median(samples),
+        p95(samples),
+        floor,
+        str(rows),
+        scenario.target,
+    )
 
 
 def explain(engine: sa.Engine, scenario: Scenario, out=print) -> None:
@@ -306,10 +325,8 @@ def build_scenarios(app, engine: sa.Engine) -> list[Scenario]:
         Scenario("POST /login (scrypt)", post_login, LOGIN_FLOOR, {"key": "keeper001"}),
     ]
 
-    try:
-        from reserve.audit.queries import audit_page, local_day_start
-    except ImportError:  # the audit list is not written yet
-        return scenarios
+    from reserve.audit.queries import audit_page, local_day_start
+
     time_binds = (sa.bindparam("start", type_=UTCDateTime), sa.bindparam("end", type_=UTCDateTime))
     months = {
         "2026-03": (date(2026, 3, 1), date(2026, 3, 31), date(2026, 4, 1)),
@@ -372,20 +389,348 @@ def build_scenarios(app, engine: sa.Engine) -> list[Scenario]:
             user_params,
         ),
     ]
-    return scenarios
+    return scenarios + stock_scenarios(app, engine, get)
+
+
+STOCK_SCOPE = {  # extra conditions on stock_balances sb (joined to batches b in the aggregate)
+    "all": "",
+    "keeper": " AND sb.warehouse_id = :warehouse",
+    "expiring": " AND sb.batch_id IN (SELECT id FROM batches WHERE expiry_date <= :horizon)",
+}
+STOCK_FLOOR = """
+    WITH page AS (
+        SELECT m.id FROM materials m JOIN categories c ON c.id = m.category_id
+        WHERE EXISTS (SELECT 1 FROM stock_balances sb
+                      WHERE sb.material_id = m.id AND sb.qty > 0{scope}){category}
+        ORDER BY m.code LIMIT 51)
+    SELECT m.id, m.code, m.name, m.spec, m.unit, c.name AS category, sum(sb.qty) AS qty,
+        sum(sb.reserved) AS reserved, count(DISTINCT sb.warehouse_id) AS warehouses,
+        min(b.expiry_date) AS nearest_expiry
+    FROM page JOIN stock_balances sb ON sb.material_id = page.id
+        JOIN batches b ON b.id = sb.batch_id
+        JOIN materials m ON m.id = page.id JOIN categories c ON c.id = m.category_id
+    WHERE sb.qty > 0{scope}
+    GROUP BY m.id, m.code, m.name, m.spec, m.unit, c.name ORDER BY m.code"""
+
+CARD_FLOOR = """
+    SELECT sm.id, sm.posted_at, sm.document_date, sm.kind, sm.qty, w.name, l.code, b.batch_no,
+        sm.document_type, sm.document_id, sm.document_no, sm.username, sm.note,
+        (SELECT sum(qty) FROM stock_movements WHERE material_id = :material AND id < :before)
+            AS balance
+    FROM stock_movements sm JOIN warehouses w ON w.id = sm.warehouse_id
+        JOIN locations l ON l.id = sm.location_id JOIN batches b ON b.id = sm.batch_id
+    WHERE sm.material_id = :material AND sm.id < :before
+    ORDER BY sm.id DESC LIMIT 100"""
+
+VERIFY_FLOOR = """
+    SELECT count(*) FROM stock_balances sb FULL JOIN (
+        SELECT location_id, batch_id, sum(qty) AS ledger_qty FROM stock_movements
+        GROUP BY location_id, batch_id) s
+    ON s.location_id = sb.location_id AND s.batch_id = sb.batch_id
+    WHERE coalesce(sb.qty, 0) <> coalesce(s.ledger_qty, 0)
+        OR sb.reserved < 0 OR sb.reserved > sb.qty"""
+
+FEFO_FLOOR = """
+    SELECT sb.material_id, sb.warehouse_id, l.id, l.code, b.id, b.batch_no, b.expiry_date,
+        sb.qty - sb.reserved AS available
+    FROM stock_balances sb JOIN locations l ON l.id = sb.location_id
+        JOIN batches b ON b.id = sb.batch_id
+    WHERE sb.material_id IN :materials AND sb.qty - sb.reserved > 0
+    ORDER BY sb.material_id, CASE WHEN b.expiry_date IS NULL THEN 1 ELSE 0 END,
+        b.expiry_date, b.received_at, b.id, l.code"""
+
+MOVEMENT_INSERT = """
+    INSERT INTO stock_movements (posted_at, document_date, kind, material_id, batch_id,
+        location_id, warehouse_id, qty, balance_after, document_type, document_no, username)
+    VALUES (:posted_at, :day, 'receipt', :material, :batch, :location, :warehouse, :qty, :qty,
+        'receipt', 'RK-FLOOR', 'system')"""
+
+FILTER_CATEGORY = "1030000"  # 饮食: food and drink, all with a shelf life
+RECEIPT_LINES = 50
+FEFO_MATERIALS = 20
+
+
+def key_rows(page) -> str:
+    """Rows of a page read by key: ``50+`` when there is a next page."""
+    return f"{len(page.items)}{'+' if page.next_key else ''}"
+
+
+def stock_scenarios(app, engine: sa.Engine, get) -> list[Scenario]:
+    """The stock ledger's read side, its verification, and posting a receipt."""
+    import random
+
+    from bench.generate import heavy_material
+    from reserve.auth.actor import Actor
+    from reserve.auth.models import Role
+    from reserve.db import UTCDateTime, local_today, transaction, utcnow
+    from reserve.receipts.service import (
+        ReceiptData,
+        ReceiptLineData,
+        create_receipt,
+        post_receipt,
+    )
+    from reserve.stock import ledger
+    from reserve.stock.queries import (
+        CardFilter,
+        StockFilter,
+        fefo_sources,
+        stock_by_material,
+        stock_card,
+    )
+
+    admin = Actor.system()  # every role, Role.ADMIN among them: sees every warehouse
+    today = local_today()
+    with engine.connect() as conn:
+        heavy, heavy_code = heavy_material(conn)
+        heavy_ids = conn.scalars(
+            sa.text("SELECT id FROM stock_movements WHERE material_id = :m ORDER BY id"),
+            {"m": heavy},
+        ).all()
+        movements = conn.scalar(sa.text("SELECT count(*) FROM stock_movements"))
+        busiest = conn.scalar(
+            sa.text(
+                "SELECT warehouse_id FROM stock_balances WHERE qty > 0 "
+                "GROUP BY warehouse_id ORDER BY count(*) DESC, warehouse_id LIMIT 1"
+            )
+        )
+        stocked = conn.scalars(
+            sa.text(
+                "SELECT DISTINCT material_id FROM stock_balances "
+                "WHERE qty - reserved > 0 ORDER BY material_id"
+            )
+        ).all()
+        receiving_into = conn.scalar(sa.text("SELECT min(id) FROM warehouses"))
+        receipt_materials = conn.execute(
+            sa.text(
+                "SELECT id, reference_price FROM materials "
+                "WHERE is_active AND tracking = 'batch' AND id <> :heavy ORDER BY code"
+            ),
+            {"heavy": heavy},
+        ).all()
+        grid = conn.scalars(
+            sa.text(
+                "SELECT id FROM locations WHERE warehouse_id = :w AND is_active "
+                "AND NOT is_receiving ORDER BY id"
+            ),
+            {"w": receiving_into},
+        ).all()
+        sample_balance = conn.execute(
+            sa.text(
+                "SELECT material_id, batch_id, location_id, warehouse_id FROM stock_balances "
+                "WHERE warehouse_id = :w ORDER BY id LIMIT 1"
+            ),
+            {"w": receiving_into},
+        ).one()
+    print(
+        f"  heavy material: id {heavy}, code {heavy_code}, {len(heavy_ids):,} movements; "
+        f"{movements:,} movements in all",
+        file=sys.stderr,
+    )
+    keeper = Actor(
+        user_id=None,
+        username="keeper",
+        roles=frozenset({Role.KEEPER}),
+        warehouse_ids=frozenset({busiest}),
+    )
+    rng = random.Random(1)
+
+    def page_of(actor: Actor, f: StockFilter) -> Callable[[], str]:
+        def run() -> str:
+            with Session(engine) as session:
+                return key_rows(stock_by_material(session, actor, f))
+
+        return run
+
+    def stock_floor(scope: str, category: bool, params: dict) -> Callable[[], str]:
+        stmt = sa.text(
+            STOCK_FLOOR.format(
+                scope=STOCK_SCOPE[scope],
+                category=" AND c.code LIKE :category" if category else "",
+            )
+        )
+
+        def run() -> str:
+            with engine.connect() as conn:
+                n = len(conn.execute(stmt, params).all())
+            return f"{min(n, 50)}{'+' if n > 50 else ''}"
+
+        return run
+
+    def card(before: int | None) -> Callable[[], str]:
+        def run() -> str:
+            with Session(engine) as session:
+                page = stock_card(session, admin, CardFilter(material_id=heavy), before=before)
+                return str(len(page.items))
+
+        return run
+
+    def card_floor(before: int | None) -> Callable[[], str]:
+        stmt = sa.text(CARD_FLOOR)
+        params = {"material": heavy, "before": before or (heavy_ids[-1] + 1)}
+
+        def run() -> str:
+            with engine.connect() as conn:
+                return str(len(conn.execute(stmt, params).all()))
+
+        return run
+
+    def verify() -> str:
+        with Session(engine) as session:
+            return f"{len(ledger.verify(session))} of {movements:,}"
+
+    def verify_floor() -> str:
+        with engine.connect() as conn:
+            return f"{conn.scalar(sa.text(VERIFY_FLOOR))} of {movements:,}"
+
+    fefo_ids = sorted(rng.sample(list(stocked), min(FEFO_MATERIALS, len(stocked))))
+
+    def fefo() -> str:
+        with Session(engine) as session:
+            return str(sum(len(fefo_sources(session, material_id=m)) for m in fefo_ids))
+
+    fefo_stmt = sa.text(FEFO_FLOOR).bindparams(sa.bindparam("materials", expanding=True))
+
+    def fefo_floor() -> str:
+        with engine.connect() as conn:
+            return str(len(conn.execute(fefo_stmt, {"materials": fefo_ids}).all()))
+
+    lines = rng.sample(list(receipt_materials), min(RECEIPT_LINES, len(receipt_materials)))
+    nonce = time.strftime("%y%m%d%H%M%S")
+    receipts = iter(range(1, 10**6))
+
+    def receipt() -> str:
+        n = next(receipts)
+        data = ReceiptData(
+            warehouse_id=receiving_into,
+            source="purchase",
+            document_date=today,
+            supplier="bench",
+            lines=tuple(
+                ReceiptLineData(
+                    material_id=material.id,
+                    batch_no=f"B{nonce}{n:05d}",  # new batches every time
+                    qty=rng.randint(10, 500),
+                    location_id=rng.choice(grid) if i % 2 else None,  # else receiving area
+                    production_date=today - timedelta(days=rng.randint(5, 60)),
+                    unit_cost=Decimal(str(material.reference_price))
+                    if material.reference_price
+                    else None,
+                )
+                for i, material in enumerate(lines)
+            ),
+        )
+        with app.app_context(), transaction() as session:
+            posted = create_receipt(session, data=data, actor=admin)
+            post_receipt(session, receipt_id=posted.id, actor=admin)
+            return f"{len(posted.lines)} lines"
+
+    insert_stmt = sa.text(MOVEMENT_INSERT).bindparams(sa.bindparam("posted_at", type_=UTCDateTime))
+
+    def receipt_floor() -> str:
+        params = {
+            "posted_at": utcnow(),
+            "day": today,
+            "material": sample_balance.material_id,
+            "batch": sample_balance.batch_id,
+            "location": sample_balance.location_id,
+            "warehouse": sample_balance.warehouse_id,
+            "qty": 1,
+        }
+        with engine.connect() as conn:
+            transaction_ = conn.begin()
+            for _ in lines:
+                conn.execute(insert_stmt, params)
+            transaction_.rollback()
+        return f"{len(lines)} lines"
+
+    horizon = today + timedelta(days=90)
+    expiring = StockFilter(category_code=FILTER_CATEGORY, expiring_within_days=90)
+    middle = heavy_ids[len(heavy_ids) // 2] if heavy_ids else None
+    return [
+        Scenario(
+            "stock page (all warehouses, 50 materials)",
+            page_of(admin, StockFilter()),
+            floor_run=stock_floor("all", False, {}),
+            explain=True,
+            target="150",
+        ),
+        Scenario(
+            "GET /stock (admin)",
+            get("/stock", page_of(admin, StockFilter())),
+            floor_run=stock_floor("all", False, {}),
+            target="150",
+        ),
+        Scenario(
+            f"stock page category={FILTER_CATEGORY}, expiring ≤ 90 days",
+            page_of(admin, expiring),
+            floor_run=stock_floor(
+                "expiring", True, {"horizon": horizon, "category": FILTER_CATEGORY[:3] + "%"}
+            ),
+            explain=True,
+            target="150",
+        ),
+        Scenario(
+            f"stock page (keeper, warehouse {busiest})",
+            page_of(keeper, StockFilter()),
+            floor_run=stock_floor("keeper", False, {"warehouse": busiest}),
+            explain=True,
+            target="150",
+        ),
+        Scenario(
+            f"stock card (heavy material {heavy_code}) first page",
+            card(None),
+            floor_run=card_floor(None),
+            explain=True,
+            target="100",
+        ),
+        Scenario(
+            f"stock card (heavy material) before={middle}",
+            card(middle),
+            floor_run=card_floor(middle),
+            explain=True,
+            target="100",
+        ),
+        Scenario(
+            f"GET /stock/materials/{heavy}/card",
+            get(f"/stock/materials/{heavy}/card", card(None)),
+            floor_run=card_floor(None),
+            target="100",
+        ),
+        Scenario(
+            f"fefo {len(fefo_ids)} materials (sum)",
+            fefo,
+            floor_run=fefo_floor,
+            explain=True,
+            target="300",
+        ),
+        Scenario(
+            "stock verify (3 runs, no warm-up)",
+            verify,
+            floor_run=verify_floor,
+            repeat=3,
+            warm_up=False,
+            explain=True,
+            target="30000",
+        ),
+        Scenario(
+            f"receipt {len(lines)} lines (create + post)",
+            receipt,
+            floor_run=receipt_floor,
+        ),
+    ]
 
 
 # -- driver ----------------------------------------------------------------------------------
 
 
 def print_table(results: list[Result], scale: str, database: str, out=print) -> None:
-    out("| scenario | scale | database | median ms | p95 ms | floor median ms | rows |")
-    out("|---|---|---|---:|---:|---:|---:|")
+    out("| scenario | scale | database | median ms | p95 ms | floor median ms | rows | target ms |")
+    out("|---|---|---|---:|---:|---:|---:|---:|")
     for r in results:
         floor = f"{r.floor:.2f}" if r.floor is not None else "–"
         out(
             f"| {r.scenario} | {scale} | {database} | {r.median:.2f} | {r.p95:.2f} | {floor} "
-            f"| {r.rows} |"
+            f"| {r.rows} | {r.target} |"
         )
 
 

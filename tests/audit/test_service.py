@@ -66,9 +66,9 @@ def test_filters_and_newest_first(db, make_user):
     )
     b = _entry(db, datetime(2024, 1, 2, tzinfo=UTC), object_type="enterprises", object_id="8")
     c = _entry(db, datetime(2023, 1, 3, tzinfo=UTC))
-    assert _ids(queries.audit_page(db)) == [c.id, b.id, a.id]  # posting order, not `at`
+    assert _ids(queries.audit_page(db)) == [b.id, a.id, c.id]  # newest first by time
     assert _ids(queries.audit_page(db, username="zhang")) == [a.id]
-    assert _ids(queries.audit_page(db, username="system")) == [c.id, b.id]
+    assert _ids(queries.audit_page(db, username="system")) == [b.id, c.id]
     assert _ids(queries.audit_page(db, username="nobody")) == []
     assert _ids(queries.audit_page(db, object_type="enterprises")) == [b.id, a.id]
     assert _ids(queries.audit_page(db, object_type="enterprises", object_id=7)) == [a.id]

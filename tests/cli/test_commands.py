@@ -19,7 +19,7 @@ def test_create_admin_refuses_a_short_password(app, db):
         args=["users", "create-admin", "--username", "boss2"], input="short\nshort\n"
     )
     assert result.exit_code == 1
-    assert "at least 8" in result.output
+    assert "至少" in result.output and "8" in result.output
     assert db.scalar(select(User).where(User.username == "boss2")) is None
 
 
@@ -45,6 +45,6 @@ def test_demo_loads_the_city_and_refuses_a_second_time(app, db):
     assert enterprise.enterprise_id is not None
 
     again = runner.invoke(args=["demo"])
-    assert again.exit_code == 1 and "not empty" in again.output
+    assert again.exit_code == 1 and "不为空" in again.output
     quiet = runner.invoke(args=["demo", "--if-empty"])
     assert quiet.exit_code == 0

@@ -80,7 +80,7 @@ def test_bad_counts_are_refused_with_a_stable_code(
     assert response.status_code == status, response.get_json()
     assert response.get_json()["error"] == code
     if code == "not_found":
-        assert "received first" in response.get_json()["message"]
+        assert "先入库" in response.get_json()["message"]
     sheet = client.get(f"/api/v1/stocktakes/{blind.id}", headers=headers).get_json()
     assert all(line["counted_qty"] is None for line in sheet["lines"])
 

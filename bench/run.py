@@ -423,12 +423,14 @@ CARD_FLOOR = """
     ORDER BY sm.id DESC LIMIT 100"""
 
 VERIFY_FLOOR = """
-    SELECT count(*) FROM stock_balances sb FULL JOIN (
-        SELECT location_id, batch_id, sum(qty) AS ledger_qty FROM stock_movements
-        GROUP BY location_id, batch_id) s
-    ON s.location_id = sb.location_id AND s.batch_id = sb.batch_id
-    WHERE coalesce(sb.qty, 0) <> coalesce(s.ledger_qty, 0)
-        OR sb.reserved < 0 OR sb.reserved > sb.qty"""
+    SELECT count(*) FROM (
+        SELECT sum(ledger_qty) AS ledger_qty, sum(qty) AS qty, sum(reserved) AS reserved
+        FROM (SELECT location_id, batch_id, qty AS ledger_qty, 0 AS qty, 0 AS reserved
+              FROM stock_movements
+              UNION ALL
+              SELECT location_id, batch_id, 0, qty, reserved FROM stock_balances) AS both_sides
+        GROUP BY location_id, batch_id) AS sums
+    WHERE ledger_qty <> qty OR reserved < 0 OR reserved > qty"""
 
 FEFO_FLOOR = """
     SELECT sb.material_id, sb.warehouse_id, l.id, l.code, b.id, b.batch_no, b.expiry_date,

@@ -101,7 +101,7 @@ def _locked(session: Session, receipt_id: int, actor: Actor) -> Receipt:
     receipt = session.scalar(
         select(Receipt)
         .where(Receipt.id == receipt_id)
-        .with_for_update()
+        .with_for_update(of=Receipt)
         .execution_options(populate_existing=True)
     )
     if receipt is None:

@@ -165,14 +165,12 @@ def _place(session: Session, location_id: int, batch_id: int):
 
 
 def _available(session: Session, location_id: int, batch_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.coalesce(func.sum(StockBalance.qty - StockBalance.reserved), 0)).where(
-                StockBalance.location_id == location_id, StockBalance.batch_id == batch_id
-            )
+    available = session.scalar(
+        select(func.coalesce(func.sum(StockBalance.qty - StockBalance.reserved), 0)).where(
+            StockBalance.location_id == location_id, StockBalance.batch_id == batch_id
         )
-        or 0
     )
+    return int(available or 0)  # PostgreSQL sums bigint as numeric
 
 
 def _insufficient(

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, case, distinct, exists, func, select
+from sqlalchemy import BigInteger, Select, case, cast, distinct, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from reserve.auth.actor import Actor
@@ -105,8 +105,8 @@ def stock_by_material(
             Material.spec,
             Material.unit,
             Category.name,
-            func.sum(StockBalance.qty),
-            func.sum(StockBalance.reserved),
+            cast(func.sum(StockBalance.qty), BigInteger),
+            cast(func.sum(StockBalance.reserved), BigInteger),
             func.count(distinct(StockBalance.warehouse_id)),
             func.min(Batch.expiry_date),
         )
@@ -286,9 +286,11 @@ def stock_card(
     rows = rows[:per_page]
     if not rows:
         return KeyPage([], None)
-    balance = session.scalar(
-        select(func.coalesce(func.sum(StockMovement.qty), 0)).where(
-            *_card_conditions(actor, f), StockMovement.id <= rows[0].id
+    balance = int(
+        session.scalar(
+            select(func.coalesce(func.sum(StockMovement.qty), 0)).where(
+                *_card_conditions(actor, f), StockMovement.id <= rows[0].id
+            )
         )
     )
     items = []
@@ -303,7 +305,7 @@ def stock_card_all(session: Session, actor: Actor, f: CardFilter) -> Iterator[Ca
     conditions = _card_conditions(actor, f)
     opening = 0
     if f.date_from:
-        opening = (
+        opening = int(
             session.scalar(
                 select(func.coalesce(func.sum(StockMovement.qty), 0)).where(
                     *conditions, StockMovement.posted_at < local_day_start(f.date_from)

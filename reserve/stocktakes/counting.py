@@ -72,7 +72,7 @@ def lock_stocktake(session: Session, stocktake_id: int) -> Stocktake:
     stocktake = session.scalars(
         select(Stocktake)
         .where(Stocktake.id == stocktake_id)
-        .with_for_update(key_share=True)
+        .with_for_update(key_share=True, of=Stocktake)
         .execution_options(populate_existing=True)
     ).first()
     if stocktake is None:

@@ -105,7 +105,9 @@ def open_stocktake(
 ) -> Stocktake:
     """开始盘点：number the stocktake and snapshot the expected lines of its scope."""
     warehouse = session.scalars(
-        select(Warehouse).where(Warehouse.id == warehouse_id).with_for_update(key_share=True)
+        select(Warehouse)
+        .where(Warehouse.id == warehouse_id)
+        .with_for_update(key_share=True, of=Warehouse)
     ).first()
     if warehouse is None:
         raise NotFound(_l("No such warehouse."))

@@ -257,6 +257,14 @@ def update_material(
     material = get_material(session, material_id)
     before = snapshot(material)
     _check_material(session, data, material_id)
+    if data.tracking != material.tracking and _has_batches(session, material_id):
+        raise Conflict(
+            _l(
+                "%(code)s already has stock batches: its tracking can no longer change.",
+                code=material.code,
+            ),
+            field="tracking",
+        )
     _apply(material, data)
     session.flush()
     old, new = changes(before, snapshot(material))
@@ -270,6 +278,15 @@ def update_material(
         after=new,
     )
     return material
+
+
+def _has_batches(session: Session, material_id: int) -> bool:
+    from reserve.stock.models import Batch
+
+    return (
+        session.scalar(select(Batch.id).where(Batch.material_id == material_id).limit(1))
+        is not None
+    )
 
 
 def get_material(session: Session, material_id: int) -> Material:

@@ -19,7 +19,7 @@ def test_a_failed_sign_in_shows_the_message(page):
 def test_keeper_sees_the_municipal_warehouse_and_not_the_others(page):
     sign_in(page, "keeper")
     expect(page.locator("#user-menu")).to_be_visible()
-    page.click("nav a.nav-link[href=\"/warehouses\"]")
+    page.click('nav a.nav-link[href="/warehouses"]')
     table = page.locator("#warehouse-table")
     expect(table).to_contain_text("济南市应急物资综合储备库")
     expect(table).not_to_contain_text("历下区")

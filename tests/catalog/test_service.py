@@ -141,3 +141,21 @@ def test_only_admins_change_the_catalogue(db, make_user, make_category):
         service.create_material(
             db, data=_data(category.id), actor=Actor.for_user(make_user(Role.DISPATCHER))
         )
+
+
+def test_tracking_cannot_change_once_the_material_has_batches(db, system_actor, make_material):
+    from reserve.stock.models import Batch
+
+    material = make_material(code="GEN-1")
+    db.add(Batch(material_id=material.id, batch_no="B1", source="purchase"))
+    db.flush()
+    with pytest.raises(Conflict, match="tracking"):
+        service.update_material(
+            db,
+            material_id=material.id,
+            actor=system_actor,
+            data=_data(
+                material.category_id, code=material.code, name=material.name, tracking="serial"
+            ),
+        )
+    assert material.tracking == "batch"

@@ -134,7 +134,7 @@ class MovementKind(enum.StrEnum):
 
 
 MOVEMENT_LABELS = {
-    MovementKind.RECEIPT: _l("Receipt"),
+    MovementKind.RECEIPT: _l("Received"),
     MovementKind.ISSUE: _l("Issue"),
     MovementKind.TRANSFER_OUT: _l("Transfer out"),
     MovementKind.TRANSFER_IN: _l("Transfer in"),

@@ -17,7 +17,6 @@ from reserve.demo.stock import DemoActors, load_stock
 from reserve.errors import Conflict
 
 DATA = Path(__file__).parent / "data"
-SHARED_REGIONS = Path(__file__).resolve().parents[2].parent / "shared" / "domain" / "regions.csv"
 
 DEMO_USERS = (
     ("admin", "admin", "系统管理员 — users, catalogue, warehouses"),
@@ -85,9 +84,7 @@ def load_demo(session: Session, *, password: str) -> str:
 
 
 def _region_rows() -> list[dict[str, str]]:
-    path = DATA / "regions.csv"
-    with open(path if path.exists() else SHARED_REGIONS, encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+    return _rows("regions.csv")  # the demo city, from shared/domain/regions.csv
 
 
 def load_regions(session: Session, actor: Actor) -> dict[str, int]:

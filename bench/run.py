@@ -216,7 +216,7 @@ WAREHOUSE_FLOOR = """
 AUDIT_FLOOR = """
     SELECT a.*, (SELECT count(*) FROM (SELECT id FROM audit_entries {where} LIMIT 10001) c)
         AS total
-    FROM audit_entries a {where} ORDER BY a.id DESC LIMIT 50"""
+    FROM audit_entries a {where} ORDER BY a.at DESC, a.id DESC LIMIT 50"""
 
 LOGIN_FLOOR = """
     SELECT u.*, (SELECT t.locked_until FROM login_throttles t WHERE t.username = :key)

@@ -39,7 +39,7 @@ if str(ROOT) not in sys.path:  # run as a script: make ``reserve`` importable
     sys.path.insert(0, str(ROOT))
 
 DEMO_DATA = ROOT / "reserve" / "demo" / "data"
-REALDATA = ROOT.parent / "shared" / "realdata"
+REALDATA = Path(__file__).resolve().parent / "data"  # copied from shared/realdata (MCA, NBS)
 DIVISIONS = REALDATA / "shandong_divisions_mca2024.txt"
 JINAN_STREETS = REALDATA / "jinan_streets_nbs2023.csv"
 

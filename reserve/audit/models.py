@@ -12,7 +12,7 @@ from reserve.db import Base, UTCDateTime, utcnow
 class AuditEntry(Base):
     __tablename__ = "audit_entries"
     __table_args__ = (
-        sa.Index("ix_audit_entries_object", "object_type", "object_id"),
+        sa.Index("ix_audit_entries_object", "object_type", "object_id", "at"),
         sa.Index("ix_audit_entries_type_at", "object_type", "at"),
         sa.Index("ix_audit_entries_action_at", "action", "at"),
     )

@@ -153,8 +153,11 @@ class StockMovement(Base):
 
     __tablename__ = "stock_movements"
     __table_args__ = (
-        sa.Index("ix_stock_movements_material_id", "material_id", "id"),
-        sa.Index("ix_stock_movements_warehouse_material", "warehouse_id", "material_id", "id"),
+        # qty in the index: the stock card's running balance sums without reading the table
+        sa.Index("ix_stock_movements_material_id", "material_id", "id", "qty"),
+        sa.Index(
+            "ix_stock_movements_warehouse_material", "warehouse_id", "material_id", "id", "qty"
+        ),
         sa.Index("ix_stock_movements_balance", "location_id", "batch_id", "id"),
         sa.Index("ix_stock_movements_document", "document_type", "document_id"),
     )

@@ -244,7 +244,7 @@ def make_material(db, make_category) -> Callable:
 def make_enterprise(db) -> Callable:
     from reserve.agreements.models import Enterprise
 
-    def make(name: str = "济南测试食品有限公司", uscc: str = "91370100MA3C4PYX8Q", **fields):
+    def make(name: str = "济南测试食品有限公司", uscc: str = "91370100MA3C4PYX8L", **fields):
         enterprise = Enterprise(name=name, uscc=uscc, **fields)
         db.add(enterprise)
         db.flush()

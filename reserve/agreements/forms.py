@@ -7,10 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from reserve.agreements.models import Enterprise
 from reserve.agreements.service import EnterpriseData
-
-
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
+from reserve.forms import optional_int
 
 
 def _length(column) -> Length:
@@ -23,7 +20,7 @@ class EnterpriseForm(FlaskForm):
     uscc = StringField(
         _l("Unified social credit code"), validators=[DataRequired(), Length(max=30)]
     )
-    region_id = SelectField(_l("Region"), coerce=_optional_int, choices=[], validators=[Optional()])
+    region_id = SelectField(_l("Region"), coerce=optional_int, choices=[], validators=[Optional()])
     kind = StringField(_l("Kind of business"), validators=[Optional(), _length(Enterprise.kind)])
     address = StringField(_l("Address"), validators=[Optional(), _length(Enterprise.address)])
     legal_rep = StringField(

@@ -23,12 +23,6 @@ def enterprise_choices(session: Session) -> list[tuple[int, str]]:
     return [(row.id, row.name) for row in rows]
 
 
-def region_choices(session: Session) -> list[tuple[int, str]]:
-    """Regions for the enterprise form and filter, in code order (the tree order)."""
-    rows = session.execute(select(Region.id, Region.code, Region.name).order_by(Region.code)).all()
-    return [(row.id, f"{row.code} {row.name}") for row in rows]
-
-
 def enterprise_search(
     q: str | None = None,
     *,

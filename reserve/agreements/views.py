@@ -9,6 +9,7 @@ from reserve.auth.permissions import current_actor
 from reserve.db import transaction
 from reserve.errors import ReserveError, flash_error
 from reserve.extensions import db
+from reserve.warehouses.queries import region_choices
 
 bp = Blueprint("agreements", __name__)
 
@@ -32,13 +33,13 @@ def enterprise_list():
         page=page,
         args=args,
         sort=sort,
-        regions=queries.region_choices(db.session),
+        regions=region_choices(db.session),
     )
 
 
 def _enterprise_form(enterprise=None) -> EnterpriseForm:
     form = EnterpriseForm(obj=enterprise)
-    form.region_id.choices = [("", "—")] + queries.region_choices(db.session)
+    form.region_id.choices = [("", "—")] + region_choices(db.session)
     return form
 
 

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from reserve.auth.models import ApiToken, Role, User
+from reserve.forms import optional_int
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -46,7 +47,7 @@ class UserForm(FlaskForm):
     warehouse_ids = MultiCheckboxField(_l("Warehouses kept (keepers)"), coerce=int, choices=[])
     enterprise_id = SelectField(
         _l("Enterprise (enterprise users)"),
-        coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+        coerce=optional_int,
         choices=[],
     )
 

@@ -7,10 +7,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from reserve.catalog.models import Category, Material, Tracking
 from reserve.catalog.service import MAX_DAYS, MaterialData
-
-
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
+from reserve.forms import optional_int
 
 
 class CategoryForm(FlaskForm):
@@ -18,7 +15,7 @@ class CategoryForm(FlaskForm):
     name = StringField(
         _l("Name"), validators=[DataRequired(), Length(max=Category.name.type.length)]
     )
-    parent_id = SelectField(_l("Parent"), coerce=_optional_int, choices=[])
+    parent_id = SelectField(_l("Parent"), coerce=optional_int, choices=[])
     is_local = BooleanField(_l("Local extension (本地扩展)"))
 
 
@@ -43,7 +40,7 @@ class MaterialForm(FlaskForm):
         _l("Unit"), validators=[DataRequired(), Length(max=Material.unit.type.length)]
     )
     category_id = SelectField(
-        _l("Category"), coerce=_optional_int, choices=[], validators=[DataRequired()]
+        _l("Category"), coerce=optional_int, choices=[], validators=[DataRequired()]
     )
     tracking = SelectField(_l("Tracking"), choices=[(t.value, t.label) for t in Tracking])
     shelf_life_days = IntegerField(

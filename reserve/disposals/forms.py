@@ -14,14 +14,11 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from reserve.db import local_today
 from reserve.disposals.models import Disposition, Rotation, Scrap, ScrapReason
 from reserve.disposals.service import DisposalLineData
+from reserve.forms import optional_int
 
 LINE_ROWS = 5
 STOCK_VALUE = re.compile(r"^(\d+):(\d+)$")
 SERIAL_SEPARATORS = re.compile(r"[\s,，、;；]+")
-
-
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 def parse_stock(value: str | None) -> tuple[int, int] | None:
@@ -102,7 +99,7 @@ class RotationForm(_DisposalForm):
         validators=[Optional(), Length(max=Rotation.counterparty.type.length)],
     )
     replacement_receipt_id = SelectField(
-        _l("Replacement receipt"), coerce=_optional_int, choices=[], validate_choice=False
+        _l("Replacement receipt"), coerce=optional_int, choices=[], validate_choice=False
     )
     note = StringField(_l("Note"), validators=[Optional(), Length(max=Rotation.note.type.length)])
 
@@ -118,7 +115,7 @@ class ScrapForm(_DisposalForm):
 class LinkReplacementForm(FlaskForm):
     receipt_id = SelectField(
         _l("Replacement receipt"),
-        coerce=_optional_int,
+        coerce=optional_int,
         choices=[],
         validate_choice=False,
         validators=[DataRequired()],

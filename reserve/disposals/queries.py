@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from reserve.auth.actor import Actor
-from reserve.auth.models import Role
 from reserve.catalog.models import Category, Material
 from reserve.catalog.service import significant_prefix
 from reserve.db import Page, local_today, paginate
@@ -385,22 +384,6 @@ def balance_warehouse(session: Session, location_id: int, batch_id: int):
             StockBalance.warehouse_id, (StockBalance.qty - StockBalance.reserved).label("available")
         ).where(StockBalance.location_id == location_id, StockBalance.batch_id == batch_id)
     ).first()
-
-
-def warehouse_options(
-    session: Session, actor: Actor, *, kept_only: bool = False
-) -> list[tuple[int, str]]:
-    """Warehouses for a filter (those the reader sees) or a new document (those they keep)."""
-    stmt = select(Warehouse.id, Warehouse.code, Warehouse.name).order_by(Warehouse.code)
-    if kept_only and not actor.has_role(Role.ADMIN):
-        stmt = stmt.where(
-            Warehouse.id.in_(sorted(actor.warehouse_ids) or [-1]), Warehouse.is_active.is_(True)
-        )
-    elif kept_only:
-        stmt = stmt.where(Warehouse.is_active.is_(True))
-    else:
-        stmt = stmt.where(*_visible(Warehouse.id, actor))
-    return [(row.id, f"{row.code} {row.name}") for row in session.execute(stmt)]
 
 
 def receipt_no(session: Session, receipt_id: int | None) -> str | None:

@@ -21,6 +21,7 @@ from reserve.disposals.forms import (
 from reserve.disposals.models import Disposition, RotationStatus, ScrapReason, ScrapStatus
 from reserve.errors import Forbidden, ReserveError, flash_error
 from reserve.extensions import db
+from reserve.warehouses.queries import warehouse_choices
 
 bp = Blueprint("disposals", __name__)
 
@@ -45,7 +46,7 @@ def rotation_candidates():
         "disposals/rotation_candidates.html",
         page=page,
         args=args,
-        warehouses=queries.warehouse_options(db.session, actor),
+        warehouses=warehouse_choices(db.session, actor),
         categories=category_code_choices(db.session),
         horizons=queries.HORIZONS,
         kept=_kept_ids(actor),
@@ -76,14 +77,14 @@ def rotation_list():
         args=args,
         statuses=RotationStatus,
         dispositions=Disposition,
-        warehouses=queries.warehouse_options(db.session, actor),
+        warehouses=warehouse_choices(db.session, actor),
     )
 
 
 def _document_warehouse(actor) -> tuple[int | None, list[tuple[int, str]]]:
     """The warehouse a new document is for: that of the prefilled stock, the one chosen, or
     the only one the keeper keeps. Refused unless the user keeps it."""
-    options = queries.warehouse_options(db.session, actor, kept_only=True)
+    options = warehouse_choices(db.session, actor, kept_only=True)
     warehouse_id = request.args.get("warehouse_id", type=int)
     location_id = request.args.get("location_id", type=int)
     batch_id = request.args.get("batch_id", type=int)
@@ -243,7 +244,7 @@ def scrap_list():
         args=args,
         statuses=ScrapStatus,
         reasons=ScrapReason,
-        warehouses=queries.warehouse_options(db.session, actor),
+        warehouses=warehouse_choices(db.session, actor),
     )
 
 

@@ -5,28 +5,25 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from reserve.forms import optional_int
 from reserve.stock.ledger import MAX_QTY
-
-
-def _int_or_none(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 class MoveForm(FlaskForm):
     warehouse_id = SelectField(
-        _l("Warehouse"), coerce=_int_or_none, choices=[], validators=[DataRequired()]
+        _l("Warehouse"), coerce=optional_int, choices=[], validators=[DataRequired()]
     )
     material_id = SelectField(
-        _l("Material"), coerce=_int_or_none, choices=[], validators=[DataRequired()]
+        _l("Material"), coerce=optional_int, choices=[], validators=[DataRequired()]
     )
     batch_id = SelectField(
-        _l("Batch"), coerce=_int_or_none, choices=[], validators=[DataRequired()]
+        _l("Batch"), coerce=optional_int, choices=[], validators=[DataRequired()]
     )
     from_location_id = SelectField(
-        _l("From location"), coerce=_int_or_none, choices=[], validators=[DataRequired()]
+        _l("From location"), coerce=optional_int, choices=[], validators=[DataRequired()]
     )
     to_location_id = SelectField(
-        _l("To location"), coerce=_int_or_none, choices=[], validators=[DataRequired()]
+        _l("To location"), coerce=optional_int, choices=[], validators=[DataRequired()]
     )
     qty = IntegerField(_l("Quantity"), validators=[DataRequired(), NumberRange(min=1, max=MAX_QTY)])
     serial_nos = TextAreaField(

@@ -367,14 +367,6 @@ def fefo_sources(
     return [FefoSource(*row) for row in session.execute(stmt)]
 
 
-def warehouse_options(session: Session, actor: Actor) -> list[tuple[int, str]]:
-    stmt = select(Warehouse.id, Warehouse.code, Warehouse.name).order_by(Warehouse.code)
-    visible = actor.visible_warehouse_ids()
-    if visible is not None:
-        stmt = stmt.where(Warehouse.id.in_(visible or [-1]))
-    return [(row.id, f"{row.code} {row.name}") for row in session.execute(stmt)]
-
-
 def batches_of(session: Session, material_id: int) -> list[tuple[int, str]]:
     return [
         (row.id, row.batch_no)

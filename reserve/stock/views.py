@@ -17,6 +17,7 @@ from reserve.stock import queries, service
 from reserve.stock.export import CardSheet, stock_card_workbook
 from reserve.stock.forms import MoveForm
 from reserve.stock.models import MOVEMENT_LABELS, ItemStatus
+from reserve.warehouses.queries import warehouse_choices
 
 bp = Blueprint("stock", __name__, url_prefix="/stock")
 
@@ -53,7 +54,7 @@ def stock_list():
         "stock/stock_list.html",
         page=page,
         args=request.args,
-        warehouses=queries.warehouse_options(db.session, actor),
+        warehouses=warehouse_choices(db.session, actor),
         categories=category_code_choices(db.session),
     )
 
@@ -103,7 +104,7 @@ def stock_card(material_id: int):
         page=page,
         args=request.args,
         labels=MOVEMENT_LABELS,
-        warehouses=queries.warehouse_options(db.session, actor),
+        warehouses=warehouse_choices(db.session, actor),
         batches=queries.batches_of(db.session, material_id),
     )
 
@@ -180,7 +181,7 @@ def move_create():
 
 def _fill_move_choices(form: MoveForm, actor) -> None:
     """Each choice narrows the next: warehouse → its materials in stock → batches → places."""
-    warehouses = queries.warehouse_options(db.session, actor)
+    warehouses = warehouse_choices(db.session, actor)
     form.warehouse_id.choices = warehouses
     if not warehouses:
         flash(_("There is no warehouse to move stock in."), "warning")

@@ -9,7 +9,7 @@ from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from reserve.auth.actor import Actor
-from reserve.auth.models import Role, User
+from reserve.auth.models import User
 from reserve.catalog.models import Category, Material
 from reserve.db import Page, paginate
 from reserve.stock.models import Batch, StockBalance
@@ -258,15 +258,6 @@ def all_lines(session: Session, stocktake_id: int) -> list:
 
 def line_row(session: Session, line_id: int):
     return session.execute(_line_rows().where(StocktakeLine.id == line_id)).one()
-
-
-def warehouse_choices(session: Session, actor: Actor) -> list[tuple[int, str]]:
-    """The warehouses the actor may open a stocktake in: the kept ones (admins: all in use)."""
-    stmt = select(Warehouse.id, Warehouse.code, Warehouse.name).where(Warehouse.is_active)
-    if not actor.has_role(Role.ADMIN):
-        stmt = stmt.where(Warehouse.id.in_(sorted(actor.warehouse_ids)))
-    rows = session.execute(stmt.order_by(Warehouse.code))
-    return [(row.id, f"{row.code} {row.name}") for row in rows]
 
 
 def location_choices(session: Session, warehouse_id: int) -> list[tuple[int, str]]:

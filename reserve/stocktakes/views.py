@@ -11,6 +11,7 @@ from reserve.extensions import db
 from reserve.stocktakes import queries, service
 from reserve.stocktakes.forms import CancelForm, CountForm, RejectForm, StocktakeForm
 from reserve.stocktakes.models import StocktakeStatus
+from reserve.warehouses.queries import warehouse_choices
 
 bp = Blueprint("stocktakes", __name__)
 
@@ -34,7 +35,7 @@ def stocktake_list():
 @bp.route("/stocktakes/new", methods=["GET", "POST"])
 def stocktake_create():
     actor = current_actor()
-    choices = queries.warehouse_choices(db.session, actor)
+    choices = warehouse_choices(db.session, actor, kept_only=True)
     ids = [warehouse_id for warehouse_id, _label in choices]
     wanted = request.values.get("warehouse_id", type=int)
     warehouse_id = wanted if wanted in ids else (ids[0] if ids else None)

@@ -6,12 +6,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from reserve.forms import optional_int
 from reserve.warehouses.models import Location, Region, RegionLevel, Warehouse, WarehouseLevel
 from reserve.warehouses.service import WarehouseData
-
-
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 def _region_levels():
@@ -21,7 +18,7 @@ def _region_levels():
 class RegionEditForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=Region.name.type.length)])
     level = SelectField(_l("Level"), choices=_region_levels())
-    parent_id = SelectField(_l("Parent region"), coerce=_optional_int, choices=[])
+    parent_id = SelectField(_l("Parent region"), coerce=optional_int, choices=[])
 
 
 class RegionForm(RegionEditForm):
@@ -42,7 +39,7 @@ class WarehouseForm(FlaskForm):
         _l("Level"), choices=[(level.value, level.label) for level in WarehouseLevel]
     )
     region_id = SelectField(
-        _l("Region"), coerce=_optional_int, choices=[], validators=[DataRequired()]
+        _l("Region"), coerce=optional_int, choices=[], validators=[DataRequired()]
     )
     address = StringField(
         _l("Address"), validators=[Optional(), Length(max=Warehouse.address.type.length)]

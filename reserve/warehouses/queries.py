@@ -8,7 +8,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from reserve.auth.actor import Actor
-from reserve.auth.models import User, user_warehouses
+from reserve.auth.models import Role, User, user_warehouses
 from reserve.db import Page, paginate
 from reserve.warehouses.models import Location, Region, RegionLevel, Warehouse, WarehouseLevel
 
@@ -247,11 +247,22 @@ def warehouse_keepers(session: Session, warehouse_id: int) -> list:
     )
 
 
-def warehouse_choices(session: Session) -> list[tuple[int, str]]:
-    rows = session.execute(
-        select(Warehouse.id, Warehouse.code, Warehouse.name).order_by(Warehouse.code)
-    ).all()
-    return [(row.id, f"{row.code} {row.name}") for row in rows]
+def warehouse_choices(
+    session: Session, actor: Actor | None = None, *, kept_only: bool = False
+) -> list[tuple[int, str]]:
+    """Warehouses for a select: every one (no actor: assigning keepers), those the actor sees
+    (a filter), or those in use where the actor may write a document (``kept_only``: the kept
+    ones; an admin, all)."""
+    stmt = select(Warehouse.id, Warehouse.code, Warehouse.name).order_by(Warehouse.code)
+    if actor is not None and kept_only:
+        stmt = stmt.where(Warehouse.is_active.is_(True))
+        if not actor.has_role(Role.ADMIN):
+            stmt = stmt.where(Warehouse.id.in_(sorted(actor.warehouse_ids) or [-1]))
+    elif actor is not None:
+        visible = actor.visible_warehouse_ids()
+        if visible is not None:
+            stmt = stmt.where(Warehouse.id.in_(sorted(visible) or [-1]))
+    return [(row.id, f"{row.code} {row.name}") for row in session.execute(stmt)]
 
 
 def level_labels() -> dict[str, dict[str, str]]:

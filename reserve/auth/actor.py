@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, true
 
 from reserve.auth.models import Role, User
 from reserve.errors import Forbidden
@@ -40,23 +41,67 @@ class Actor:
     def has_role(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
 
+    # --- Scope: the one rule for "which warehouses may this actor see, and act in". ---
+    # Every service and query asks these; nothing outside ``reserve.auth`` decides scope by
+    # itself (a source scan in tests/auth/test_scope.py keeps it so).
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles
+
     @property
     def sees_all_warehouses(self) -> bool:
         """Everyone but a keeper-only user (and enterprise users) sees every warehouse."""
         return self.has_role(Role.ADMIN, Role.DISPATCHER, Role.APPROVER, Role.VIEWER)
 
     def visible_warehouse_ids(self) -> frozenset[int] | None:
-        """None means all warehouses; otherwise the kept ones."""
-        return None if self.sees_all_warehouses else self.warehouse_ids
+        """None means all warehouses; otherwise the kept ones (empty for an enterprise user)."""
+        if self.sees_all_warehouses:
+            return None
+        return self.warehouse_ids if Role.KEEPER in self.roles else frozenset()
+
+    def may_see(self, warehouse_id: int | None) -> bool:
+        visible = self.visible_warehouse_ids()
+        return visible is None or warehouse_id in visible
+
+    def writable_warehouse_ids(self) -> frozenset[int] | None:
+        """Where this actor may write stock documents: None means every warehouse (an admin);
+        a keeper writes in the warehouses they keep; nobody else writes anywhere. Warehouses
+        carried by a user without the keeper role (a dispatcher, say) give no write scope."""
+        if self.is_admin:
+            return None
+        if Role.KEEPER in self.roles:
+            return self.warehouse_ids
+        return frozenset()
+
+    def may_write(self, warehouse_id: int | None) -> bool:
+        """仓库范围: admin anywhere; a keeper in the warehouses they keep."""
+        writable = self.writable_warehouse_ids()
+        return writable is None or warehouse_id in writable
+
+    def require_write(self, *warehouse_ids: int | None) -> None:
+        """Refuse (403) unless the actor may write in every one of these warehouses."""
+        if not all(self.may_write(w) for w in warehouse_ids):
+            raise Forbidden(_l("You do not keep this warehouse."))
+
+    def require_see(self, *warehouse_ids: int | None) -> None:
+        if not all(self.may_see(w) for w in warehouse_ids):
+            raise Forbidden()
+
+    def visible(self, column: ColumnElement[int]) -> ColumnElement[bool]:
+        """A WHERE clause limiting ``column`` (a warehouse id) to what this actor sees."""
+        ids = self.visible_warehouse_ids()
+        return true() if ids is None else column.in_(sorted(ids) or [-1])
+
+    def writable(self, column: ColumnElement[int]) -> ColumnElement[bool]:
+        """A WHERE clause limiting ``column`` (a warehouse id) to where this actor writes."""
+        ids = self.writable_warehouse_ids()
+        return true() if ids is None else column.in_(sorted(ids) or [-1])
 
     def require_role(self, *roles: Role) -> None:
         if not self.has_role(*roles):
             raise Forbidden()
 
     def require_keeps(self, warehouse_ids: Iterable[int]) -> None:
-        """A keeper may only act on the warehouses they keep; admins act anywhere."""
-        if self.has_role(Role.ADMIN):
-            return
-        missing = set(warehouse_ids) - self.warehouse_ids
-        if missing:
-            raise Forbidden(_l("You do not keep this warehouse."))
+        """Deprecated spelling of :meth:`require_write` (kept until every caller has moved)."""
+        self.require_write(*warehouse_ids)

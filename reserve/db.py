@@ -74,6 +74,39 @@ class UTCDateTime(sa.TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def normalise_code(value: str | None) -> str | None:
+    """A code as stored and compared: stripped, ASCII letters upper-cased (``a-01-01`` is
+    ``A-01-01``; Chinese and other letters stay as typed, so SQLite and PostgreSQL agree)."""
+    return value.strip().translate(_ASCII_UPPER) if isinstance(value, str) else value
+
+
+class Code(sa.TypeDecorator):
+    """A code people type or scan (material, warehouse and location codes, batch and serial
+    numbers): stored normalised, and every value compared with it in a query is normalised the
+    same way, so ``Batch.batch_no == "t-2026-01"`` finds ``T-2026-01`` and the index serves
+    the lookup. Objects see the normalised value as soon as it is assigned."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect) -> str | None:
+        return normalise_code(value)
+
+
+def _normalised(_target, value, _old, _initiator):
+    return normalise_code(value)
+
+
+@event.listens_for(Base, "mapper_configured", propagate=True)
+def _normalise_codes_on_assignment(mapper, cls) -> None:
+    for prop in mapper.column_attrs:
+        if any(isinstance(column.type, Code) for column in prop.columns):
+            event.listen(getattr(cls, prop.key), "set", _normalised, retval=True)
+
+
 def configure_sqlite(engine: Engine) -> None:
     """Foreign keys, WAL and a busy timeout on every SQLite connection, and transactions that
     really begin (pysqlite's own handling breaks SAVEPOINT and holds no lock on BEGIN)."""

@@ -1,15 +1,25 @@
 """Domain errors and the one place each edge (pages, API, CLI) turns them into a response.
 
 Services raise a ``ReserveError`` subclass with a stable ``code``; the message is a lazy
-translation so it is rendered in the reader's language."""
+translation so it is rendered in the reader's language. The pages' edge is here too:
+``run_and_redirect`` and ``run_form`` call a service in a transaction and turn its outcome into
+a flash and a redirect (or the form again, the error on its field), so no view catches a
+``ReserveError`` itself (tests/test_edges.py keeps it so)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import Flask, flash, jsonify, render_template, request
+from flask import Flask, flash, jsonify, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from reserve.db import transaction
+
+T = TypeVar("T")
 
 
 class ReserveError(Exception):
@@ -75,6 +85,109 @@ class InvalidLabel(ReserveError):
 def flash_error(error: ReserveError) -> None:
     """Show a domain error on the next page, in the reader's language."""
     flash(str(error.message), "danger")
+
+
+# The pages' edge ------------------------------------------------------------------------------
+
+Message = Any  # a translated str or a lazy string
+Outcome = Callable[[T], Message] | Message | None
+Target = Callable[[T], "str | Response"] | str
+
+
+def _attempt(
+    call: Callable[[Session], T], on_error: Callable[[ReserveError], ReserveError] | None
+) -> tuple[bool, Any]:
+    """Run ``call`` in one transaction. A domain error rolls it back and is flashed, unless it
+    is about the page's own object (403/404 naming no field): that one becomes the 403/404 page
+    through the error handler. An error naming a field is about what the user typed (an
+    unknown batch number, say) and is shown on the page they typed it in."""
+    try:
+        with transaction() as session:
+            return True, call(session)
+    except ReserveError as error:
+        if error.status in (403, 404) and not error.field:
+            raise
+        if on_error is not None:
+            error = on_error(error)
+        flash_error(error)
+        return False, error
+
+
+def _succeeded(result: T, success: Outcome, to: Target) -> Response:
+    message = success(result) if callable(success) else success
+    if message:
+        flash(str(message), "success")
+    target = to(result) if callable(to) else to
+    return target if isinstance(target, Response) else redirect(target)
+
+
+def run_and_redirect(
+    call: Callable[[Session], T],
+    *,
+    success: Outcome,
+    to: Target,
+    back: str | None = None,
+    on_error: Callable[[ReserveError], ReserveError] | None = None,
+) -> Response:
+    """A page action: ``call(session)`` inside ``transaction()``; on success flash ``success``
+    (a message, or a function of the result) and redirect to ``to`` (a URL, or a function of
+    the result giving a URL or a response); on a domain error roll back, flash its message
+    and redirect to ``back`` (default: ``to``). Forbidden and NotFound give the 403/404 page.
+    ``on_error`` may replace the error to show (after the rollback)."""
+    if back is None and callable(to):
+        raise TypeError("run_and_redirect: give back= when to= depends on the result")
+    done, outcome = _attempt(call, on_error)
+    if done:
+        return _succeeded(outcome, success, to)
+    return redirect(back if back is not None else to)
+
+
+def run_form(
+    form,
+    call: Callable[[Session], T],
+    *,
+    success: Outcome,
+    to: Target,
+    on_error: Callable[[ReserveError], ReserveError] | None = None,
+) -> Response | None:
+    """A form page: as :func:`run_and_redirect`, but a domain error also marks the form field
+    it names and returns None, so the view renders the form again with what was typed."""
+    done, outcome = _attempt(call, on_error)
+    if done:
+        return _succeeded(outcome, success, to)
+    show_on_form(form, outcome)
+    return None
+
+
+def show_on_form(form, error: ReserveError) -> None:
+    """Put a service error on the WTForms field it names: ``error.field`` is a field's name
+    (``supplier``, or ``lines-2-qty`` in a list of lines, as WTForms names them), or a line's
+    field (``qty``) with the line number (from 1) in ``error.details["line"]``."""
+    name = error.field
+    line = error.details.get("line")
+    if name and isinstance(line, int) and not name.startswith("lines-") and "lines" in form:
+        name = f"lines-{line - 1}-{name}"
+    field = _find_field(form, name) if name else None
+    if field is not None:
+        field.errors = [*field.errors, str(error.message)]
+
+
+def _find_field(fields, name: str):
+    """The field called ``name``; in a list of lines by position (``lines-2-qty`` is the third
+    row shown, whatever its row was named when it was posted)."""
+    for field in fields:
+        if field.name == name:
+            return field
+        if not name.startswith(field.name + "-"):
+            continue
+        if field.type == "FieldList":
+            index, _sep, rest = name[len(field.name) + 1 :].partition("-")
+            if index.isdigit() and int(index) < len(field.entries):
+                entry = field.entries[int(index)]
+                return _find_field(entry, f"{entry.name}-{rest}") if rest else entry
+        elif field.type == "FormField":
+            return _find_field(field, name)
+    return None
 
 
 def _wants_json() -> bool:

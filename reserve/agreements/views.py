@@ -1,13 +1,12 @@
 """Enterprise pages (代储企业): the list, registration and editing."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 
 from reserve.agreements import queries, service
 from reserve.agreements.forms import EnterpriseForm
 from reserve.auth.permissions import current_actor
-from reserve.db import transaction
-from reserve.errors import ReserveError, flash_error
+from reserve.errors import run_form
 from reserve.extensions import db
 from reserve.warehouses.queries import region_choices
 
@@ -46,17 +45,17 @@ def _enterprise_form(enterprise=None) -> EnterpriseForm:
 @bp.route("/enterprises/new", methods=["GET", "POST"])
 def enterprise_create():
     form = _enterprise_form()
-    if form.validate_on_submit():
-        try:
-            with transaction() as session:
-                enterprise = service.create_enterprise(
-                    session, data=form.to_data(), actor=current_actor()
-                )
-        except ReserveError as error:
-            flash_error(error)
-        else:
-            flash(_("Enterprise %(name)s registered.", name=enterprise.name), "success")
-            return redirect(url_for("agreements.enterprise_list"))
+    if form.validate_on_submit() and (
+        done := run_form(
+            form,
+            lambda session: service.create_enterprise(
+                session, data=form.to_data(), actor=current_actor()
+            ),
+            success=lambda enterprise: _("Enterprise %(name)s registered.", name=enterprise.name),
+            to=url_for("agreements.enterprise_list"),
+        )
+    ):
+        return done
     return render_template("agreements/enterprise_form.html", form=form, enterprise=None)
 
 
@@ -64,15 +63,15 @@ def enterprise_create():
 def enterprise_edit(enterprise_id: int):
     enterprise = service.get_enterprise(db.session, enterprise_id, actor=current_actor())
     form = _enterprise_form(enterprise)
-    if form.validate_on_submit():
-        try:
-            with transaction() as session:
-                service.update_enterprise(
-                    session, enterprise_id=enterprise_id, data=form.to_data(), actor=current_actor()
-                )
-        except ReserveError as error:
-            flash_error(error)
-        else:
-            flash(_("Enterprise %(name)s saved.", name=enterprise.name), "success")
-            return redirect(url_for("agreements.enterprise_list"))
+    if form.validate_on_submit() and (
+        done := run_form(
+            form,
+            lambda session: service.update_enterprise(
+                session, enterprise_id=enterprise_id, data=form.to_data(), actor=current_actor()
+            ),
+            success=lambda _none: _("Enterprise %(name)s saved.", name=enterprise.name),
+            to=url_for("agreements.enterprise_list"),
+        )
+    ):
+        return done
     return render_template("agreements/enterprise_form.html", form=form, enterprise=enterprise)

@@ -1,6 +1,15 @@
 """Sign-in and out, one's own password and API tokens; user administration for admins."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -16,7 +25,7 @@ from reserve.auth.forms import (
 )
 from reserve.auth.permissions import current_actor
 from reserve.db import transaction
-from reserve.errors import ReserveError, flash_error
+from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db
 from reserve.main.views import _safe_next
 from reserve.warehouses.queries import warehouse_choices
@@ -29,26 +38,35 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
-    if form.validate_on_submit():
-        try:
-            with transaction() as session:
-                user = service.authenticate(
-                    session,
-                    username=form.username.data,
-                    password=form.password.data,
-                    ip=request.remote_addr,
-                )
-        except service.LoginRefused as refused:
-            if not refused.locked_minutes:
-                with transaction() as session:
-                    refused = service.record_failed_login(
-                        session, username=form.username.data, ip=request.remote_addr
-                    )
-            flash_error(refused)
-        else:
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+    if form.validate_on_submit() and (
+        done := run_form(
+            form,
+            lambda session: service.authenticate(
+                session,
+                username=form.username.data,
+                password=form.password.data,
+                ip=request.remote_addr,
+            ),
+            success=None,
+            to=_signed_in,
+            on_error=lambda refused: _count_failure(refused, form.username.data),
+        )
+    ):
+        return done
     return render_template("auth/login.html", form=form), 200
+
+
+def _signed_in(user) -> str:
+    login_user(user)
+    return _safe_next(request.args.get("next"))
+
+
+def _count_failure(refused, username: str):
+    """A refused sign-in is counted in its own transaction (the refused one rolled back)."""
+    if not isinstance(refused, service.LoginRefused) or refused.locked_minutes:
+        return refused
+    with transaction() as session:
+        return service.record_failed_login(session, username=username, ip=request.remote_addr)
 
 
 @bp.post("/logout")
@@ -61,21 +79,21 @@ def logout():
 @bp.route("/account/password", methods=["GET", "POST"])
 def password_change():
     form = PasswordChangeForm()
-    if form.validate_on_submit():
-        try:
-            with transaction() as session:
-                service.change_password(
-                    session,
-                    user_id=current_user.id,
-                    current=form.current.data,
-                    new=form.new.data,
-                    actor=current_actor(),
-                )
-        except ReserveError as error:
-            flash_error(error)
-        else:
-            flash(_("Your password has been changed."), "success")
-            return redirect(url_for("main.index"))
+    if form.validate_on_submit() and (
+        done := run_form(
+            form,
+            lambda session: service.change_password(
+                session,
+                user_id=current_user.id,
+                current=form.current.data,
+                new=form.new.data,
+                actor=current_actor(),
+            ),
+            success=_("Your password has been changed."),
+            to=url_for("main.index"),
+        )
+    ):
+        return done
     return render_template("auth/password_change.html", form=form)
 
 
@@ -94,17 +112,22 @@ def token_list():
 def token_create():
     user_id = _token_owner_id()
     form = TokenForm()
-    secret = None
-    if form.validate_on_submit():
-        try:
-            with transaction() as session:
-                _token, secret = service.create_api_token(
-                    session, user_id=user_id, name=form.name.data, actor=current_actor()
-                )
-        except ReserveError as error:
-            flash_error(error)
-        else:
-            flash(_("Token created. Copy it now: it will not be shown again."), "success")
+    if form.validate_on_submit() and (
+        done := run_form(
+            form,
+            lambda session: service.create_api_token(
+                session, user_id=user_id, name=form.name.data, actor=current_actor()
+            ),
+            success=_("Token created. Copy it now: it will not be shown again."),
+            # the secret is shown on this page once, never put in a URL
+            to=lambda created: make_response(_token_page(form, user_id, secret=created[1])),
+        )
+    ):
+        return done
+    return _token_page(form, user_id)
+
+
+def _token_page(form: TokenForm, user_id: int, secret: str | None = None) -> str:
     return render_template(
         "auth/token_list.html",
         form=form,
@@ -116,13 +139,13 @@ def token_create():
 
 @bp.post("/account/tokens/<int:token_id>/revoke")
 def token_revoke(token_id: int):
-    with transaction() as session:
-        token = service.revoke_api_token(session, token_id=token_id, actor=current_actor())
-    flash(_("Token revoked."), "success")
-    return redirect(
-        url_for(
+    return run_and_redirect(
+        lambda session: service.revoke_api_token(session, token_id=token_id, actor=current_actor()),
+        success=_("Token revoked."),
+        to=lambda token: url_for(
             "auth.token_list", user_id=token.user_id if token.user_id != current_user.id else None
-        )
+        ),
+        back=url_for("auth.token_list"),
     )
 
 
@@ -162,25 +185,25 @@ def _fill_choices(form: UserForm) -> None:
 def user_create():
     form = UserCreateForm()
     _fill_choices(form)
-    if form.validate_on_submit():
-        try:
-            with transaction() as session:
-                user = service.create_user(
-                    session,
-                    username=form.username.data,
-                    full_name=form.full_name.data,
-                    password=form.password.data,
-                    roles=form.roles.data,
-                    warehouse_ids=form.warehouse_ids.data,
-                    enterprise_id=form.enterprise_id.data,
-                    phone=form.phone.data,
-                    actor=current_actor(),
-                )
-        except ReserveError as error:
-            flash_error(error)
-        else:
-            flash(_("User %(name)s created.", name=user.username), "success")
-            return redirect(url_for("auth.user_edit", user_id=user.id))
+    if form.validate_on_submit() and (
+        done := run_form(
+            form,
+            lambda session: service.create_user(
+                session,
+                username=form.username.data,
+                full_name=form.full_name.data,
+                password=form.password.data,
+                roles=form.roles.data,
+                warehouse_ids=form.warehouse_ids.data,
+                enterprise_id=form.enterprise_id.data,
+                phone=form.phone.data,
+                actor=current_actor(),
+            ),
+            success=lambda user: _("User %(name)s created.", name=user.username),
+            to=lambda user: url_for("auth.user_edit", user_id=user.id),
+        )
+    ):
+        return done
     return render_template("auth/user_form.html", form=form, user=None)
 
 
@@ -192,24 +215,24 @@ def user_edit(user_id: int):
     if request.method == "GET":
         form.roles.data = sorted(user.roles)
         form.warehouse_ids.data = sorted(user.warehouse_ids)
-    if form.validate_on_submit():
-        try:
-            with transaction() as session:
-                service.update_user(
-                    session,
-                    user_id=user_id,
-                    full_name=form.full_name.data,
-                    roles=form.roles.data,
-                    warehouse_ids=form.warehouse_ids.data,
-                    enterprise_id=form.enterprise_id.data,
-                    phone=form.phone.data,
-                    actor=current_actor(),
-                )
-        except ReserveError as error:
-            flash_error(error)
-        else:
-            flash(_("User %(name)s saved.", name=user.username), "success")
-            return redirect(url_for("auth.user_edit", user_id=user_id))
+    if form.validate_on_submit() and (
+        done := run_form(
+            form,
+            lambda session: service.update_user(
+                session,
+                user_id=user_id,
+                full_name=form.full_name.data,
+                roles=form.roles.data,
+                warehouse_ids=form.warehouse_ids.data,
+                enterprise_id=form.enterprise_id.data,
+                phone=form.phone.data,
+                actor=current_actor(),
+            ),
+            success=_("User %(name)s saved.", name=user.username),
+            to=url_for("auth.user_edit", user_id=user_id),
+        )
+    ):
+        return done
     return render_template(
         "auth/user_form.html",
         form=form,
@@ -222,42 +245,34 @@ def user_edit(user_id: int):
 @bp.post("/admin/users/<int:user_id>/password")
 def user_password_reset(user_id: int):
     form = PasswordResetForm()
-    if form.validate_on_submit():
-        try:
-            with transaction() as session:
-                user = service.reset_password(
-                    session, user_id=user_id, new_password=form.password.data, actor=current_actor()
-                )
-        except ReserveError as error:
-            flash_error(error)
-        else:
-            flash(
-                _(
-                    "Password of %(name)s reset; they must change it at next sign-in.",
-                    name=user.username,
-                ),
-                "success",
-            )
-    else:
+    if not form.validate_on_submit():
         flash(_("Enter a temporary password."), "danger")
-    return redirect(url_for("auth.user_edit", user_id=user_id))
+        return redirect(url_for("auth.user_edit", user_id=user_id))
+    return run_and_redirect(
+        lambda session: service.reset_password(
+            session, user_id=user_id, new_password=form.password.data, actor=current_actor()
+        ),
+        success=lambda user: _(
+            "Password of %(name)s reset; they must change it at next sign-in.", name=user.username
+        ),
+        to=url_for("auth.user_edit", user_id=user_id),
+    )
 
 
 @bp.post("/admin/users/<int:user_id>/toggle")
 def user_toggle(user_id: int):
-    try:
-        with transaction() as session:
-            user = service.get_user(session, user_id)
-            user = service.set_user_enabled(
-                session, user_id=user_id, enabled=not user.is_enabled, actor=current_actor()
-            )
-    except ReserveError as error:
-        flash_error(error)
-    else:
-        flash(
+    def toggle(session):
+        user = service.get_user(session, user_id)
+        return service.set_user_enabled(
+            session, user_id=user_id, enabled=not user.is_enabled, actor=current_actor()
+        )
+
+    return run_and_redirect(
+        toggle,
+        success=lambda user: (
             _("User %(name)s enabled.", name=user.username)
             if user.is_enabled
-            else _("User %(name)s disabled.", name=user.username),
-            "success",
-        )
-    return redirect(url_for("auth.user_edit", user_id=user_id))
+            else _("User %(name)s disabled.", name=user.username)
+        ),
+        to=url_for("auth.user_edit", user_id=user_id),
+    )

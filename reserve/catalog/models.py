@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from reserve.db import Base, UTCDateTime, utcnow
+from reserve.db import Base, Code, UTCDateTime, utcnow
 
 
 class Category(Base):
@@ -48,7 +48,7 @@ class Material(Base):
     __tablename__ = "materials"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    code: Mapped[str] = mapped_column(Code(20), unique=True)
     name: Mapped[str] = mapped_column(sa.String(60), index=True)
     spec: Mapped[str | None] = mapped_column(sa.String(120))
     unit: Mapped[str] = mapped_column(sa.String(10))

@@ -1,14 +1,13 @@
 """Catalogue pages: the category tree and materials."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 
 from reserve.auth.permissions import current_actor
 from reserve.catalog import queries, service
 from reserve.catalog.forms import CategoryEditForm, CategoryForm, MaterialForm
 from reserve.catalog.models import Tracking
-from reserve.db import transaction
-from reserve.errors import ReserveError, flash_error
+from reserve.errors import run_form
 from reserve.extensions import db
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
@@ -25,22 +24,22 @@ def category_list():
 def category_create():
     form = CategoryForm(parent_id=request.args.get("parent_id", type=int))
     form.parent_id.choices = [("", "—")] + queries.category_choices(db.session)
-    if form.validate_on_submit():
-        try:
-            with transaction() as session:
-                category = service.create_category(
-                    session,
-                    code=form.code.data,
-                    name=form.name.data,
-                    parent_id=form.parent_id.data,
-                    is_local=form.is_local.data,
-                    actor=current_actor(),
-                )
-        except ReserveError as error:
-            flash_error(error)
-        else:
-            flash(_("Category %(code)s created.", code=category.code), "success")
-            return redirect(url_for("catalog.category_list"))
+    if form.validate_on_submit() and (
+        done := run_form(
+            form,
+            lambda session: service.create_category(
+                session,
+                code=form.code.data,
+                name=form.name.data,
+                parent_id=form.parent_id.data,
+                is_local=form.is_local.data,
+                actor=current_actor(),
+            ),
+            success=lambda category: _("Category %(code)s created.", code=category.code),
+            to=url_for("catalog.category_list"),
+        )
+    ):
+        return done
     return render_template("catalog/category_form.html", form=form, category=None)
 
 
@@ -48,21 +47,21 @@ def category_create():
 def category_edit(category_id: int):
     category = service.get_category(db.session, category_id)
     form = CategoryEditForm(obj=category)
-    if form.validate_on_submit():
-        try:
-            with transaction() as session:
-                service.update_category(
-                    session,
-                    category_id=category_id,
-                    name=form.name.data,
-                    is_local=form.is_local.data,
-                    actor=current_actor(),
-                )
-        except ReserveError as error:
-            flash_error(error)
-        else:
-            flash(_("Category %(code)s saved.", code=category.code), "success")
-            return redirect(url_for("catalog.category_list"))
+    if form.validate_on_submit() and (
+        done := run_form(
+            form,
+            lambda session: service.update_category(
+                session,
+                category_id=category_id,
+                name=form.name.data,
+                is_local=form.is_local.data,
+                actor=current_actor(),
+            ),
+            success=_("Category %(code)s saved.", code=category.code),
+            to=url_for("catalog.category_list"),
+        )
+    ):
+        return done
     return render_template("catalog/category_form.html", form=form, category=category)
 
 
@@ -104,17 +103,17 @@ def _material_form(material=None) -> MaterialForm:
 @bp.route("/materials/new", methods=["GET", "POST"])
 def material_create():
     form = _material_form()
-    if form.validate_on_submit():
-        try:
-            with transaction() as session:
-                material = service.create_material(
-                    session, data=form.to_data(), actor=current_actor()
-                )
-        except ReserveError as error:
-            flash_error(error)
-        else:
-            flash(_("Material %(code)s created.", code=material.code), "success")
-            return redirect(url_for("catalog.material_detail", material_id=material.id))
+    if form.validate_on_submit() and (
+        done := run_form(
+            form,
+            lambda session: service.create_material(
+                session, data=form.to_data(), actor=current_actor()
+            ),
+            success=lambda material: _("Material %(code)s created.", code=material.code),
+            to=lambda material: url_for("catalog.material_detail", material_id=material.id),
+        )
+    ):
+        return done
     return render_template("catalog/material_form.html", form=form, material=None)
 
 
@@ -122,15 +121,15 @@ def material_create():
 def material_edit(material_id: int):
     material = service.get_material(db.session, material_id)
     form = _material_form(material)
-    if form.validate_on_submit():
-        try:
-            with transaction() as session:
-                service.update_material(
-                    session, material_id=material_id, data=form.to_data(), actor=current_actor()
-                )
-        except ReserveError as error:
-            flash_error(error)
-        else:
-            flash(_("Material %(code)s saved.", code=material.code), "success")
-            return redirect(url_for("catalog.material_detail", material_id=material_id))
+    if form.validate_on_submit() and (
+        done := run_form(
+            form,
+            lambda session: service.update_material(
+                session, material_id=material_id, data=form.to_data(), actor=current_actor()
+            ),
+            success=lambda _none: _("Material %(code)s saved.", code=material.code),
+            to=url_for("catalog.material_detail", material_id=material_id),
+        )
+    ):
+        return done
     return render_template("catalog/material_form.html", form=form, material=material)

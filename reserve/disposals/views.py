@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from reserve.auth.models import Role
 from reserve.auth.permissions import current_actor
 from reserve.catalog.queries import category_code_choices
-from reserve.db import transaction
 from reserve.disposals import queries, service
 from reserve.disposals.forms import (
     ApproveForm,
@@ -19,7 +17,7 @@ from reserve.disposals.forms import (
     ScrapForm,
 )
 from reserve.disposals.models import Disposition, RotationStatus, ScrapReason, ScrapStatus
-from reserve.errors import Forbidden, ReserveError, flash_error
+from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db
 from reserve.warehouses.queries import warehouse_choices
 
@@ -49,15 +47,8 @@ def rotation_candidates():
         warehouses=warehouse_choices(db.session, actor),
         categories=category_code_choices(db.session),
         horizons=queries.HORIZONS,
-        kept=_kept_ids(actor),
+        kept=actor.writable_warehouse_ids(),
     )
-
-
-def _kept_ids(actor) -> set[int] | None:
-    """The warehouses whose documents this user may write (None: all of them)."""
-    if actor.has_role(Role.ADMIN):
-        return None
-    return set(actor.warehouse_ids) if actor.has_role(Role.KEEPER) else set()
 
 
 @bp.get("/rotations")
@@ -93,8 +84,8 @@ def _document_warehouse(actor) -> tuple[int | None, list[tuple[int, str]]]:
         warehouse_id = balance.warehouse_id if balance is not None else warehouse_id
     if warehouse_id is None and len(options) == 1:
         warehouse_id = options[0][0]
-    if warehouse_id is not None and warehouse_id not in {id_ for id_, _label in options}:
-        raise Forbidden(_l("You do not keep this warehouse."))
+    if warehouse_id is not None:
+        actor.require_write(warehouse_id)
     return warehouse_id, options
 
 
@@ -131,10 +122,13 @@ def rotation_create():
         form.replacement_receipt_id.choices = [("", "—")] + queries.receipt_options(
             db.session, warehouse_id
         )
-    if warehouse_id is not None and form.validate_on_submit():
-        try:
-            with transaction() as session:
-                rotation = service.create_rotation(
+    if (
+        warehouse_id is not None
+        and form.validate_on_submit()
+        and (
+            done := run_form(
+                form,
+                lambda session: service.create_rotation(
                     session,
                     warehouse_id=warehouse_id,
                     disposition=form.disposition.data,
@@ -144,12 +138,13 @@ def rotation_create():
                     counterparty=form.counterparty.data,
                     note=form.note.data,
                     replacement_receipt_id=form.replacement_receipt_id.data,
-                )
-        except ReserveError as error:
-            flash_error(error)
-        else:
-            flash(_("Rotation %(no)s saved as a draft.", no=rotation.no), "success")
-            return redirect(url_for("disposals.rotation_detail", rotation_id=rotation.id))
+                ),
+                success=lambda rotation: _("Rotation %(no)s saved as a draft.", no=rotation.no),
+                to=lambda rotation: url_for("disposals.rotation_detail", rotation_id=rotation.id),
+            )
+        )
+    ):
+        return done
     return render_template(
         "disposals/rotation_form.html",
         form=form,
@@ -164,8 +159,7 @@ def rotation_create():
 def _rotation_detail(rotation_id: int, link_form=None):
     actor = current_actor()
     rotation = service.get_rotation(db.session, rotation_id, actor=actor)
-    kept = _kept_ids(actor)
-    can_write = kept is None or rotation.warehouse_id in kept
+    can_write = actor.may_write(rotation.warehouse_id)
     if link_form is None:
         link_form = LinkReplacementForm(formdata=None, receipt_id=rotation.replacement_receipt_id)
     link_form.receipt_id.choices = [("", "—")] + (
@@ -188,18 +182,13 @@ def rotation_detail(rotation_id: int):
 
 @bp.post("/rotations/<int:rotation_id>/post")
 def rotation_post(rotation_id: int):
-    try:
-        with transaction() as session:
-            rotation = service.post_rotation(
-                session, rotation_id=rotation_id, actor=current_actor()
-            )
-    except ReserveError as error:
-        if error.status in (403, 404):
-            raise
-        flash_error(error)
-    else:
-        flash(_("Rotation %(no)s posted: the stock is out.", no=rotation.no), "success")
-    return redirect(url_for("disposals.rotation_detail", rotation_id=rotation_id))
+    return run_and_redirect(
+        lambda session: service.post_rotation(
+            session, rotation_id=rotation_id, actor=current_actor()
+        ),
+        success=lambda rotation: _("Rotation %(no)s posted: the stock is out.", no=rotation.no),
+        to=url_for("disposals.rotation_detail", rotation_id=rotation_id),
+    )
 
 
 @bp.post("/rotations/<int:rotation_id>/replacement")
@@ -207,21 +196,16 @@ def rotation_link(rotation_id: int):
     form = LinkReplacementForm()
     if not form.validate_on_submit():
         return _rotation_detail(rotation_id, link_form=form)
-    try:
-        with transaction() as session:
-            service.link_replacement(
-                session,
-                rotation_id=rotation_id,
-                receipt_id=form.receipt_id.data,
-                actor=current_actor(),
-            )
-    except ReserveError as error:
-        if error.status in (403, 404):
-            raise
-        flash_error(error)
-    else:
-        flash(_("Replacement receipt linked."), "success")
-    return redirect(url_for("disposals.rotation_detail", rotation_id=rotation_id))
+    return run_and_redirect(
+        lambda session: service.link_replacement(
+            session,
+            rotation_id=rotation_id,
+            receipt_id=form.receipt_id.data,
+            actor=current_actor(),
+        ),
+        success=_("Replacement receipt linked."),
+        to=url_for("disposals.rotation_detail", rotation_id=rotation_id),
+    )
 
 
 # Scrap (报废) ---------------------------------------------------------------------------------
@@ -254,10 +238,13 @@ def scrap_create():
     warehouse_id, options = _document_warehouse(actor)
     form = ScrapForm()
     _prefill(form)
-    if warehouse_id is not None and form.validate_on_submit():
-        try:
-            with transaction() as session:
-                scrap = service.request_scrap(
+    if (
+        warehouse_id is not None
+        and form.validate_on_submit()
+        and (
+            done := run_form(
+                form,
+                lambda session: service.request_scrap(
                     session,
                     warehouse_id=warehouse_id,
                     reason=form.reason.data,
@@ -266,12 +253,13 @@ def scrap_create():
                     actor=actor,
                     note=form.note.data,
                     reason_text=form.reason_text.data,
-                )
-        except ReserveError as error:
-            flash_error(error)
-        else:
-            flash(_("Scrap request %(no)s sent for approval.", no=scrap.no), "success")
-            return redirect(url_for("disposals.scrap_detail", scrap_id=scrap.id))
+                ),
+                success=lambda scrap: _("Scrap request %(no)s sent for approval.", no=scrap.no),
+                to=lambda scrap: url_for("disposals.scrap_detail", scrap_id=scrap.id),
+            )
+        )
+    ):
+        return done
     return render_template(
         "disposals/scrap_form.html",
         form=form,
@@ -287,12 +275,11 @@ def scrap_create():
 def scrap_detail(scrap_id: int):
     actor = current_actor()
     scrap = service.get_scrap(db.session, scrap_id, actor=actor)
-    kept = _kept_ids(actor)
     return render_template(
         "disposals/scrap_detail.html",
         scrap=scrap,
         lines=queries.scrap_lines(db.session, scrap.id),
-        can_post=kept is None or scrap.warehouse_id in kept,
+        can_post=actor.may_write(scrap.warehouse_id),
         can_decide=actor.has_role(Role.APPROVER, Role.ADMIN),
         is_requester=service.is_requester(actor, scrap),
         approve_form=ApproveForm(formdata=None),
@@ -312,18 +299,13 @@ def scrap_approve(scrap_id: int):
     if not form.validate_on_submit():
         _flash_form_errors(form)
         return redirect(url_for("disposals.scrap_detail", scrap_id=scrap_id))
-    try:
-        with transaction() as session:
-            scrap = service.approve_scrap(
-                session, scrap_id=scrap_id, note=form.note.data, actor=current_actor()
-            )
-    except ReserveError as error:
-        if error.status == 404:
-            raise
-        flash_error(error)
-    else:
-        flash(_("Scrap %(no)s approved.", no=scrap.no), "success")
-    return redirect(url_for("disposals.scrap_detail", scrap_id=scrap_id))
+    return run_and_redirect(
+        lambda session: service.approve_scrap(
+            session, scrap_id=scrap_id, note=form.note.data, actor=current_actor()
+        ),
+        success=lambda scrap: _("Scrap %(no)s approved.", no=scrap.no),
+        to=url_for("disposals.scrap_detail", scrap_id=scrap_id),
+    )
 
 
 @bp.post("/scraps/<int:scrap_id>/reject")
@@ -332,29 +314,19 @@ def scrap_reject(scrap_id: int):
     if not form.validate_on_submit():
         _flash_form_errors(form)
         return redirect(url_for("disposals.scrap_detail", scrap_id=scrap_id))
-    try:
-        with transaction() as session:
-            scrap = service.reject_scrap(
-                session, scrap_id=scrap_id, reason=form.reason.data, actor=current_actor()
-            )
-    except ReserveError as error:
-        if error.status == 404:
-            raise
-        flash_error(error)
-    else:
-        flash(_("Scrap %(no)s rejected.", no=scrap.no), "success")
-    return redirect(url_for("disposals.scrap_detail", scrap_id=scrap_id))
+    return run_and_redirect(
+        lambda session: service.reject_scrap(
+            session, scrap_id=scrap_id, reason=form.reason.data, actor=current_actor()
+        ),
+        success=lambda scrap: _("Scrap %(no)s rejected.", no=scrap.no),
+        to=url_for("disposals.scrap_detail", scrap_id=scrap_id),
+    )
 
 
 @bp.post("/scraps/<int:scrap_id>/post")
 def scrap_post(scrap_id: int):
-    try:
-        with transaction() as session:
-            scrap = service.post_scrap(session, scrap_id=scrap_id, actor=current_actor())
-    except ReserveError as error:
-        if error.status in (403, 404):
-            raise
-        flash_error(error)
-    else:
-        flash(_("Scrap %(no)s posted: the stock is written off.", no=scrap.no), "success")
-    return redirect(url_for("disposals.scrap_detail", scrap_id=scrap_id))
+    return run_and_redirect(
+        lambda session: service.post_scrap(session, scrap_id=scrap_id, actor=current_actor()),
+        success=lambda scrap: _("Scrap %(no)s posted: the stock is written off.", no=scrap.no),
+        to=url_for("disposals.scrap_detail", scrap_id=scrap_id),
+    )

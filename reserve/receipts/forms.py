@@ -137,22 +137,13 @@ class ReceiptForm(FlaskForm):
             lines=tuple(entry.form.to_data() for entry in self.lines if not entry.form.is_blank()),
         )
 
-    def drop_blank_lines(self) -> None:
-        """Keep the filled lines first, so 'line 3' in a message is the third row shown."""
+    def drop_blank_lines(self) -> ReceiptForm:
+        """Keep the filled lines first, so 'line 3' in a service's message (and its field
+        ``lines-2-…``) is the third row shown."""
         self.lines.entries = [e for e in self.lines.entries if not e.form.is_blank()]
         while len(self.lines.entries) < BLANK_ROWS:
             self.lines.append_entry()
-
-    def show_error(self, field: str | None, message) -> None:
-        """Mark the field a service error names (``lines-2-qty``, ``supplier``)."""
-        if not field:
-            return
-        if field.startswith("lines-"):
-            _, index, name = field.split("-", 2)
-            if int(index) < len(self.lines.entries) and name in self.lines.entries[int(index)].form:
-                self.lines.entries[int(index)].form[name].errors = [message]
-        elif field in self:
-            self[field].errors = [message]
+        return self
 
 
 def first_error(form: Form) -> tuple[str, str]:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from reserve.db import Base, UTCDateTime, utcnow
+from reserve.db import Base, Code, UTCDateTime, utcnow
 
 
 class ReceiptStatus(enum.StrEnum):
@@ -81,7 +81,7 @@ class ReceiptLine(Base):
     receipt_id: Mapped[int] = mapped_column(sa.ForeignKey("receipts.id", ondelete="CASCADE"))
     line_no: Mapped[int] = mapped_column(sa.SmallInteger)
     material_id: Mapped[int] = mapped_column(sa.ForeignKey("materials.id"), index=True)
-    batch_no: Mapped[str] = mapped_column(sa.String(40))
+    batch_no: Mapped[str] = mapped_column(Code(40))
     production_date: Mapped[date | None]
     expiry_date: Mapped[date | None]
     qty: Mapped[int] = mapped_column(sa.BigInteger)

@@ -8,8 +8,7 @@ from flask_babel import gettext as _
 
 from reserve.auth.models import Role
 from reserve.auth.permissions import current_actor
-from reserve.db import transaction
-from reserve.errors import ReserveError, flash_error
+from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db
 from reserve.receipts import pdf, queries, service
 from reserve.receipts.forms import ReceiptForm, first_error
@@ -62,7 +61,7 @@ def _chosen_warehouse(warehouses: list, default: int | None = None) -> int | Non
     if warehouse_id is None and len(warehouses) == 1:
         warehouse_id = warehouses[0][0]
     if warehouse_id is not None:
-        current_actor().require_keeps([warehouse_id])
+        current_actor().require_write(warehouse_id)
     return warehouse_id
 
 
@@ -80,31 +79,24 @@ def _render_form(form: ReceiptForm, warehouses: list, warehouse_id: int | None, 
     )
 
 
-def _save_failed(form: ReceiptForm, error: ReserveError) -> None:
-    flash_error(error)
-    form.drop_blank_lines()
-    form.show_error(error.field, str(error.message))
-
-
 @bp.route("/receipts/new", methods=["GET", "POST"])
 def receipt_create():
     warehouses = queries.receivable_warehouses(db.session, current_actor())
     warehouse_id = _chosen_warehouse(warehouses)
     form = ReceiptForm(warehouse_id=warehouse_id)
-    if form.validate_on_submit():
-        try:
-            with transaction() as session:
-                receipt = service.create_receipt(
-                    session, data=form.to_data(), actor=current_actor()
-                )
-        except ReserveError as error:
-            _save_failed(form, error)
-        else:
-            flash(
-                _("Receipt %(no)s saved as a draft. Check it, then post it.", no=receipt.no),
-                "success",
-            )
-            return redirect(url_for("receipts.receipt_detail", receipt_id=receipt.id))
+    if form.validate_on_submit() and (
+        done := run_form(
+            form.drop_blank_lines(),
+            lambda session: service.create_receipt(
+                session, data=form.to_data(), actor=current_actor()
+            ),
+            success=lambda receipt: _(
+                "Receipt %(no)s saved as a draft. Check it, then post it.", no=receipt.no
+            ),
+            to=lambda receipt: url_for("receipts.receipt_detail", receipt_id=receipt.id),
+        )
+    ):
+        return done
     return _render_form(form, warehouses, warehouse_id)
 
 
@@ -124,17 +116,17 @@ def receipt_edit(receipt_id: int):
     warehouses = queries.receivable_warehouses(db.session, current_actor())
     warehouse_id = _chosen_warehouse(warehouses, receipt.warehouse_id)
     form = ReceiptForm(obj=receipt)
-    if form.validate_on_submit():
-        try:
-            with transaction() as session:
-                service.update_receipt(
-                    session, receipt_id=receipt_id, data=form.to_data(), actor=current_actor()
-                )
-        except ReserveError as error:
-            _save_failed(form, error)
-        else:
-            flash(_("Receipt %(no)s saved.", no=receipt.no), "success")
-            return redirect(url_for("receipts.receipt_detail", receipt_id=receipt.id))
+    if form.validate_on_submit() and (
+        done := run_form(
+            form.drop_blank_lines(),
+            lambda session: service.update_receipt(
+                session, receipt_id=receipt_id, data=form.to_data(), actor=current_actor()
+            ),
+            success=_("Receipt %(no)s saved.", no=receipt.no),
+            to=url_for("receipts.receipt_detail", receipt_id=receipt.id),
+        )
+    ):
+        return done
     return _render_form(form, warehouses, warehouse_id, receipt)
 
 
@@ -144,11 +136,7 @@ def receipt_detail(receipt_id: int):
     receipt = service.get_receipt(db.session, receipt_id, actor=actor)
     lines = queries.receipt_lines(db.session, receipt.id)
     total_qty, total_value = queries.totals(lines)
-    can_act = (
-        receipt.is_draft
-        and actor.has_role(Role.ADMIN, Role.KEEPER)
-        and (actor.has_role(Role.ADMIN) or receipt.warehouse_id in actor.warehouse_ids)
-    )
+    can_act = receipt.is_draft and actor.may_write(receipt.warehouse_id)
     return render_template(
         "receipts/receipt_detail.html",
         receipt=receipt,
@@ -163,30 +151,22 @@ def receipt_detail(receipt_id: int):
 
 @bp.post("/receipts/<int:receipt_id>/post")
 def receipt_post(receipt_id: int):
-    try:
-        with transaction() as session:
-            receipt = service.post_receipt(session, receipt_id=receipt_id, actor=current_actor())
-    except ReserveError as error:
-        if error.status in (403, 404):
-            raise
-        flash_error(error)
-    else:
-        flash(_("Receipt %(no)s posted: the goods are in stock.", no=receipt.no), "success")
-    return redirect(url_for("receipts.receipt_detail", receipt_id=receipt_id))
+    return run_and_redirect(
+        lambda session: service.post_receipt(session, receipt_id=receipt_id, actor=current_actor()),
+        success=lambda receipt: _("Receipt %(no)s posted: the goods are in stock.", no=receipt.no),
+        to=url_for("receipts.receipt_detail", receipt_id=receipt_id),
+    )
 
 
 @bp.post("/receipts/<int:receipt_id>/cancel")
 def receipt_cancel(receipt_id: int):
-    try:
-        with transaction() as session:
-            receipt = service.cancel_receipt(session, receipt_id=receipt_id, actor=current_actor())
-    except ReserveError as error:
-        if error.status in (403, 404):
-            raise
-        flash_error(error)
-    else:
-        flash(_("Receipt %(no)s cancelled.", no=receipt.no), "success")
-    return redirect(url_for("receipts.receipt_detail", receipt_id=receipt_id))
+    return run_and_redirect(
+        lambda session: service.cancel_receipt(
+            session, receipt_id=receipt_id, actor=current_actor()
+        ),
+        success=lambda receipt: _("Receipt %(no)s cancelled.", no=receipt.no),
+        to=url_for("receipts.receipt_detail", receipt_id=receipt_id),
+    )
 
 
 @bp.get("/receipts/<int:receipt_id>.pdf")

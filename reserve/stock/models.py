@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reserve.catalog.models import Material
-from reserve.db import Base, UTCDateTime, utcnow
+from reserve.db import Base, Code, UTCDateTime, utcnow
 from reserve.warehouses.models import Location
 
 
@@ -43,7 +43,7 @@ class Batch(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     material_id: Mapped[int] = mapped_column(sa.ForeignKey("materials.id"))
-    batch_no: Mapped[str] = mapped_column(sa.String(40), index=True)
+    batch_no: Mapped[str] = mapped_column(Code(40), index=True)
     production_date: Mapped[date | None]
     expiry_date: Mapped[date | None] = mapped_column(index=True)
     source: Mapped[str] = mapped_column(sa.String(20))
@@ -82,7 +82,7 @@ class SerialItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     material_id: Mapped[int] = mapped_column(sa.ForeignKey("materials.id"))
     batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id"), index=True)
-    serial_no: Mapped[str] = mapped_column(sa.String(60), index=True)
+    serial_no: Mapped[str] = mapped_column(Code(60), index=True)
     status: Mapped[str] = mapped_column(sa.String(12), default=ItemStatus.IN_STOCK.value)
     location_id: Mapped[int | None] = mapped_column(sa.ForeignKey("locations.id"), index=True)
     last_maintained_on: Mapped[date | None]

@@ -4,14 +4,13 @@ and moving stock between locations."""
 import io
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
 from reserve.auth.permissions import current_actor
 from reserve.catalog.queries import category_code_choices
 from reserve.catalog.service import get_material
-from reserve.db import transaction
-from reserve.errors import ReserveError, flash_error
+from reserve.errors import run_form
 from reserve.extensions import db
 from reserve.stock import queries, service
 from reserve.stock.export import CardSheet, stock_card_workbook
@@ -150,10 +149,13 @@ def move_create():
     actor = current_actor()
     form = MoveForm(formdata=request.form if request.method == "POST" else request.args)
     _fill_move_choices(form, actor)
-    if request.method == "POST" and form.validate():
-        try:
-            with transaction() as session:
-                move = service.move_stock(
+    if (
+        request.method == "POST"
+        and form.validate()
+        and (
+            done := run_form(
+                form,
+                lambda session: service.move_stock(
                     session,
                     warehouse_id=form.warehouse_id.data,
                     from_location_id=form.from_location_id.data,
@@ -164,18 +166,17 @@ def move_create():
                     document_date=form.document_date.data,
                     note=form.note.data,
                     actor=actor,
-                )
-        except ReserveError as error:
-            flash_error(error)
-        else:
-            flash(_("Moved: %(no)s.", no=move.no), "success")
-            return redirect(
-                url_for(
+                ),
+                success=lambda move: _("Moved: %(no)s.", no=move.no),
+                to=url_for(
                     "stock.material_stock",
                     material_id=form.material_id.data,
                     warehouse=form.warehouse_id.data,
-                )
+                ),
             )
+        )
+    ):
+        return done
     return render_template("stock/move_form.html", form=form)
 
 

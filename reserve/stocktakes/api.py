@@ -1,13 +1,14 @@
-"""Stocktake API: read a count sheet, and record counts through the same ``record_count`` as the
-page (and, later, the label scanner)."""
+"""Stocktake API: read a count sheet, and record counts through the same
+``record_count_by_codes`` as the page (and, later, the label scanner)."""
 
-from flask import jsonify, request
+from flask import jsonify
 
 from reserve.api import form_from_json, route, schema
 from reserve.auth.permissions import current_actor
 from reserve.db import transaction
 from reserve.extensions import db
 from reserve.stocktakes import queries, service
+from reserve.stocktakes.counting import record_count_by_codes
 from reserve.stocktakes.forms import CountForm
 from reserve.stocktakes.models import StocktakeStatus
 
@@ -80,7 +81,11 @@ COUNT = schema(
         "material_code": {"type": "string"},
         "serial_no": {"type": "string", "description": "a serial item: counted_qty 1 (here) or 0"},
         "counted_qty": {"type": "integer", "minimum": 0},
-        "reason": {"type": "string", "description": "why it differs; absent keeps the one given"},
+        "reason": {
+            "type": "string",
+            "nullable": True,
+            "description": "why it differs; absent keeps the one given, empty or null clears it",
+        },
     },
     required=("counted_qty",),
 )
@@ -157,29 +162,11 @@ def stocktake_detail(stocktake_id: int):
 )
 def stocktake_count(stocktake_id: int):
     actor = current_actor()
-    stocktake = service.get_stocktake(db.session, stocktake_id, actor=actor)
+    service.get_stocktake(db.session, stocktake_id, actor=actor)
     form = form_from_json(CountForm)
-    payload = request.get_json()
     with transaction() as session:
-        line = service.record_count(
-            session,
-            stocktake_id=stocktake_id,
-            actor=actor,
-            location_id=service.resolve_location(
-                session,
-                warehouse_id=stocktake.warehouse_id,
-                location_id=form.location_id.data,
-                location_code=form.location_code.data,
-            ),
-            batch_id=service.resolve_batch(
-                session,
-                batch_id=form.batch_id.data,
-                batch_no=form.batch_no.data,
-                material_code=form.material_code.data,
-            ),
-            counted_qty=form.counted_qty.data,
-            serial_no=form.serial_no.data,
-            reason=form.reason.data or "" if "reason" in payload else None,
+        line = record_count_by_codes(
+            session, stocktake_id=stocktake_id, actor=actor, **form.count_data()
         )
     stocktake = service.get_stocktake(db.session, stocktake_id)
     return jsonify(

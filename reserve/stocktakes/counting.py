@@ -12,7 +12,7 @@ from reserve.auth.actor import Actor
 from reserve.auth.models import Role
 from reserve.catalog.models import Category, Material, Tracking
 from reserve.catalog.service import significant_prefix
-from reserve.db import utcnow
+from reserve.db import normalise_code, utcnow
 from reserve.errors import Conflict, Forbidden, NotFound, ValidationError
 from reserve.stock.ledger import MAX_QTY
 from reserve.stock.models import Batch, SerialItem, StockBalance
@@ -99,16 +99,15 @@ def resolve_location(
     location_id: int | None = None,
     location_code: str | None = None,
 ) -> int:
-    """A location given by id or by its code within the warehouse (as a label or a person)."""
+    """A location given by id or by its code within the warehouse (as a label or a person
+    gives it, in any letter case)."""
     if location_id:
         return location_id
-    code = (location_code or "").strip()
+    code = normalise_code(location_code or "")
     if not code:
-        raise ValidationError(_l("Give the location."), field="location_id")
+        raise ValidationError(_l("Give the location."), field="location_code")
     found = session.scalar(
-        select(Location.id).where(
-            Location.warehouse_id == warehouse_id, func.upper(Location.code) == code.upper()
-        )
+        select(Location.id).where(Location.warehouse_id == warehouse_id, Location.code == code)
     )
     if found is None:
         raise ValidationError(
@@ -123,37 +122,101 @@ def resolve_batch(
     batch_id: int | None = None,
     batch_no: str | None = None,
     material_code: str | None = None,
+    serial_no: str | None = None,
+    stocktake_id: int | None = None,
 ) -> int:
-    """A batch given by id, or by its batch number and its material's code."""
+    """A batch given by id; by its batch number and its material's code; by its number alone
+    when it is on the count sheet of ``stocktake_id``; or by a serial item's number (any
+    letter case)."""
     if batch_id:
         return batch_id
-    batch_no, material_code = (batch_no or "").strip(), (material_code or "").strip()
-    if not batch_no or not material_code:
-        raise ValidationError(
-            _l("Give the batch: its id, or its batch number and the material code."),
-            field="batch_id",
+    batch_no, material_code = normalise_code(batch_no or ""), normalise_code(material_code or "")
+    serial_no = normalise_code(serial_no or "")
+    material_id = None
+    if material_code:
+        material_id = session.scalar(select(Material.id).where(Material.code == material_code))
+        if material_id is None:
+            raise ValidationError(
+                _l("There is no material %(code)s.", code=material_code), field="material_code"
+            )
+    if batch_no and material_id is not None:
+        found = session.scalar(
+            select(Batch.id).where(Batch.material_id == material_id, Batch.batch_no == batch_no)
         )
-    material_id = session.scalar(
-        select(Material.id).where(func.upper(Material.code) == material_code.upper())
+        if found is None:
+            raise NotFound(
+                _l(
+                    "Batch %(batch)s of %(material)s is not on record: stock of an unknown "
+                    "batch must be received first (post a receipt), then counted.",
+                    batch=batch_no,
+                    material=material_code,
+                ),
+                field="batch_no",
+            )
+        return found
+    if batch_no and stocktake_id is not None:
+        return _batch_on_sheet(session, stocktake_id, batch_no)
+    if serial_no:
+        return _batch_of_serial(session, serial_no, material_id)
+    raise ValidationError(
+        _l("Give the batch: its id, or its batch number and the material code."),
+        field="batch_no",
     )
-    if material_id is None:
+
+
+def _batch_on_sheet(session: Session, stocktake_id: int, batch_no: str) -> int:
+    """A batch number alone names the batch of that number on the count sheet."""
+    found = session.scalars(
+        select(Batch.id)
+        .join(StocktakeLine, StocktakeLine.batch_id == Batch.id)
+        .where(StocktakeLine.stocktake_id == stocktake_id, Batch.batch_no == batch_no)
+        .distinct()
+        .limit(2)
+    ).all()
+    if not found:
         raise ValidationError(
-            _l("There is no material %(code)s.", code=material_code), field="material_code"
-        )
-    found = session.scalar(
-        select(Batch.id).where(Batch.material_id == material_id, Batch.batch_no == batch_no)
-    )
-    if found is None:
-        raise NotFound(
             _l(
-                "Batch %(batch)s of %(material)s is not on record: stock of an unknown "
-                "batch must be received first (post a receipt), then counted.",
+                "Batch %(batch)s is not on this count sheet. To count stock found here, give "
+                "the material code with the batch number.",
                 batch=batch_no,
-                material=material_code,
             ),
             field="batch_no",
         )
-    return found
+    if len(found) > 1:
+        raise ValidationError(
+            _l(
+                "Several materials on this sheet have batch %(batch)s: give the material code.",
+                batch=batch_no,
+            ),
+            field="material_code",
+        )
+    return found[0]
+
+
+def _batch_of_serial(session: Session, serial_no: str, material_id: int | None) -> int:
+    """A serial number names its item's batch (with the material code when it is not unique)."""
+    query = select(SerialItem.batch_id).where(SerialItem.serial_no == serial_no)
+    if material_id is not None:
+        query = query.where(SerialItem.material_id == material_id)
+    found = session.scalars(query.limit(2)).all()
+    if not found:
+        raise NotFound(
+            _l(
+                "Serial number %(serial)s is not on record: receive it first (post a "
+                "receipt), then count it.",
+                serial=serial_no,
+            ),
+            field="serial_no",
+        )
+    if len(found) > 1:
+        raise ValidationError(
+            _l(
+                "Serial number %(serial)s is used by several materials: give the material code.",
+                serial=serial_no,
+            ),
+            field="material_code",
+        )
+    return found[0]
 
 
 def _location_in_scope(session: Session, stocktake: Stocktake, location_id: object) -> Location:
@@ -306,21 +369,13 @@ def record_count(
     scanned serial item counts that item). ``reason`` None keeps the reason already given."""
     stocktake = lock_stocktake(session, stocktake_id)
     actor.require_keeps([stocktake.warehouse_id])
-    require_status(
-        stocktake,
-        StocktakeStatus.COUNTING,
-        _l(
-            "Stocktake %(no)s is %(status)s: counts are recorded only while counting.",
-            no=stocktake.no,
-            status=stocktake.status_label,
-        ),
-    )
+    _require_counting(stocktake)
     qty = check_count(counted_qty)
     keep_reason = reason is None
     reason = None if keep_reason else clean_text(reason, "reason")
     location = _location_in_scope(session, stocktake, location_id)
     batch = _batch_in_scope(session, stocktake, batch_id)
-    serial_no = (serial_no or "").strip() or None
+    serial_no = normalise_code(serial_no or "") or None
     item = _serial_item(session, batch, serial_no, qty) if serial_no else None
     system_qty = _book_qty(session, location.id, batch.id)
     line = session.scalars(
@@ -366,6 +421,65 @@ def record_count(
         },
     )
     return line
+
+
+def _require_counting(stocktake: Stocktake) -> None:
+    require_status(
+        stocktake,
+        StocktakeStatus.COUNTING,
+        _l(
+            "Stocktake %(no)s is %(status)s: counts are recorded only while counting.",
+            no=stocktake.no,
+            status=stocktake.status_label,
+        ),
+    )
+
+
+def record_count_by_codes(
+    session: Session,
+    *,
+    stocktake_id: int,
+    counted_qty: object,
+    reason: str | None,
+    actor: Actor,
+    location_code: str | None = None,
+    location_id: int | None = None,
+    batch_no: str | None = None,
+    material_code: str | None = None,
+    batch_id: int | None = None,
+    serial_no: str | None = None,
+) -> StocktakeLine:
+    """盘点录入（按编码）：a count as a keeper gives it — the place by code (or the sheet's id),
+    the batch by number (with the material code, or alone when it is on the sheet; or the sheet's
+    id) or a serial item by its number — codes in any letter case; then ``record_count``.
+    The count sheet, the API and the label scanner all call this. One rule for ``reason``:
+    None (not given) keeps the reason already recorded; a text replaces it, and an empty text
+    clears it."""
+    stocktake = lock_stocktake(session, stocktake_id)
+    actor.require_write(stocktake.warehouse_id)
+    _require_counting(stocktake)  # before the codes: a closed sheet says so, whatever was typed
+    return record_count(
+        session,
+        stocktake_id=stocktake.id,
+        location_id=resolve_location(
+            session,
+            warehouse_id=stocktake.warehouse_id,
+            location_id=location_id,
+            location_code=location_code,
+        ),
+        batch_id=resolve_batch(
+            session,
+            batch_id=batch_id,
+            batch_no=batch_no,
+            material_code=material_code,
+            serial_no=serial_no,
+            stocktake_id=stocktake.id,
+        ),
+        counted_qty=counted_qty,
+        serial_no=serial_no,
+        reason=reason,
+        actor=actor,
+    )
 
 
 def find_open_stocktake(

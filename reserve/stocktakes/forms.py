@@ -54,6 +54,23 @@ class CountForm(FlaskForm):
         validators=[Optional(), Length(max=StocktakeLine.reason.type.length)],
     )
 
+    def count_data(self) -> dict:
+        """The count as given, for ``record_count_by_codes``: ids from the sheet, codes from a
+        person or a label. A reason not sent stays None (the recorded one is kept)."""
+        return {
+            name: self[name].data
+            for name in (
+                "location_id",
+                "location_code",
+                "batch_id",
+                "batch_no",
+                "material_code",
+                "serial_no",
+                "counted_qty",
+                "reason",
+            )
+        }
+
 
 class RejectForm(FlaskForm):
     reason = StringField(

@@ -5,10 +5,10 @@ from flask_babel import gettext as _
 
 from reserve.auth.permissions import current_actor
 from reserve.catalog.queries import category_choices
-from reserve.db import transaction
-from reserve.errors import ReserveError, flash_error
+from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db
 from reserve.stocktakes import queries, service
+from reserve.stocktakes.counting import record_count_by_codes
 from reserve.stocktakes.forms import CancelForm, CountForm, RejectForm, StocktakeForm
 from reserve.stocktakes.models import StocktakeStatus
 from reserve.warehouses.queries import warehouse_choices
@@ -45,27 +45,27 @@ def stocktake_create():
         queries.location_choices(db.session, warehouse_id) if warehouse_id else []
     )
     form.category_ids.choices = category_choices(db.session)
-    if form.validate_on_submit():
-        try:
-            with transaction() as session:
-                stocktake = service.open_stocktake(
-                    session,
-                    warehouse_id=form.warehouse_id.data,
-                    actor=actor,
-                    location_ids=form.location_ids.data or (),
-                    category_ids=form.category_ids.data or (),
-                    is_blind=form.is_blind.data,
-                    note=form.note.data,
-                )
-        except ReserveError as error:
-            flash_error(error)
-        else:
-            lines = queries.stocktake_totals(db.session, stocktake.id).lines
-            flash(
-                _("Stocktake %(no)s opened: %(n)s lines to count.", no=stocktake.no, n=lines),
-                "success",
-            )
-            return redirect(url_for("stocktakes.stocktake_detail", stocktake_id=stocktake.id))
+    if form.validate_on_submit() and (
+        done := run_form(
+            form,
+            lambda session: service.open_stocktake(
+                session,
+                warehouse_id=form.warehouse_id.data,
+                actor=actor,
+                location_ids=form.location_ids.data or (),
+                category_ids=form.category_ids.data or (),
+                is_blind=form.is_blind.data,
+                note=form.note.data,
+            ),
+            success=lambda stocktake: _(
+                "Stocktake %(no)s opened: %(n)s lines to count.",
+                no=stocktake.no,
+                n=queries.stocktake_totals(db.session, stocktake.id).lines,
+            ),
+            to=lambda stocktake: url_for("stocktakes.stocktake_detail", stocktake_id=stocktake.id),
+        )
+    ):
+        return done
     stocked = queries.stocked_locations(db.session, warehouse_id) if warehouse_id else {}
     return render_template(
         "stocktakes/stocktake_form.html",
@@ -125,116 +125,88 @@ def _back(stocktake_id: int) -> str:
 @bp.post("/stocktakes/<int:stocktake_id>/count")
 def stocktake_count(stocktake_id: int):
     actor = current_actor()
-    stocktake = service.get_stocktake(db.session, stocktake_id, actor=actor)
+    service.get_stocktake(db.session, stocktake_id, actor=actor)
     form = CountForm()
     if not form.validate_on_submit():
         name, messages = next(iter(form.errors.items()))
         flash(f"{getattr(form, name).label.text}: {messages[0]}", "danger")
         return redirect(_back(stocktake_id))
-    try:
-        with transaction() as session:
-            line = service.record_count(
-                session,
-                stocktake_id=stocktake_id,
-                actor=actor,
-                location_id=service.resolve_location(
-                    session,
-                    warehouse_id=stocktake.warehouse_id,
-                    location_id=form.location_id.data,
-                    location_code=form.location_code.data,
-                ),
-                batch_id=service.resolve_batch(
-                    session,
-                    batch_id=form.batch_id.data,
-                    batch_no=form.batch_no.data,
-                    material_code=form.material_code.data,
-                ),
-                counted_qty=form.counted_qty.data,
-                serial_no=form.serial_no.data,
-                reason=form.reason.data if "reason" in request.form else None,
-            )
-    except ReserveError as error:
-        flash_error(error)
-        return redirect(_back(stocktake_id))
-    row = queries.line_row(db.session, line.id)
-    flash(
-        _(
-            "Counted %(location)s %(material)s batch %(batch)s: %(qty)s %(unit)s.",
-            location=row.location_code,
-            material=row.material_name,
-            batch=row.batch_no,
-            qty=row.counted_qty,
-            unit=row.unit,
+    return run_and_redirect(
+        lambda session: record_count_by_codes(
+            session, stocktake_id=stocktake_id, actor=actor, **form.count_data()
         ),
-        "success",
+        success=lambda line: _counted(queries.line_row(db.session, line.id)),
+        to=lambda line: f"{_back(stocktake_id)}#line-{line.id}",
+        back=_back(stocktake_id),
     )
-    return redirect(f"{_back(stocktake_id)}#line-{row.id}")
+
+
+def _counted(row) -> str:
+    return _(
+        "Counted %(location)s %(material)s batch %(batch)s: %(qty)s %(unit)s.",
+        location=row.location_code,
+        material=row.material_name,
+        batch=row.batch_no,
+        qty=row.counted_qty,
+        unit=row.unit,
+    )
+
+
+def _stocktake_action(stocktake_id: int, call, success) -> object:
+    """Submit, approve, reject or cancel: the service, then back to the sheet."""
+    stocktake = service.get_stocktake(db.session, stocktake_id, actor=current_actor())
+    return run_and_redirect(
+        call,
+        success=lambda result: success(stocktake, result),
+        to=url_for("stocktakes.stocktake_detail", stocktake_id=stocktake_id),
+    )
 
 
 @bp.post("/stocktakes/<int:stocktake_id>/submit")
 def stocktake_submit(stocktake_id: int):
-    actor = current_actor()
-    stocktake = service.get_stocktake(db.session, stocktake_id, actor=actor)
-    try:
-        with transaction() as session:
-            service.submit_stocktake(session, stocktake_id=stocktake_id, actor=actor)
-    except ReserveError as error:
-        flash_error(error)
-    else:
-        flash(_("Stocktake %(no)s submitted for approval.", no=stocktake.no), "success")
-    return redirect(url_for("stocktakes.stocktake_detail", stocktake_id=stocktake_id))
+    return _stocktake_action(
+        stocktake_id,
+        lambda session: service.submit_stocktake(
+            session, stocktake_id=stocktake_id, actor=current_actor()
+        ),
+        lambda stocktake, _result: _("Stocktake %(no)s submitted for approval.", no=stocktake.no),
+    )
 
 
 @bp.post("/stocktakes/<int:stocktake_id>/approve")
 def stocktake_approve(stocktake_id: int):
-    actor = current_actor()
-    stocktake = service.get_stocktake(db.session, stocktake_id, actor=actor)
-    try:
-        with transaction() as session:
-            movements = service.approve_stocktake(session, stocktake_id=stocktake_id, actor=actor)
-    except ReserveError as error:
-        flash_error(error)
-    else:
-        flash(
-            _(
-                "Stocktake %(no)s approved; adjustments posted: %(n)s.",
-                no=stocktake.no,
-                n=len(movements),
-            ),
-            "success",
-        )
-    return redirect(url_for("stocktakes.stocktake_detail", stocktake_id=stocktake_id))
+    return _stocktake_action(
+        stocktake_id,
+        lambda session: service.approve_stocktake(
+            session, stocktake_id=stocktake_id, actor=current_actor()
+        ),
+        lambda stocktake, movements: _(
+            "Stocktake %(no)s approved; adjustments posted: %(n)s.",
+            no=stocktake.no,
+            n=len(movements),
+        ),
+    )
 
 
 @bp.post("/stocktakes/<int:stocktake_id>/reject")
 def stocktake_reject(stocktake_id: int):
-    actor = current_actor()
-    stocktake = service.get_stocktake(db.session, stocktake_id, actor=actor)
     form = RejectForm()
-    try:
-        with transaction() as session:
-            service.reject_stocktake(
-                session, stocktake_id=stocktake_id, reason=form.reason.data or "", actor=actor
-            )
-    except ReserveError as error:
-        flash_error(error)
-    else:
-        flash(_("Stocktake %(no)s sent back for counting.", no=stocktake.no), "success")
-    return redirect(url_for("stocktakes.stocktake_detail", stocktake_id=stocktake_id))
+    return _stocktake_action(
+        stocktake_id,
+        lambda session: service.reject_stocktake(
+            session, stocktake_id=stocktake_id, reason=form.reason.data or "", actor=current_actor()
+        ),
+        lambda stocktake, _result: _("Stocktake %(no)s sent back for counting.", no=stocktake.no),
+    )
 
 
 @bp.post("/stocktakes/<int:stocktake_id>/cancel")
 def stocktake_cancel(stocktake_id: int):
-    actor = current_actor()
-    stocktake = service.get_stocktake(db.session, stocktake_id, actor=actor)
     form = CancelForm()
-    try:
-        with transaction() as session:
-            service.cancel_stocktake(
-                session, stocktake_id=stocktake_id, actor=actor, reason=form.reason.data
-            )
-    except ReserveError as error:
-        flash_error(error)
-    else:
-        flash(_("Stocktake %(no)s cancelled.", no=stocktake.no), "success")
-    return redirect(url_for("stocktakes.stocktake_detail", stocktake_id=stocktake_id))
+    return _stocktake_action(
+        stocktake_id,
+        lambda session: service.cancel_stocktake(
+            session, stocktake_id=stocktake_id, actor=current_actor(), reason=form.reason.data
+        ),
+        lambda stocktake, _result: _("Stocktake %(no)s cancelled.", no=stocktake.no),
+    )

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from reserve.db import Base, UTCDateTime, utcnow
+from reserve.db import Base, Code, UTCDateTime, utcnow
 
 
 class RegionLevel(enum.StrEnum):
@@ -70,7 +70,7 @@ class Warehouse(Base):
     __tablename__ = "warehouses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    code: Mapped[str] = mapped_column(Code(20), unique=True)
     name: Mapped[str] = mapped_column(sa.String(100))
     level: Mapped[str] = mapped_column(sa.String(10), index=True)
     region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
@@ -99,7 +99,7 @@ class Location(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     warehouse_id: Mapped[int] = mapped_column(sa.ForeignKey("warehouses.id", ondelete="CASCADE"))
-    code: Mapped[str] = mapped_column(sa.String(20))
+    code: Mapped[str] = mapped_column(Code(20))
     name: Mapped[str | None] = mapped_column(sa.String(60))
     is_receiving: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)

@@ -1,11 +1,10 @@
 """Region, warehouse and location pages."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 
 from reserve.auth.permissions import current_actor
-from reserve.db import transaction
-from reserve.errors import ReserveError, flash_error
+from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db
 from reserve.warehouses import queries, service
 from reserve.warehouses.forms import (
@@ -34,22 +33,22 @@ def region_create():
         parent_id=parent_id, level=service.CHILD_LEVEL.get(parent.level) if parent else None
     )
     form.parent_id.choices = [("", "—")] + queries.region_choices(db.session)
-    if form.validate_on_submit():
-        try:
-            with transaction() as session:
-                region = service.create_region(
-                    session,
-                    code=form.code.data,
-                    name=form.name.data,
-                    level=form.level.data,
-                    parent_id=form.parent_id.data,
-                    actor=current_actor(),
-                )
-        except ReserveError as error:
-            flash_error(error)
-        else:
-            flash(_("Region %(code)s created.", code=region.code), "success")
-            return redirect(url_for("warehouses.region_list"))
+    if form.validate_on_submit() and (
+        done := run_form(
+            form,
+            lambda session: service.create_region(
+                session,
+                code=form.code.data,
+                name=form.name.data,
+                level=form.level.data,
+                parent_id=form.parent_id.data,
+                actor=current_actor(),
+            ),
+            success=lambda region: _("Region %(code)s created.", code=region.code),
+            to=url_for("warehouses.region_list"),
+        )
+    ):
+        return done
     return render_template("warehouses/region_form.html", form=form, region=None)
 
 
@@ -58,22 +57,22 @@ def region_edit(region_id: int):
     region = service.get_region(db.session, region_id)
     form = RegionEditForm(obj=region)
     form.parent_id.choices = [("", "—")] + queries.region_choices(db.session, exclude_id=region.id)
-    if form.validate_on_submit():
-        try:
-            with transaction() as session:
-                service.update_region(
-                    session,
-                    region_id=region_id,
-                    name=form.name.data,
-                    level=form.level.data,
-                    parent_id=form.parent_id.data,
-                    actor=current_actor(),
-                )
-        except ReserveError as error:
-            flash_error(error)
-        else:
-            flash(_("Region %(code)s saved.", code=region.code), "success")
-            return redirect(url_for("warehouses.region_list"))
+    if form.validate_on_submit() and (
+        done := run_form(
+            form,
+            lambda session: service.update_region(
+                session,
+                region_id=region_id,
+                name=form.name.data,
+                level=form.level.data,
+                parent_id=form.parent_id.data,
+                actor=current_actor(),
+            ),
+            success=_("Region %(code)s saved.", code=region.code),
+            to=url_for("warehouses.region_list"),
+        )
+    ):
+        return done
     return render_template("warehouses/region_form.html", form=form, region=region)
 
 
@@ -128,32 +127,30 @@ def location_create(warehouse_id: int):
         return _detail(
             warehouse_id, grid_form=form if grid else None, location_form=None if grid else form
         )
-    try:
-        with transaction() as session:
-            if grid:
-                created = service.generate_locations(
-                    session,
-                    warehouse_id=warehouse_id,
-                    rows=form.rows.data,
-                    cols=form.cols.data,
-                    actor=current_actor(),
-                )
-            else:
-                location = service.create_location(
-                    session,
-                    warehouse_id=warehouse_id,
-                    code=form.code.data,
-                    name=form.name.data,
-                    actor=current_actor(),
-                )
-    except ReserveError as error:
-        flash_error(error)
-    else:
-        if grid:
-            flash(_("%(n)s locations created.", n=len(created)), "success")
-        else:
-            flash(_("Location %(code)s created.", code=location.code), "success")
-    return redirect(url_for("warehouses.warehouse_detail", warehouse_id=warehouse_id))
+    detail = url_for("warehouses.warehouse_detail", warehouse_id=warehouse_id)
+    if grid:
+        return run_and_redirect(
+            lambda session: service.generate_locations(
+                session,
+                warehouse_id=warehouse_id,
+                rows=form.rows.data,
+                cols=form.cols.data,
+                actor=current_actor(),
+            ),
+            success=lambda created: _("%(n)s locations created.", n=len(created)),
+            to=detail,
+        )
+    return run_and_redirect(
+        lambda session: service.create_location(
+            session,
+            warehouse_id=warehouse_id,
+            code=form.code.data,
+            name=form.name.data,
+            actor=current_actor(),
+        ),
+        success=lambda location: _("Location %(code)s created.", code=location.code),
+        to=detail,
+    )
 
 
 def _warehouse_form(warehouse=None) -> WarehouseForm:
@@ -165,17 +162,17 @@ def _warehouse_form(warehouse=None) -> WarehouseForm:
 @bp.route("/warehouses/new", methods=["GET", "POST"])
 def warehouse_create():
     form = _warehouse_form()
-    if form.validate_on_submit():
-        try:
-            with transaction() as session:
-                warehouse = service.create_warehouse(
-                    session, data=form.to_data(), actor=current_actor()
-                )
-        except ReserveError as error:
-            flash_error(error)
-        else:
-            flash(_("Warehouse %(code)s created.", code=warehouse.code), "success")
-            return redirect(url_for("warehouses.warehouse_detail", warehouse_id=warehouse.id))
+    if form.validate_on_submit() and (
+        done := run_form(
+            form,
+            lambda session: service.create_warehouse(
+                session, data=form.to_data(), actor=current_actor()
+            ),
+            success=lambda warehouse: _("Warehouse %(code)s created.", code=warehouse.code),
+            to=lambda warehouse: url_for("warehouses.warehouse_detail", warehouse_id=warehouse.id),
+        )
+    ):
+        return done
     return render_template("warehouses/warehouse_form.html", form=form, warehouse=None)
 
 
@@ -183,17 +180,17 @@ def warehouse_create():
 def warehouse_edit(warehouse_id: int):
     warehouse = service.get_warehouse(db.session, warehouse_id, actor=current_actor())
     form = _warehouse_form(warehouse)
-    if form.validate_on_submit():
-        try:
-            with transaction() as session:
-                service.update_warehouse(
-                    session, warehouse_id=warehouse_id, data=form.to_data(), actor=current_actor()
-                )
-        except ReserveError as error:
-            flash_error(error)
-        else:
-            flash(_("Warehouse %(code)s saved.", code=form.code.data.strip()), "success")
-            return redirect(url_for("warehouses.warehouse_detail", warehouse_id=warehouse_id))
+    if form.validate_on_submit() and (
+        done := run_form(
+            form,
+            lambda session: service.update_warehouse(
+                session, warehouse_id=warehouse_id, data=form.to_data(), actor=current_actor()
+            ),
+            success=lambda _none: _("Warehouse %(code)s saved.", code=warehouse.code),
+            to=url_for("warehouses.warehouse_detail", warehouse_id=warehouse_id),
+        )
+    ):
+        return done
     return render_template("warehouses/warehouse_form.html", form=form, warehouse=warehouse)
 
 
@@ -201,24 +198,22 @@ def warehouse_edit(warehouse_id: int):
 def location_edit(location_id: int):
     location = service.get_location(db.session, location_id)
     form = LocationEditForm(obj=location)
-    if form.validate_on_submit():
-        try:
-            with transaction() as session:
-                service.update_location(
-                    session,
-                    location_id=location_id,
-                    code=form.code.data,
-                    name=form.name.data,
-                    is_active=form.is_active.data,
-                    actor=current_actor(),
-                )
-        except ReserveError as error:
-            flash_error(error)
-        else:
-            flash(_("Location %(code)s saved.", code=location.code), "success")
-            return redirect(
-                url_for("warehouses.warehouse_detail", warehouse_id=location.warehouse_id)
-            )
+    if form.validate_on_submit() and (
+        done := run_form(
+            form,
+            lambda session: service.update_location(
+                session,
+                location_id=location_id,
+                code=form.code.data,
+                name=form.name.data,
+                is_active=form.is_active.data,
+                actor=current_actor(),
+            ),
+            success=lambda _none: _("Location %(code)s saved.", code=location.code),
+            to=url_for("warehouses.warehouse_detail", warehouse_id=location.warehouse_id),
+        )
+    ):
+        return done
     return render_template(
         "warehouses/location_form.html", form=form, location=location, warehouse=location.warehouse
     )

@@ -375,7 +375,7 @@ def test_update_warehouse(db, jinan, system_actor):
         actor=system_actor,
     )
     assert (warehouse.code, warehouse.name, warehouse.region_id, warehouse.is_active) == (
-        "jn-sj-01",
+        "JN-SJ-01",  # codes are stored upper-case
         "新名字",
         jinan[2].id,
         False,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Material, Tracking
-from reserve.db import local_today
+from reserve.db import local_today, normalise_code
 from reserve.errors import ValidationError
 from reserve.receipts.models import Receipt
 from reserve.stock import ledger
@@ -260,7 +260,7 @@ def _dates(
 
 
 def _serials(index: int, line: ReceiptLineData, material: Material, qty: int) -> tuple[str, ...]:
-    numbers = tuple(s.strip() for s in line.serials if s and s.strip())
+    numbers = tuple(normalise_code(s) for s in line.serials if s and s.strip())
     if material.tracking != Tracking.SERIAL.value:
         if numbers:
             raise _line_error(

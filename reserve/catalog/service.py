@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from pypinyin import Style, lazy_pinyin
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reserve.audit.service import changes, record, snapshot
@@ -206,9 +206,7 @@ def _check_material(session: Session, data: MaterialData, material_id: int | Non
             raise ValidationError(
                 _l("The value must not be negative or absurdly large."), field=field
             )
-    clash = session.scalar(
-        select(Material.id).where(func.upper(Material.code) == data.code.upper())
-    )
+    clash = session.scalar(select(Material.id).where(Material.code == data.code))  # any case
     if clash and clash != material_id:
         raise Conflict(
             _l("The material code %(code)s already exists.", code=data.code), field="code"

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reserve.audit.service import changes, record, snapshot
 from reserve.auth.actor import Actor
 from reserve.auth.models import Role
+from reserve.db import normalise_code
 from reserve.errors import Conflict, Forbidden, NotFound, ValidationError
 from reserve.warehouses.models import (
     RECEIVING_CODE,
@@ -295,7 +296,7 @@ def _check_warehouse(
         raise ValidationError(
             _l("The area must be at least 0 and less than 10,000,000 m²."), field="area_m2"
         )
-    clash = session.scalar(select(Warehouse.id).where(func.upper(Warehouse.code) == code.upper()))
+    clash = session.scalar(select(Warehouse.id).where(Warehouse.code == code))  # any case
     if clash and clash != warehouse_id:
         raise Conflict(_l("The warehouse code %(code)s already exists.", code=code), field="code")
 
@@ -368,7 +369,8 @@ def _check_location_code(
         )
     clash = session.scalar(
         select(Location.id).where(
-            Location.warehouse_id == warehouse_id, func.upper(Location.code) == code.upper()
+            Location.warehouse_id == warehouse_id,
+            Location.code == code,  # any case
         )
     )
     if clash and clash != location_id:
@@ -461,12 +463,10 @@ def generate_locations(
             _l("Columns must be between 1 and %(max)s.", max=MAX_GRID_COLS), field="cols"
         )
     existing = set(
-        session.scalars(
-            select(func.upper(Location.code)).where(Location.warehouse_id == warehouse.id)
-        )
+        session.scalars(select(Location.code).where(Location.warehouse_id == warehouse.id))
     )
     codes = [grid_code(r, c) for r in range(rows) for c in range(cols)]
-    new = [code for code in codes if code.upper() not in existing]
+    new = [code for code in codes if normalise_code(code) not in existing]
     locations = [Location(warehouse=warehouse, code=code) for code in new]
     if not locations:
         return []

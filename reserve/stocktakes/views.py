@@ -2,6 +2,7 @@
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response
 
 from reserve.auth.permissions import current_actor
 from reserve.catalog.queries import category_choices
@@ -152,7 +153,7 @@ def _counted(row) -> str:
     )
 
 
-def _stocktake_action(stocktake_id: int, call, success) -> object:
+def _stocktake_action(stocktake_id: int, call, success) -> Response:
     """Submit, approve, reject or cancel: the service, then back to the sheet."""
     stocktake = service.get_stocktake(db.session, stocktake_id, actor=current_actor())
     return run_and_redirect(

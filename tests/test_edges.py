@@ -6,6 +6,7 @@ the error on its field, and the 403/404 pages for the page's own object."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, IntegerField, StringField
 
+from reserve.auth.models import Role
 from reserve.errors import (
     Conflict,
     Forbidden,
@@ -254,3 +256,21 @@ def test_on_error_may_replace_the_error_shown(app, db):
             on_error=lambda error: Conflict(f"{error.message}, then second"),
         )
         assert get_flashed_messages() == ["first, then second"]
+
+
+# Through real pages ---------------------------------------------------------------------------
+
+
+def test_a_service_error_is_shown_on_its_field_of_the_page(login_as, make_category, make_material):
+    from tests.catalog.test_views import _material_form
+
+    admin = login_as(Role.ADMIN)
+    admin.get("/lang/en")
+    make_material(code="DUP-1")
+    form = _material_form(make_category("1010100").id, code="dup-1")  # any case is the same code
+    response = admin.post("/catalog/materials/new", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "already exists" in html
+    code_input = re.search(r'<input[^>]*name="code"[^>]*>', html).group(0)
+    assert "is-invalid" in code_input and 'value="dup-1"' in code_input  # what was typed stays
+    assert html.count("is-invalid") == 1

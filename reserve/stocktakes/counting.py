@@ -303,7 +303,7 @@ def record_count(
     """盘点录入：the counted quantity of a batch at a location (a later count replaces it; a
     scanned serial item counts that item). ``reason`` None keeps the reason already given."""
     stocktake = lock_stocktake(session, stocktake_id)
-    actor.require_keeps([stocktake.warehouse_id])
+    actor.require_write(stocktake.warehouse_id)
     require_status(
         stocktake,
         StocktakeStatus.COUNTING,

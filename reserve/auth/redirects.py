@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 
 def safe_next(target: str | None) -> str:
     """The redirect target if it is a local path, else the home page."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    if not target or not target.startswith("/") or target.startswith("//"):
         return "/"
-    if any(ch in target for ch in "\\\r\n\t") or any(ord(ch) < 32 for ch in target):
-        return "/"  # browsers read "/\\host" as "//host"; control characters split headers
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return "/"  # browsers read a backslash as a slash; control characters split headers
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
         return "/"

@@ -441,13 +441,13 @@ ALLOWED_PACKAGES = ("reserve/auth/",)
 # services and the views). The lead empties this list at merge; an entry that no longer
 # offends fails test_the_pending_list_is_not_stale, so it cannot linger.
 PENDING = {
-    "reserve/disposals/service.py",  # "documents": require_keeps, visible_warehouse_ids
-    "reserve/disposals/views.py",  # "views"/"edges": Role.KEEPER + actor.warehouse_ids
-    "reserve/receipts/checks.py",  # "documents": require_keeps
-    "reserve/receipts/service.py",  # "documents": require_keeps, visible_warehouse_ids
-    "reserve/receipts/views.py",  # "views"/"edges": Role.KEEPER, actor.warehouse_ids
-    "reserve/stock/service.py",  # "documents"/"ledger": require_keeps
-    "reserve/stocktakes/service.py",  # "documents": require_keeps
+    "reserve/disposals/service.py",  # document service: require_keeps, visible_warehouse_ids
+    "reserve/disposals/views.py",  # view: Role.KEEPER + actor.warehouse_ids
+    "reserve/receipts/checks.py",  # document service: require_keeps
+    "reserve/receipts/service.py",  # document service: require_keeps, visible_warehouse_ids
+    "reserve/receipts/views.py",  # view: Role.KEEPER, actor.warehouse_ids
+    "reserve/stock/service.py",  # document service (moves): require_keeps
+    "reserve/stocktakes/service.py",  # document service: require_keeps
 }
 
 RULE_METHODS = {"visible_warehouse_ids", "require_keeps", "sees_all_warehouses"}

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -136,9 +137,9 @@ def configure_sqlite(engine: Engine) -> None:
 @contextmanager
 def transaction(session: Session | None = None) -> Iterator[Session]:
     """Commit what the block did, or roll all of it back on any exception (all or nothing)."""
-    from reserve.extensions import db
-
-    session = session if session is not None else db.session()
+    # The app's Flask-SQLAlchemy session, found through the app (reserve.extensions imports
+    # this module for Base, so importing it back would be a cycle).
+    session = session if session is not None else current_app.extensions["sqlalchemy"].session()
     if session.get_bind().dialect.name == "sqlite":
         if session.in_transaction() and not (session.new or session.dirty or session.deleted):
             session.commit()  # end the read the view began, so the write begins IMMEDIATE

@@ -6,6 +6,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from reserve.agreements.models import Enterprise
+from reserve.auth.actor import Actor
 from reserve.db import Page, paginate
 from reserve.warehouses.models import Region
 
@@ -18,23 +19,31 @@ ENTERPRISE_SORTS = {
 }
 
 
-def enterprise_choices(session: Session) -> list[tuple[int, str]]:
-    rows = session.execute(select(Enterprise.id, Enterprise.name).order_by(Enterprise.name)).all()
-    return [(row.id, row.name) for row in rows]
+def enterprise_choices(session: Session, actor: Actor | None = None) -> list[tuple[int, str]]:
+    """Enterprises for a select: every one (no actor: assigning a user to an enterprise), or
+    those the actor sees."""
+    stmt = select(Enterprise.id, Enterprise.name).order_by(Enterprise.name)
+    if actor is not None:
+        stmt = stmt.where(actor.visible_enterprise(Enterprise.id))
+    return [(row.id, row.name) for row in session.execute(stmt)]
 
 
 def enterprise_search(
     q: str | None = None,
     *,
+    actor: Actor | None = None,
     region_id: int | None = None,
     active: bool | None = True,
     sort: str = "name",
 ):
     """The enterprise list as one SELECT with its region joined: matches name, USCC and
-    contact; a region includes the divisions under it."""
+    contact; a region includes the divisions under it. Given an actor, limited to the
+    enterprises the actor sees (an enterprise user: its own)."""
     stmt = (
         select(Enterprise).outerjoin(Enterprise.region).options(contains_eager(Enterprise.region))
     )
+    if actor is not None:
+        stmt = stmt.where(actor.visible_enterprise(Enterprise.id))
     q = (q or "").strip()
     if q:
         like = f"%{q}%"
@@ -60,6 +69,7 @@ def enterprise_search(
 def enterprise_page(
     session: Session,
     *,
+    actor: Actor | None = None,
     q: str | None = None,
     region_id: int | None = None,
     active: bool | None = True,
@@ -69,7 +79,7 @@ def enterprise_page(
 ) -> Page:
     return paginate(
         session,
-        enterprise_search(q, region_id=region_id, active=active, sort=sort),
+        enterprise_search(q, actor=actor, region_id=region_id, active=active, sort=sort),
         page=page,
         per_page=per_page,
     )

@@ -14,11 +14,8 @@ from reserve.agreements.models import Enterprise
 from reserve.audit.service import changes, record, snapshot
 from reserve.auth.actor import Actor
 from reserve.auth.models import Role
-from reserve.errors import Conflict, Forbidden, NotFound, ValidationError
+from reserve.errors import Conflict, NotFound, ValidationError
 from reserve.warehouses.models import Region
-
-# Roles that see every enterprise; an enterprise user sees only its own.
-OFFICE_ROLES = (Role.ADMIN, Role.DISPATCHER, Role.APPROVER, Role.VIEWER)
 
 
 @dataclass(frozen=True)
@@ -173,12 +170,8 @@ def get_enterprise(
     session: Session, enterprise_id: int, *, actor: Actor | None = None
 ) -> Enterprise:
     """查看代储企业：an enterprise user may only see its own enterprise."""
-    if (
-        actor is not None
-        and not actor.has_role(*OFFICE_ROLES)
-        and not (actor.has_role(Role.ENTERPRISE) and actor.enterprise_id == enterprise_id)
-    ):
-        raise Forbidden()
+    if actor is not None:
+        actor.require_see_enterprise(enterprise_id)
     enterprise = session.get(Enterprise, enterprise_id)
     if enterprise is None:
         raise NotFound(_l("No such enterprise."))

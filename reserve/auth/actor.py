@@ -98,6 +98,34 @@ class Actor:
         ids = self.writable_warehouse_ids()
         return true() if ids is None else column.in_(sorted(ids) or [-1])
 
+    # --- Enterprise scope (代储企业): the same pattern. An enterprise user sees only their own
+    # enterprise; the office roles see every one; anyone else (a keeper-only user) none.
+
+    @property
+    def sees_all_enterprises(self) -> bool:
+        return self.has_role(Role.ADMIN, Role.DISPATCHER, Role.APPROVER, Role.VIEWER)
+
+    def visible_enterprise_ids(self) -> frozenset[int] | None:
+        """None means every enterprise; otherwise the actor's own (or none)."""
+        if self.sees_all_enterprises:
+            return None
+        if Role.ENTERPRISE in self.roles and self.enterprise_id is not None:
+            return frozenset({self.enterprise_id})
+        return frozenset()
+
+    def may_see_enterprise(self, enterprise_id: int | None) -> bool:
+        visible = self.visible_enterprise_ids()
+        return visible is None or enterprise_id in visible
+
+    def require_see_enterprise(self, *enterprise_ids: int | None) -> None:
+        if not all(self.may_see_enterprise(e) for e in enterprise_ids):
+            raise Forbidden()
+
+    def visible_enterprise(self, column: ColumnElement[int]) -> ColumnElement[bool]:
+        """A WHERE clause limiting ``column`` (an enterprise id) to what this actor sees."""
+        ids = self.visible_enterprise_ids()
+        return true() if ids is None else column.in_(sorted(ids) or [-1])
+
     def require_role(self, *roles: Role) -> None:
         if not self.has_role(*roles):
             raise Forbidden()

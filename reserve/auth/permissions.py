@@ -12,6 +12,8 @@ from flask_login import current_user
 
 from reserve.auth.actor import Actor
 from reserve.auth.models import Role
+from reserve.auth.service import user_for_api_token
+from reserve.db import transaction
 from reserve.errors import Forbidden, Unauthorized
 
 PUBLIC = "public"  # no sign-in needed
@@ -144,13 +146,9 @@ def enforce_permissions():
         current_app.logger.error("No permission rule for endpoint %s; refused", endpoint)
         raise Forbidden()
     if endpoint.startswith("api."):
-        from reserve.auth.service import user_for_api_token
-
         g.api_user = None
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
-            from reserve.db import transaction
-
             with transaction() as session:
                 g.api_user = user_for_api_token(session, header[7:].strip())
         if rule == PUBLIC:

@@ -14,11 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from reserve.agreements.models import Enterprise
 from reserve.audit.service import changes, record, snapshot
 from reserve.auth.actor import Actor
 from reserve.auth.models import ApiToken, LoginThrottle, Role, User, UserRole
 from reserve.db import utcnow
 from reserve.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
+from reserve.warehouses.models import Warehouse
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,40}$")
 TOKEN_PREFIX = "rsv_"
@@ -147,9 +149,6 @@ def _check_roles_and_scopes(
     warehouse_ids: Iterable[int],
     enterprise_id: int | None,
 ) -> tuple[set[Role], list]:
-    from reserve.agreements.models import Enterprise
-    from reserve.warehouses.models import Warehouse
-
     try:
         role_set = {Role(r) for r in roles}
     except ValueError as exc:

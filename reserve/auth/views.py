@@ -24,10 +24,10 @@ from reserve.auth.forms import (
     UserForm,
 )
 from reserve.auth.permissions import current_actor
+from reserve.auth.redirects import safe_next as _safe_next
 from reserve.db import transaction
 from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db
-from reserve.main.views import _safe_next
 from reserve.warehouses.queries import warehouse_choices
 
 bp = Blueprint("auth", __name__)

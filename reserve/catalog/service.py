@@ -16,6 +16,7 @@ from reserve.auth.actor import Actor
 from reserve.auth.models import Role
 from reserve.catalog.models import Category, Material, Tracking
 from reserve.errors import Conflict, NotFound, ValidationError
+from reserve.stock.models import Batch
 
 CATEGORY_CODE = re.compile(r"^[1-3]\d{6}$")
 MATERIAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,19}$")
@@ -279,8 +280,6 @@ def update_material(
 
 
 def _has_batches(session: Session, material_id: int) -> bool:
-    from reserve.stock.models import Batch
-
     return (
         session.scalar(select(Batch.id).where(Batch.material_id == material_id).limit(1))
         is not None

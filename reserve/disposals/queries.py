@@ -50,11 +50,6 @@ def _days_until_sqlite(element, compiler, **kw):
     )
 
 
-def _visible(column, actor: Actor) -> list:
-    visible = actor.visible_warehouse_ids()
-    return [] if visible is None else [column.in_(sorted(visible) or [-1])]
-
-
 # Rotation candidates (临期/过期) ---------------------------------------------------------------
 
 
@@ -105,7 +100,7 @@ def rotation_candidates(
     conditions = [
         StockBalance.qty - StockBalance.reserved > 0,
         Batch.expiry_date.is_not(None),
-        *_visible(StockBalance.warehouse_id, actor),
+        actor.visible(StockBalance.warehouse_id),
     ]
     if horizon_days is not None:
         conditions.append(Batch.expiry_date <= today + timedelta(days=max(0, horizon_days)))
@@ -187,7 +182,7 @@ def rotation_page(
             lines.label("line_count"),
         )
         .join(Warehouse, Warehouse.id == Rotation.warehouse_id)
-        .where(*_visible(Rotation.warehouse_id, actor))
+        .where(actor.visible(Rotation.warehouse_id))
         .order_by(Rotation.id.desc())
     )
     if warehouse_id:
@@ -228,7 +223,7 @@ def scrap_page(
             lines.label("line_count"),
         )
         .join(Warehouse, Warehouse.id == Scrap.warehouse_id)
-        .where(*_visible(Scrap.warehouse_id, actor))
+        .where(actor.visible(Scrap.warehouse_id))
         .order_by(Scrap.id.desc())
     )
     if warehouse_id:

@@ -23,14 +23,14 @@ class HomeSummary:
 
 
 def home_summary(session: Session, actor: Actor) -> HomeSummary:
-    visible = actor.visible_warehouse_ids()
     wh = select(func.count(Warehouse.id), func.coalesce(func.sum(Warehouse.area_m2), 0)).where(
-        Warehouse.is_active
+        Warehouse.is_active, actor.visible(Warehouse.id)
     )
-    loc = select(func.count(Location.id)).join(Warehouse).where(Location.is_active)
-    if visible is not None:
-        wh = wh.where(Warehouse.id.in_(visible))
-        loc = loc.where(Location.warehouse_id.in_(visible))
+    loc = (
+        select(func.count(Location.id))
+        .join(Warehouse)
+        .where(Location.is_active, actor.visible(Location.warehouse_id))
+    )
     count, area = session.execute(wh).one()
     return HomeSummary(
         warehouses=count,

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from reserve.auth.permissions import current_actor
+from reserve.auth.redirects import safe_next
 from reserve.extensions import db
 from reserve.main.queries import home_summary
 
@@ -30,19 +31,10 @@ def healthz():
     return jsonify(status="ok", database="ok")
 
 
-def _safe_next(target: str | None) -> str:
-    if not target:
-        return "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/"):
-        return "/"
-    return target
-
-
 @bp.get("/lang/<code>")
 def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
     return redirect(
-        _safe_next(request.args.get("next") or request.referrer and urlsplit(request.referrer).path)
+        safe_next(request.args.get("next") or request.referrer and urlsplit(request.referrer).path)
     )

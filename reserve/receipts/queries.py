@@ -10,7 +10,6 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from reserve.auth.actor import Actor
-from reserve.auth.models import Role
 from reserve.catalog.models import Material
 from reserve.db import Page, paginate
 from reserve.receipts import pdf
@@ -66,9 +65,7 @@ def receipt_search(
         .join(Warehouse, Warehouse.id == Receipt.warehouse_id)
         .outerjoin(sums, sums.c.receipt_id == Receipt.id)
     )
-    visible = actor.visible_warehouse_ids()
-    if visible is not None:
-        stmt = stmt.where(Receipt.warehouse_id.in_(visible or [-1]))
+    stmt = stmt.where(actor.visible(Receipt.warehouse_id))
     if warehouse_id:
         stmt = stmt.where(Receipt.warehouse_id == warehouse_id)
     if status:
@@ -131,9 +128,9 @@ def totals(lines: list) -> tuple[int, Decimal | None]:
 
 def receivable_warehouses(session: Session, actor: Actor) -> list[tuple[int, str]]:
     """The warehouses the actor may receive into: all in use for an admin, else the kept ones."""
-    stmt = select(Warehouse.id, Warehouse.code, Warehouse.name).where(Warehouse.is_active)
-    if not actor.has_role(Role.ADMIN):
-        stmt = stmt.where(Warehouse.id.in_(actor.warehouse_ids or [-1]))
+    stmt = select(Warehouse.id, Warehouse.code, Warehouse.name).where(
+        Warehouse.is_active, actor.writable(Warehouse.id)
+    )
     return [
         (row.id, f"{row.code} {row.name}") for row in session.execute(stmt.order_by(Warehouse.code))
     ]
@@ -141,10 +138,7 @@ def receivable_warehouses(session: Session, actor: Actor) -> list[tuple[int, str
 
 def visible_warehouses(session: Session, actor: Actor) -> list[tuple[int, str]]:
     """The warehouses the list can be filtered by."""
-    stmt = select(Warehouse.id, Warehouse.code, Warehouse.name)
-    visible = actor.visible_warehouse_ids()
-    if visible is not None:
-        stmt = stmt.where(Warehouse.id.in_(visible or [-1]))
+    stmt = select(Warehouse.id, Warehouse.code, Warehouse.name).where(actor.visible(Warehouse.id))
     return [
         (row.id, f"{row.code} {row.name}") for row in session.execute(stmt.order_by(Warehouse.code))
     ]

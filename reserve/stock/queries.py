@@ -30,10 +30,7 @@ class StockFilter:
 
 def _scoped_balances(actor: Actor, f: StockFilter):
     """Conditions on StockBalance (joined to Batch) for the reader's scope and the filter."""
-    conditions = [StockBalance.qty > 0]
-    visible = actor.visible_warehouse_ids()
-    if visible is not None:
-        conditions.append(StockBalance.warehouse_id.in_(visible or [-1]))
+    conditions = [StockBalance.qty > 0, actor.visible(StockBalance.warehouse_id)]
     if f.warehouse_id:
         conditions.append(StockBalance.warehouse_id == f.warehouse_id)
     if f.expiring_within_days is not None:
@@ -197,10 +194,7 @@ def serial_items(session: Session, actor: Actor, material_id: int) -> list:
         .where(SerialItem.material_id == material_id)
         .order_by(SerialItem.serial_no)
     )
-    visible = actor.visible_warehouse_ids()
-    if visible is not None:
-        stmt = stmt.where(Location.warehouse_id.in_(visible or [-1]))
-    return session.execute(stmt).all()
+    return session.execute(stmt.where(actor.visible(Location.warehouse_id))).all()
 
 
 @dataclass(frozen=True)
@@ -215,10 +209,10 @@ class CardFilter:
 
 
 def _card_conditions(actor: Actor, f: CardFilter) -> list:
-    conditions = [StockMovement.material_id == f.material_id]
-    visible = actor.visible_warehouse_ids()
-    if visible is not None:
-        conditions.append(StockMovement.warehouse_id.in_(visible or [-1]))
+    conditions = [
+        StockMovement.material_id == f.material_id,
+        actor.visible(StockMovement.warehouse_id),
+    ]
     if f.warehouse_id:
         conditions.append(StockMovement.warehouse_id == f.warehouse_id)
     if f.batch_id:

@@ -57,12 +57,10 @@ def get_stocktake(session: Session, stocktake_id: int, *, actor: Actor | None = 
     stocktake = session.get(Stocktake, stocktake_id)
     if stocktake is None:
         raise NotFound(_l("No such stocktake."))
-    if actor is not None:
-        visible = actor.visible_warehouse_ids()
-        if visible is not None and stocktake.warehouse_id not in visible:
-            raise Forbidden(
-                _l("Stocktake %(no)s belongs to a warehouse you do not keep.", no=stocktake.no)
-            )
+    if actor is not None and not actor.may_see(stocktake.warehouse_id):
+        raise Forbidden(
+            _l("Stocktake %(no)s belongs to a warehouse you do not keep.", no=stocktake.no)
+        )
     return stocktake
 
 
@@ -368,7 +366,7 @@ def record_count(
     """盘点录入：the counted quantity of a batch at a location (a later count replaces it; a
     scanned serial item counts that item). ``reason`` None keeps the reason already given."""
     stocktake = lock_stocktake(session, stocktake_id)
-    actor.require_keeps([stocktake.warehouse_id])
+    actor.require_write(stocktake.warehouse_id)
     _require_counting(stocktake)
     qty = check_count(counted_qty)
     keep_reason = reason is None
@@ -515,9 +513,7 @@ def find_open_stocktake(
 
 def may_count(actor: Actor, stocktake: Stocktake) -> bool:
     """Whether the actor keeps the stocktake's warehouse (so may count, submit or cancel it)."""
-    return actor.has_role(Role.ADMIN) or (
-        actor.has_role(Role.KEEPER) and stocktake.warehouse_id in actor.warehouse_ids
-    )
+    return actor.may_write(stocktake.warehouse_id)
 
 
 def may_approve(actor: Actor, stocktake: Stocktake) -> bool:

@@ -71,9 +71,7 @@ def stocktake_search(
         .join(Warehouse, Warehouse.id == Stocktake.warehouse_id)
         .outerjoin(creator, creator.id == Stocktake.created_by_id)
     )
-    visible = actor.visible_warehouse_ids()
-    if visible is not None:
-        stmt = stmt.where(Stocktake.warehouse_id.in_(sorted(visible)))
+    stmt = stmt.where(actor.visible(Stocktake.warehouse_id))
     if status:
         stmt = stmt.where(Stocktake.status == status)
     if warehouse_id:

@@ -8,7 +8,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from reserve.auth.actor import Actor
-from reserve.auth.models import Role, User, user_warehouses
+from reserve.auth.models import User, user_warehouses
 from reserve.db import Page, paginate
 from reserve.warehouses.models import Location, Region, RegionLevel, Warehouse, WarehouseLevel
 
@@ -165,10 +165,7 @@ def warehouse_search(
     sort: str = "code",
 ) -> Select:
     """The warehouse list as one SELECT, limited to the warehouses the actor may see."""
-    stmt = _warehouse_rows()
-    visible = actor.visible_warehouse_ids()
-    if visible is not None:
-        stmt = stmt.where(Warehouse.id.in_(sorted(visible)))
+    stmt = _warehouse_rows().where(actor.visible(Warehouse.id))
     q = (q or "").strip()
     if q:
         like = f"%{q}%"
@@ -255,13 +252,9 @@ def warehouse_choices(
     ones; an admin, all)."""
     stmt = select(Warehouse.id, Warehouse.code, Warehouse.name).order_by(Warehouse.code)
     if actor is not None and kept_only:
-        stmt = stmt.where(Warehouse.is_active.is_(True))
-        if not actor.has_role(Role.ADMIN):
-            stmt = stmt.where(Warehouse.id.in_(sorted(actor.warehouse_ids) or [-1]))
+        stmt = stmt.where(Warehouse.is_active.is_(True), actor.writable(Warehouse.id))
     elif actor is not None:
-        visible = actor.visible_warehouse_ids()
-        if visible is not None:
-            stmt = stmt.where(Warehouse.id.in_(sorted(visible) or [-1]))
+        stmt = stmt.where(actor.visible(Warehouse.id))
     return [(row.id, f"{row.code} {row.name}") for row in session.execute(stmt)]
 
 

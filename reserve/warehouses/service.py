@@ -350,8 +350,7 @@ def get_warehouse(session: Session, warehouse_id: int, *, actor: Actor | None = 
     warehouse = session.get(Warehouse, warehouse_id)
     if warehouse is None:
         raise NotFound(_l("No such warehouse."))
-    visible = actor.visible_warehouse_ids() if actor is not None else None
-    if visible is not None and warehouse.id not in visible:
+    if actor is not None and not actor.may_see(warehouse.id):
         raise Forbidden(_l("You do not keep this warehouse."))
     return warehouse
 

@@ -475,6 +475,52 @@ def start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen:
     raise RuntimeError("gunicorn did not start")
 
 
+def server_pids(gunicorn: subprocess.Popen, url: str) -> list[int]:
+    """gunicorn's workers and the PostgreSQL backends serving this database (same machine)."""
+    workers = []
+    for task in Path(f"/proc/{gunicorn.pid}/task").iterdir():
+        workers += [int(p) for p in (task / "children").read_text().split()]
+    backends = []
+    if url.startswith("postgresql"):
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            backends = list(
+                conn.execute(
+                    sa.text(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND pid <> pg_backend_pid()"
+                    )
+                ).scalars()
+            )
+        engine.dispose()
+    return [("gunicorn", pid) for pid in workers] + [("postgres", pid) for pid in backends]
+
+
+def cpu_seconds(pids: list[tuple[str, int]]) -> dict[tuple[str, int], float]:
+    """User + system CPU time of each process so far (/proc/<pid>/stat, fields 14 and 15)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for who, pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[(who, pid)] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def measure_cpu(gunicorn: subprocess.Popen, url: str, start_at: float, until: float) -> dict:
+    """CPU the server side spent inside the measured window: gunicorn workers, PostgreSQL."""
+    time.sleep(max(0.0, start_at - time.time()))
+    first = cpu_seconds(server_pids(gunicorn, url))
+    time.sleep(max(0.0, until - time.time()))
+    last = cpu_seconds(server_pids(gunicorn, url))
+    spent: dict[str, float] = defaultdict(float)
+    for key, seconds in last.items():
+        spent[key[0]] += seconds - first.get(key, 0.0)
+    return dict(spent)
+
+
 def stop_gunicorn(process: subprocess.Popen) -> None:
     process.send_signal(signal.SIGTERM)
     try:
@@ -515,7 +561,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def report(samples: list[tuple], before: dict, after: dict, args) -> bool:
+def report(samples: list[tuple], before: dict, after: dict, args, cpu: dict) -> bool:
     timed_samples = [s for s in samples if s[0] != "sign in"]
     seconds = max(s[4] + s[1] / 1000 for s in timed_samples) - min(s[4] for s in timed_samples)
     by_kind: dict[str, list[tuple]] = defaultdict(list)
@@ -543,6 +589,14 @@ def report(samples: list[tuple], before: dict, after: dict, args) -> bool:
         )
     for (kind, outcome), n in sorted(Counter((s[0], s[3]) for s in errors).items())[:10]:
         print(f"\nerrors: {n} × {kind}: {outcome}")
+    busy = sum(cpu.values())
+    per_request = busy / max(1, len(timed_samples)) * 1000  # every request began in the window
+    print(
+        f"\nServer CPU in the window: gunicorn {cpu.get('gunicorn', 0):.1f} s + PostgreSQL "
+        f"{cpu.get('postgres', 0):.1f} s = {busy:.1f} CPU s for {len(timed_samples)} requests: "
+        f"{per_request:.1f} CPU ms a request, ≈ {os.cpu_count() * 1000 / per_request:.0f} "
+        f"requests/s on {os.cpu_count()} cores the server had to itself."
+    )
     print(
         f"\nLedger: {after['movements'] - before['movements']} movements, "
         f"{after['receipts'] - before['receipts']} receipts posted, "
@@ -605,6 +659,7 @@ def main(argv: list[str] | None = None) -> None:
         ]
         for process in processes:
             process.start()
+        cpu = measure_cpu(server, url, start_at, until)
         samples = []
         for _ in processes:
             samples.extend(queue.get(timeout=args.duration + 120))
@@ -617,7 +672,7 @@ def main(argv: list[str] | None = None) -> None:
         stop_gunicorn(server)
     signal.alarm(0)
     after = books(url)
-    ok = report(samples, before, after, args)  # sign-in is not timed; the rest is
+    ok = report(samples, before, after, args, cpu)  # sign-in is not timed; the rest is
     sys.exit(0 if ok else 1)
 
 

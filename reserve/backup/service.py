@@ -193,12 +193,6 @@ def _attachment_files(attachments_dir: Path | None) -> list[Path]:
 # 恢复 -------------------------------------------------------------------------------------------
 
 
-def read_backup(archive: Path) -> Manifest:
-    """检查备份：the manifest of a backup file, after checking the file whole (checksum too)."""
-    with tempfile.TemporaryDirectory(prefix="reserve-restore-") as work:
-        return _unpack(Path(archive), Path(work))
-
-
 def restore_backup(engine: sa.Engine, *, archive: Path, attachments_dir: Path | None) -> Manifest:
     """恢复：load a backup into an EMPTY database (and attachments folder), checked first."""
     kind = _kind(engine)

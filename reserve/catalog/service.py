@@ -264,6 +264,8 @@ def update_material(
             ),
             field="tracking",
         )
+    if material.is_active and not data.is_active:
+        _check_material_unheld(session, material)
     _apply(material, data)
     session.flush()
     old, new = changes(before, snapshot(material))
@@ -277,6 +279,23 @@ def update_material(
         after=new,
     )
     return material
+
+
+def _check_material_unheld(session: Session, material: Material) -> None:
+    """停用物资：refused while any of it is in stock or on an unfinished document."""
+    from reserve.stock.holdings import holdings
+
+    held = holdings(session, material_id=material.id)
+    if not held.is_empty:
+        raise Conflict(
+            _l(
+                "Material %(material)s still has %(holdings)s: issue or move out the stock and "
+                "finish or cancel the documents before taking it out of use.",
+                material=str(material),
+                holdings=held.describe(unit=material.unit),
+            ),
+            field="is_active",
+        )
 
 
 def _has_batches(session: Session, material_id: int) -> bool:

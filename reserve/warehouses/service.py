@@ -340,9 +340,28 @@ def update_warehouse(
     warehouse = get_warehouse(session, warehouse_id)
     before = snapshot(warehouse)
     _check_warehouse(session, data, warehouse.id)
+    if warehouse.is_active and not data.is_active:
+        _check_warehouse_empty(session, warehouse)
     _apply(warehouse, data)
     _record_update(session, actor, warehouse, before)
     return warehouse
+
+
+def _check_warehouse_empty(session: Session, warehouse: Warehouse) -> None:
+    """停用储备库：refused while it holds stock or unfinished documents (its stock still counts)."""
+    from reserve.stock.holdings import holdings
+
+    held = holdings(session, warehouse_id=warehouse.id)
+    if not held.is_empty:
+        raise Conflict(
+            _l(
+                "Warehouse %(warehouse)s still has %(holdings)s: move or issue the stock and "
+                "finish or cancel the documents before taking it out of use.",
+                warehouse=str(warehouse),
+                holdings=held.describe(),
+            ),
+            field="is_active",
+        )
 
 
 def get_warehouse(session: Session, warehouse_id: int, *, actor: Actor | None = None) -> Warehouse:
@@ -427,11 +446,30 @@ def update_location(
         )
     if location.is_receiving and code != location.code:
         raise ValidationError(_l("The receiving area keeps its code."), field="code")
+    if location.is_active and not is_active:
+        _check_location_empty(session, location)
     location.code = code
     location.name = name
     location.is_active = is_active
     _record_update(session, actor, location, before)
     return location
+
+
+def _check_location_empty(session: Session, location: Location) -> None:
+    """停用库位：refused while stock lies there or an unfinished document names it."""
+    from reserve.stock.holdings import holdings
+
+    held = holdings(session, location_id=location.id)
+    if not held.is_empty:
+        raise Conflict(
+            _l(
+                "Location %(location)s still has %(holdings)s: move the stock elsewhere and "
+                "finish or cancel the documents before taking it out of use.",
+                location=str(location),
+                holdings=held.describe(),
+            ),
+            field="is_active",
+        )
 
 
 def get_location(session: Session, location_id: int) -> Location:

@@ -11,7 +11,11 @@ INSTANCE_DIR = BASE_DIR / "instance"
 
 
 class Config:
-    SECRET_KEY: str | None = None
+    SECRET_KEY: str | None = None  # never written here: see reserve/auth/keys.py
+    # Where a missing SECRET_KEY comes from: "instance" (a random key made once in
+    # instance/secret_key), "process" (random per process, tests) or None (refuse to start).
+    SECRET_KEY_SOURCE: str | None = "instance"
+    SECRET_KEY_FILE: str | None = None  # default: <instance_path>/secret_key
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'reserve.db'}"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
@@ -33,18 +37,19 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    SECRET_KEY = "dev-only-not-secret"
+    pass
 
 
 class TestingConfig(Config):
     TESTING = True
-    SECRET_KEY = "testing-not-secret"
+    SECRET_KEY_SOURCE = "process"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = False
     LOGIN_MAX_FAILURES = 5
 
 
 class ProductionConfig(Config):
+    SECRET_KEY_SOURCE = None  # SECRET_KEY must be given
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

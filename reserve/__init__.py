@@ -72,11 +72,9 @@ def normalise_database_url(url: str) -> str:
 
 
 def validate_config(app: Flask) -> None:
-    if not app.config.get("SECRET_KEY"):
-        raise RuntimeError(
-            "SECRET_KEY is not set. In production export SECRET_KEY to a long random value, "
-            "e.g. SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_hex(32))')\"."
-        )
+    from reserve.auth.keys import ensure_secret_key
+
+    ensure_secret_key(app)  # production refuses to start without one
 
 
 def import_models() -> None:

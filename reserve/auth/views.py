@@ -1,8 +1,8 @@
 """Sign-in and out, one's own password and API tokens; user administration for admins."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from reserve.agreements.queries import enterprise_choices
 from reserve.auth import queries, service
@@ -15,16 +15,23 @@ from reserve.auth.forms import (
     UserForm,
 )
 from reserve.auth.permissions import current_actor
-from reserve.db import transaction
+from reserve.auth.sessions import begin_session, keep_session
+from reserve.db import transaction, utcnow
 from reserve.errors import ReserveError, flash_error
-from reserve.extensions import db
+from reserve.extensions import db, limiter
 from reserve.main.views import _safe_next
 from reserve.warehouses.queries import warehouse_choices
 
 bp = Blueprint("auth", __name__)
 
 
+def _limit(name: str):
+    """A Flask-Limiter limit read from the config at each request (RATELIMIT_LOGIN …)."""
+    return limiter.limit(lambda: current_app.config[name], methods=["POST"])
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@_limit("RATELIMIT_LOGIN")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -39,22 +46,35 @@ def login():
                     ip=request.remote_addr,
                 )
         except service.LoginRefused as refused:
-            if not refused.locked_minutes:
-                with transaction() as session:
-                    refused = service.record_failed_login(
-                        session, username=form.username.data, ip=request.remote_addr
-                    )
+            with transaction() as session:
+                refused = service.record_failed_login(
+                    session,
+                    username=form.username.data,
+                    ip=request.remote_addr,
+                    checked=not refused.locked_minutes,
+                )
             flash_error(refused)
         else:
-            login_user(user)
+            begin_session(user)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form), 200
 
 
 @bp.post("/logout")
 def logout():
+    with transaction() as session:  # the copied cookie dies too: its version is gone
+        service.sign_out(session, user_id=current_user.id, actor=current_actor())
     logout_user()
     flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/account/sessions/end")
+def sign_out_everywhere():
+    with transaction() as session:
+        service.sign_out(session, user_id=current_user.id, actor=current_actor(), everywhere=True)
+    logout_user()
+    flash(_("You have been signed out on every device."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -74,6 +94,7 @@ def password_change():
         except ReserveError as error:
             flash_error(error)
         else:
+            keep_session(current_user)  # other devices are signed out, this one stays
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.index"))
     return render_template("auth/password_change.html", form=form)
@@ -91,6 +112,7 @@ def token_list():
 
 
 @bp.post("/account/tokens")
+@_limit("RATELIMIT_TOKENS")
 def token_create():
     user_id = _token_owner_id()
     form = TokenForm()
@@ -115,6 +137,7 @@ def token_create():
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")
+@_limit("RATELIMIT_TOKENS")
 def token_revoke(token_id: int):
     with transaction() as session:
         token = service.revoke_api_token(session, token_id=token_id, actor=current_actor())
@@ -216,7 +239,22 @@ def user_edit(user_id: int):
         user=user,
         reset_form=PasswordResetForm(),
         tokens=service.tokens_of(db.session, user_id),
+        failed_logins=service.failed_logins_of(db.session, user_id=user_id),
+        now=utcnow(),
     )
+
+
+@bp.post("/admin/users/<int:user_id>/unlock")
+def user_unlock(user_id: int):
+    try:
+        with transaction() as session:
+            user = service.get_user(session, user_id)
+            service.unlock_user(session, user_id=user_id, actor=current_actor())
+    except ReserveError as error:
+        flash_error(error)
+    else:
+        flash(_("Failed sign-ins of %(name)s cleared.", name=user.username), "success")
+    return redirect(url_for("auth.user_edit", user_id=user_id))
 
 
 @bp.post("/admin/users/<int:user_id>/password")

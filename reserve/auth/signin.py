@@ -74,9 +74,10 @@ def _active_lock(rows: Iterable[LoginThrottle | None], now: datetime) -> datetim
 
 
 def _burst_ended(row: LoginThrottle, now: datetime) -> bool:
-    quiet = timedelta(minutes=_setting("LOGIN_BURST_QUIET_MINUTES", 60))
-    locked = row.locked_until is not None and row.locked_until > now
-    return not locked and row.last_failed_at <= now - quiet
+    quiet_since = now - timedelta(minutes=_setting("LOGIN_BURST_QUIET_MINUTES", 60))
+    return row.last_failed_at <= quiet_since and (
+        row.locked_until is None or row.locked_until <= quiet_since
+    )
 
 
 def _throttle_actor(row: LoginThrottle) -> Actor:
@@ -108,13 +109,12 @@ def _close_burst(session: Session, row: LoginThrottle, *, reason: str) -> None:
 
 def close_ended_bursts(session: Session, *, limit: int = 100) -> int:
     """登录失败汇总: summarise the bursts that have gone quiet (a bounded batch per call)."""
-    now = utcnow()
-    quiet = now - timedelta(minutes=_setting("LOGIN_BURST_QUIET_MINUTES", 60))
+    quiet_since = utcnow() - timedelta(minutes=_setting("LOGIN_BURST_QUIET_MINUTES", 60))
     rows = session.scalars(
         select(LoginThrottle)
         .where(
-            LoginThrottle.last_failed_at <= quiet,
-            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
+            LoginThrottle.last_failed_at <= quiet_since,
+            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= quiet_since),
         )
         .order_by(LoginThrottle.last_failed_at)
         .limit(limit)

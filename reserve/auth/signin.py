@@ -126,9 +126,42 @@ def close_ended_bursts(session: Session, *, limit: int = 100) -> int:
 
 
 def _throttles(session: Session, key: str, address: str) -> tuple[LoginThrottle | None, ...]:
-    name_row = session.get(LoginThrottle, ("name", key, address))
-    address_row = session.get(LoginThrottle, ("address", "", address))
-    return name_row, address_row
+    """This name's and this address's counters, row-locked (PostgreSQL) so that concurrent
+    failures count one after the other."""
+    return tuple(
+        session.get(LoginThrottle, pk, with_for_update=True, populate_existing=True)
+        for pk in (("name", key, address), ("address", "", address))
+    )
+
+
+def _insert_if_missing(session: Session, model: type, **values) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING (two first failures, or two first sign-ins from an
+    address, may race); True when this call made the row."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    result = session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    return result.rowcount == 1
+
+
+def _open_burst(session: Session, kind: str, username: str, address: str) -> tuple:
+    now = utcnow()
+    created = _insert_if_missing(
+        session,
+        LoginThrottle,
+        kind=kind,
+        username=username,
+        ip=address,
+        failed_count=0,
+        checked_count=0,
+        strikes=0,
+        first_failed_at=now,
+        last_failed_at=now,
+    )
+    pk = (kind, username, address)
+    row = session.get(LoginThrottle, pk, with_for_update=True, populate_existing=True)
+    return row, created
 
 
 def _is_known_good(session: Session, user: User, address: str) -> bool:
@@ -156,11 +189,10 @@ def authenticate(session: Session, *, username: str, password: str, ip: str | No
         raise LoginRefused()
     if name_row:
         _close_burst(session, name_row, reason="success")
-    known = session.get(LoginAddress, (user.id, address))
-    if known is None:
-        session.add(LoginAddress(user_id=user.id, ip=address, first_at=now, last_at=now))
-    else:
-        known.last_at = now
+    if not _insert_if_missing(
+        session, LoginAddress, user_id=user.id, ip=address, first_at=now, last_at=now
+    ):
+        session.get(LoginAddress, (user.id, address)).last_at = now
     user.last_login_at = now
     record(session, actor=Actor.for_user(user, ip), action="login", obj=user, label=user.username)
     return user
@@ -194,20 +226,19 @@ def record_failed_login(
     name_row, address_row = _throttles(session, key, address)
     address_locked = _active_lock((address_row,), now) is not None
     if name_row is None and not address_locked:  # a locked address opens no new rows
-        name_row = LoginThrottle(kind="name", username=key, ip=address)
-        _start_burst(session, name_row, now)
-        record(
-            session,
-            actor=_throttle_actor(name_row),
-            action="login_failed",
-            object_type="login",
-            object_id=key[:40],
-            label=key,
-            after={"ip": address},
-        )
+        name_row, created = _open_burst(session, "name", key, address)
+        if created:
+            record(
+                session,
+                actor=_throttle_actor(name_row),
+                action="login_failed",
+                object_type="login",
+                object_id=key[:40],
+                label=key,
+                after={"ip": address},
+            )
     if address_row is None:
-        address_row = LoginThrottle(kind="address", username="", ip=address)
-        _start_burst(session, address_row, now)
+        address_row, _created = _open_burst(session, "address", "", address)
     limits = {
         "name": _setting("LOGIN_MAX_FAILURES", 5),
         "address": _setting("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
@@ -238,12 +269,6 @@ def record_failed_login(
     if locked_until:
         return LoginRefused(locked_minutes=_minutes_left(locked_until, now))
     return LoginRefused()
-
-
-def _start_burst(session: Session, row: LoginThrottle, now: datetime) -> None:
-    row.failed_count = row.checked_count = row.strikes = 0
-    row.first_failed_at = row.last_failed_at = now
-    session.add(row)
 
 
 def failed_logins_of(session: Session, *, user_id: int) -> list[LoginThrottle]:

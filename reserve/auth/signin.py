@@ -141,8 +141,9 @@ def _insert_if_missing(session: Session, model: type, **values) -> bool:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    result = session.execute(insert(model).values(**values).on_conflict_do_nothing())
-    return result.rowcount == 1
+    key = next(iter(model.__table__.primary_key.columns))
+    statement = insert(model).values(**values).on_conflict_do_nothing().returning(key)
+    return session.execute(statement).first() is not None
 
 
 def _open_burst(session: Session, kind: str, username: str, address: str) -> tuple:

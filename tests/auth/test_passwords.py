@@ -103,3 +103,10 @@ def test_the_reason_is_shown_in_chinese_on_the_pages(login_as, db):
         data={"current": "test-password-1", "new": "aaaaaaaa", "confirm": "aaaaaaaa"},
     )
     assert "重复的字符" in response.get_data(as_text=True)
+
+
+def test_the_demo_password_meets_the_policy_for_every_demo_user(app_ctx):
+    from reserve.demo import _FULL_NAMES, DEMO_USERS
+
+    for username, _role, _description in DEMO_USERS:
+        check_password_rules("reserve-demo", names=(username, _FULL_NAMES[username]))

@@ -11,7 +11,11 @@ INSTANCE_DIR = BASE_DIR / "instance"
 
 
 class Config:
-    SECRET_KEY: str | None = None
+    SECRET_KEY: str | None = None  # never written here: see reserve/auth/keys.py
+    # Where a missing SECRET_KEY comes from: "instance" (a random key made once in
+    # instance/secret_key), "process" (random per process, tests) or None (refuse to start).
+    SECRET_KEY_SOURCE: str | None = "instance"
+    SECRET_KEY_FILE: str | None = None  # default: <instance_path>/secret_key
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'reserve.db'}"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
@@ -25,26 +29,48 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     WTF_CSRF_TIME_LIMIT = None
+    # Sign-in throttles (reserve/auth/signin.py): after LOGIN_MAX_FAILURES failures of one
+    # name from one address, or LOGIN_MAX_FAILURES_PER_ADDRESS of any names, each further
+    # failure locks for LOGIN_LOCK_MINUTES, then twice as long each time, up to the cap. A
+    # burst of failures ends after LOGIN_BURST_QUIET_MINUTES without one (and is summarised).
     LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCK_MINUTES = 15
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    LOGIN_LOCK_MINUTES = 1
+    LOGIN_LOCK_MAX_MINUTES = 60
+    LOGIN_BURST_QUIET_MINUTES = 60
+    # Flask-Limiter, per client address (RATELIMIT_STORAGE_URI for a store shared by workers).
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_LOGIN = "20 per minute;200 per hour"
+    RATELIMIT_TOKENS = "10 per minute"
+    RATELIMIT_API_BAD_TOKEN = "30 per minute"
+    PASSWORD_HASH_METHOD = "scrypt"
     PASSWORD_MIN_LENGTH = 8
+    PASSWORD_MIN_SCORE = 3  # zxcvbn, 0-4
+    HSTS_SECONDS = 0  # Strict-Transport-Security max-age; 0 sends none
     PAGE_SIZE = 50
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
 
 class DevelopmentConfig(Config):
-    SECRET_KEY = "dev-only-not-secret"
+    pass
 
 
 class TestingConfig(Config):
     TESTING = True
-    SECRET_KEY = "testing-not-secret"
+    SECRET_KEY_SOURCE = "process"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = False
     LOGIN_MAX_FAILURES = 5
+    # Every test signs in from 127.0.0.1: the rate-limit tests set their own limits.
+    RATELIMIT_LOGIN = "100000 per minute"
+    RATELIMIT_TOKENS = "100000 per minute"
+    RATELIMIT_API_BAD_TOKEN = "100000 per minute"
 
 
 class ProductionConfig(Config):
+    SECRET_KEY_SOURCE = None  # SECRET_KEY must be given
+    HSTS_SECONDS = 365 * 24 * 3600
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -72,11 +72,9 @@ def normalise_database_url(url: str) -> str:
 
 
 def validate_config(app: Flask) -> None:
-    if not app.config.get("SECRET_KEY"):
-        raise RuntimeError(
-            "SECRET_KEY is not set. In production export SECRET_KEY to a long random value, "
-            "e.g. SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_hex(32))')\"."
-        )
+    from reserve.auth.keys import ensure_secret_key
+
+    ensure_secret_key(app)  # production refuses to start without one
 
 
 def import_models() -> None:
@@ -91,7 +89,7 @@ def import_models() -> None:
 
 def init_extensions(app: Flask) -> None:
     from reserve.db import configure_sqlite
-    from reserve.extensions import babel, csrf, db, login_manager, migrate
+    from reserve.extensions import babel, csrf, db, limiter, login_manager, migrate
     from reserve.i18n import select_locale
 
     db.init_app(app)
@@ -103,17 +101,16 @@ def init_extensions(app: Flask) -> None:
         default_translation_directories=os.path.join(app.root_path, "translations"),
     )
     login_manager.init_app(app)
+    limiter.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "strong"
     with app.app_context():
         configure_sqlite(db.engine)
 
-    from reserve.auth.models import User
+    from reserve.auth.sessions import load_user
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id))
+    login_manager.user_loader(load_user)  # checks the session version (sessions that end)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -134,7 +131,12 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
+    from flask import jsonify, render_template, request
+    from flask_babel import lazy_gettext as _l
+    from flask_login import current_user
+
     from reserve.auth.permissions import enforce_permissions
+    from reserve.errors import Forbidden
 
     app.before_request(enforce_permissions)
 
@@ -150,6 +152,39 @@ def register_security(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config.get("HSTS_SECONDS"):
+            response.headers.setdefault(
+                "Strict-Transport-Security",
+                f"max-age={int(app.config['HSTS_SECONDS'])}; includeSubDomains",
+            )
+        if response.mimetype in ("text/html", "application/json") and _signed_in():
+            response.headers["Cache-Control"] = "no-store"  # no copy in a shared cache or disk
+        return response
+
+    def _signed_in() -> bool:
+        from flask import g
+
+        if request.endpoint == "static":
+            return False
+        return g.get("api_user") is not None or current_user.is_authenticated
+
+    @app.errorhandler(Forbidden)  # a refusal names nothing: not the document, not its number
+    def forbidden(error: Forbidden):
+        if request.path.startswith("/api/"):
+            return jsonify({"error": error.code, "message": str(Forbidden.default_message)}), 403
+        return render_template("errors/403.html", status=403), 403
+
+    @app.errorhandler(429)  # Flask-Limiter's RateLimitExceeded, and our own for bad tokens
+    def too_many_requests(error):
+        message = _l("Too many requests. Wait a minute, then try again.")
+        if request.path.startswith("/api/"):
+            response = jsonify({"error": "too_many_requests", "message": str(message)})
+        else:
+            response = app.make_response(
+                render_template("errors/429.html", status=429, message=message)
+            )
+        response.status_code = 429
+        response.headers.setdefault("Retry-After", "60")
         return response
 
 

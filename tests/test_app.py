@@ -131,3 +131,42 @@ def test_vendored_assets_carry_their_licences():
     vendor = STATIC / "vendor"
     for package in (p for p in vendor.iterdir() if p.is_dir()):
         assert (package / "LICENSE").exists(), package
+
+
+def test_production_sends_hsts_and_development_does_not(monkeypatch, database_url, client):
+    from config import ProductionConfig
+
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    production = create_app(ProductionConfig).test_client()
+    hsts = production.get("/login").headers["Strict-Transport-Security"]
+    assert hsts.startswith("max-age=31536000")
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+
+
+def test_authenticated_html_and_json_are_not_stored(client, login_as, api_token):
+    viewer = login_as(Role.VIEWER)
+    for url in ("/", "/catalog/materials"):
+        assert viewer.get(url).headers["Cache-Control"] == "no-store", url
+    headers, _user = api_token(Role.VIEWER)
+    response = client.get("/api/v1/me", headers=headers)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
+
+
+def test_a_403_names_nothing_about_what_was_refused(
+    db, login_as, api_token, make_warehouse, system_actor
+):
+    from reserve.stocktakes.service import open_stocktake
+
+    stocktake = open_stocktake(db, warehouse_id=make_warehouse().id, actor=system_actor)
+    db.flush()
+    keeper = login_as(Role.KEEPER)  # keeps another warehouse
+    response = keeper.get(f"/stocktakes/{stocktake.id}")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert stocktake.no not in body and "没有权限" in body
+    headers, _user = api_token(Role.KEEPER, warehouses=[make_warehouse()])
+    response = keeper.get(f"/api/v1/stocktakes/{stocktake.id}", headers=headers)
+    assert response.status_code == 403 and response.get_json()["error"] == "forbidden"
+    assert stocktake.no not in response.get_data(as_text=True)

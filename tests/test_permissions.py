@@ -21,7 +21,8 @@ def _url(app, rule) -> str:
 
 def _rules(app):
     rules = [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
-    return sorted(rules, key=lambda r: (r.endpoint == "auth.logout", r.endpoint))
+    signing_out = ("auth.logout", "auth.sign_out_everywhere")  # last: they end the session
+    return sorted(rules, key=lambda r: (r.endpoint in signing_out, r.endpoint))
 
 
 def test_every_endpoint_has_exactly_one_rule(app):

@@ -70,6 +70,10 @@ class User(UserMixin, Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Kept in the session cookie at sign-in and checked on every request: bumping it (sign-out,
+    # sign-out everywhere, password change or reset, role or scope change, deactivation) ends
+    # every session signed in before.
+    session_version: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
 
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     warehouses: Mapped[list[Warehouse]] = relationship(  # noqa: F821
@@ -94,14 +98,43 @@ class User(UserMixin, Base):
 
 
 class LoginThrottle(Base):
-    """Failed sign-ins per user name, kept whether or not the name exists (no account probing)."""
+    """登录限制: failed sign-ins of one name from one client address (``kind`` "name"), or of
+    every name from one address (``kind`` "address", ``username`` ""). Kept whether or not the
+    name exists (no account probing). One row is one burst of failures: its first failure and
+    its summary go to the audit log, the failures in between only count here."""
 
     __tablename__ = "login_throttles"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('name', 'address')", name="kind"),
+        sa.CheckConstraint(
+            "failed_count >= 0 AND checked_count >= 0 AND strikes >= 0", name="counts"
+        ),
+        sa.Index("ix_login_throttles_last_failed_at", "last_failed_at"),
+    )
 
+    kind: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
-    failed_count: Mapped[int] = mapped_column(default=0)
+    ip: Mapped[str] = mapped_column(sa.String(45), primary_key=True)
+    failed_count: Mapped[int] = mapped_column(default=0)  # every refused attempt of the burst
+    checked_count: Mapped[int] = mapped_column(default=0)  # ... whose password was checked
+    strikes: Mapped[int] = mapped_column(default=0)  # locks laid in this burst (the delay grows)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LoginAddress(Base):
+    """A client address this user has signed in from successfully: a known-good address, from
+    which the right password still works while a stranger's failures lock the name."""
+
+    __tablename__ = "login_addresses"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    ip: Mapped[str] = mapped_column(sa.String(45), primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ApiToken(Base):

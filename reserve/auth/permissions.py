@@ -34,6 +34,7 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "auth.login": PUBLIC,
     "auth.logout": SIGNED_IN,
     "auth.password_change": SIGNED_IN,
+    "auth.sign_out_everywhere": SIGNED_IN,
     "auth.token_list": SIGNED_IN,
     "auth.token_create": SIGNED_IN,
     "auth.token_revoke": SIGNED_IN,
@@ -42,6 +43,7 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "auth.user_edit": ADMIN,
     "auth.user_password_reset": ADMIN,
     "auth.user_toggle": ADMIN,
+    "auth.user_unlock": ADMIN,
     "audit.entry_list": ADMIN,
     "warehouses.region_list": STAFF,
     "warehouses.region_create": ADMIN,
@@ -120,7 +122,13 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
 }
 
 # Reachable by a signed-in user who must first change the password the admin gave them.
-_BEFORE_PASSWORD_CHANGE = {"auth.password_change", "auth.logout", "main.set_language", "static"}
+_BEFORE_PASSWORD_CHANGE = {
+    "auth.password_change",
+    "auth.logout",
+    "auth.sign_out_everywhere",
+    "main.set_language",
+    "static",
+}
 
 
 def rule_for(endpoint: str) -> str | frozenset[Role] | None:
@@ -151,6 +159,8 @@ def enforce_permissions():
         if header.startswith("Bearer "):
             with transaction() as session:
                 g.api_user = user_for_api_token(session, header[7:].strip())
+            if g.api_user is None:
+                _count_bad_token()
         if rule == PUBLIC:
             return None
         if g.api_user is None:
@@ -167,6 +177,18 @@ def enforce_permissions():
     if not allows(rule, current_user.roles):
         raise Forbidden()
     return None
+
+
+def _count_bad_token() -> None:
+    """Rate-limit wrong bearer tokens per client address (RATELIMIT_API_BAD_TOKEN): 429."""
+    from limits import parse
+    from werkzeug.exceptions import TooManyRequests
+
+    from reserve.extensions import limiter
+
+    limit = parse(current_app.config["RATELIMIT_API_BAD_TOKEN"])
+    if not limiter.limiter.hit(limit, "api-bad-token", request.remote_addr or "-"):
+        raise TooManyRequests()
 
 
 def current_actor() -> Actor:

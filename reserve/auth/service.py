@@ -1,4 +1,5 @@
-"""Accounts: sign-in with lockout, passwords, users and their roles and scopes, API tokens."""
+"""Accounts: passwords, sessions, users and their roles and scopes, API tokens (sign-in and its
+throttles are in ``signin.py``, the password policy in ``passwords.py``)."""
 
 from __future__ import annotations
 
@@ -8,117 +9,33 @@ import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from reserve.agreements.models import Enterprise
 from reserve.audit.service import changes, record, snapshot
 from reserve.auth.actor import Actor
-from reserve.auth.models import ApiToken, LoginThrottle, Role, User, UserRole
+from reserve.auth.models import ApiToken, Role, User, UserRole
+from reserve.auth.passwords import check_password_rules, hash_password
+from reserve.auth.signin import (  # noqa: F401  (the sign-in API, re-exported for the edges)
+    LoginRefused,
+    _find_user,
+    authenticate,
+    clear_failed_logins,
+    client_key,
+    close_ended_bursts,
+    failed_logins_of,
+    record_failed_login,
+    unlock_user,
+)
 from reserve.db import utcnow
-from reserve.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
+from reserve.errors import Conflict, Forbidden, NotFound, ValidationError
 from reserve.warehouses.models import Warehouse
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,40}$")
 TOKEN_PREFIX = "rsv_"
-
-
-class LoginRefused(Unauthorized):
-    """One message whether or not the account exists, so names cannot be probed."""
-
-    code = "login_refused"
-
-    def __init__(self, *, locked_minutes: int | None = None):
-        self.locked_minutes = locked_minutes
-        if locked_minutes:
-            message = _l(
-                "Too many failed sign-ins. This account is locked for %(minutes)s minutes.",
-                minutes=locked_minutes,
-            )
-        else:
-            message = _l("Wrong user name or password.")
-        super().__init__(message)
-
-
-def _setting(name: str, default):
-    return current_app.config.get(name, default) if current_app else default
-
-
-def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=_setting("PASSWORD_HASH_METHOD", "scrypt"))
-
-
-def check_password_rules(password: str) -> None:
-    minimum = _setting("PASSWORD_MIN_LENGTH", 8)
-    if len(password) < minimum:
-        raise ValidationError(
-            _l("The password must have at least %(n)s characters.", n=minimum), field="password"
-        )
-    if len(password) > 128:
-        raise ValidationError(_l("The password is too long."), field="password")
-
-
-def _throttle_key(username: str) -> str:
-    return username.strip().lower()[:80]
-
-
-def _find_user(session: Session, username: str) -> User | None:
-    return session.scalar(select(User).where(func.lower(User.username) == _throttle_key(username)))
-
-
-# A hash to check against when the name does not exist, so both paths take as long.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
-
-
-def authenticate(session: Session, *, username: str, password: str, ip: str | None = None) -> User:
-    """登录：return the user, or raise ``LoginRefused`` (the caller then records the failure)."""
-    now = utcnow()
-    throttle = session.get(LoginThrottle, _throttle_key(username))
-    if throttle and throttle.locked_until and throttle.locked_until > now:
-        minutes = int((throttle.locked_until - now).total_seconds() // 60) + 1
-        raise LoginRefused(locked_minutes=minutes)
-    user = _find_user(session, username)
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password)
-        raise LoginRefused()
-    if not check_password_hash(user.password_hash, password) or not user.is_enabled:
-        raise LoginRefused()
-    if throttle:
-        session.delete(throttle)
-    user.last_login_at = now
-    record(session, actor=Actor.for_user(user, ip), action="login", obj=user, label=user.username)
-    return user
-
-
-def record_failed_login(session: Session, *, username: str, ip: str | None = None) -> LoginRefused:
-    """Count a failed sign-in; the fifth in a row locks the name. Returns the error to show."""
-    now = utcnow()
-    key = _throttle_key(username)
-    throttle = session.get(LoginThrottle, key) or LoginThrottle(username=key, failed_count=0)
-    session.add(throttle)
-    if throttle.locked_until and throttle.locked_until > now:
-        minutes = int((throttle.locked_until - now).total_seconds() // 60) + 1
-        return LoginRefused(locked_minutes=minutes)
-    throttle.failed_count += 1
-    throttle.last_failed_at = now
-    max_failures = _setting("LOGIN_MAX_FAILURES", 5)
-    if throttle.failed_count >= max_failures:
-        minutes = _setting("LOGIN_LOCK_MINUTES", 15)
-        throttle.locked_until = now + timedelta(minutes=minutes)
-        throttle.failed_count = 0
-        record(
-            session,
-            actor=Actor(user_id=None, username=key, ip=ip),
-            action="login_locked",
-            object_type="login",
-            object_id=key,
-            label=key,
-        )
-        return LoginRefused(locked_minutes=minutes)
-    return LoginRefused()
 
 
 def change_password(
@@ -128,12 +45,42 @@ def change_password(
     user = get_user(session, user_id)
     if not check_password_hash(user.password_hash, current):
         raise ValidationError(_l("The current password is wrong."), field="current")
-    check_password_rules(new)
     if current == new:
         raise ValidationError(_l("The new password must differ from the current one."), field="new")
+    try:
+        check_password_rules(new, names=(user.username, user.full_name))
+    except ValidationError as error:
+        error.field = "new"
+        raise
     user.password_hash = hash_password(new)
     user.must_change_password = False
+    end_sessions(session, user=user)  # the caller keeps its own session with the new version
     record(session, actor=actor, action="password_change", obj=user, label=user.username)
+
+
+def end_sessions(session: Session, *, user: User) -> int:
+    """Make every session this user signed in before end at its next request (bumps
+    ``session_version``). Returns the new version."""
+    user.session_version += 1
+    session.flush()
+    return user.session_version
+
+
+def sign_out(session: Session, *, user_id: int, actor: Actor, everywhere: bool = False) -> User:
+    """退出登录 / 全部设备退出: end this user's sessions; the copied cookie of a signed-out
+    session no longer opens anything (the version it carries is gone)."""
+    user = get_user(session, user_id)
+    if actor.user_id != user.id:
+        raise Forbidden()
+    end_sessions(session, user=user)
+    record(
+        session,
+        actor=actor,
+        action="sign_out_everywhere" if everywhere else "logout",
+        obj=user,
+        label=user.username,
+    )
+    return user
 
 
 def get_user(session: Session, user_id: int) -> User:
@@ -207,7 +154,7 @@ def create_user(
         )
     if _find_user(session, username) is not None:
         raise Conflict(_l("The user name %(name)s is taken.", name=username), field="username")
-    check_password_rules(password)
+    check_password_rules(password, names=(username, full_name))
     role_set, warehouses = _check_roles_and_scopes(session, roles, warehouse_ids, enterprise_id)
     user = User(
         username=username,
@@ -256,6 +203,8 @@ def update_user(
     user.warehouses = warehouses
     session.flush()
     old, new = changes(before, _user_summary(user))
+    if {"roles", "warehouses", "enterprise_id"} & set(new):
+        end_sessions(session, user=user)  # sessions signed in with the old rights end
     record(
         session, actor=actor, action="update", obj=user, label=user.username, before=old, after=new
     )
@@ -279,6 +228,8 @@ def set_user_enabled(session: Session, *, user_id: int, enabled: bool, actor: Ac
             after={"is_enabled": enabled},
         )
         user.is_enabled = enabled
+        if not enabled:
+            end_sessions(session, user=user)
     return user
 
 
@@ -286,10 +237,11 @@ def reset_password(session: Session, *, user_id: int, new_password: str, actor: 
     """重置密码：an admin sets a temporary password; the user must change it at next sign-in."""
     actor.require_role(Role.ADMIN)
     user = get_user(session, user_id)
-    check_password_rules(new_password)
+    check_password_rules(new_password, names=(user.username, user.full_name))
     user.password_hash = hash_password(new_password)
     user.must_change_password = True
-    session.query(LoginThrottle).filter_by(username=_throttle_key(user.username)).delete()
+    clear_failed_logins(session, user=user, reason="password_reset")
+    end_sessions(session, user=user)
     record(session, actor=actor, action="password_reset", obj=user, label=user.username)
     return user
 

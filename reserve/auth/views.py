@@ -3,6 +3,7 @@
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -11,7 +12,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from reserve.agreements.queries import enterprise_choices
 from reserve.auth import queries, service
@@ -25,15 +26,22 @@ from reserve.auth.forms import (
 )
 from reserve.auth.permissions import current_actor
 from reserve.auth.redirects import safe_next as _safe_next
-from reserve.db import transaction
+from reserve.auth.sessions import begin_session, keep_session
+from reserve.db import transaction, utcnow
 from reserve.errors import run_and_redirect, run_form
-from reserve.extensions import db
+from reserve.extensions import db, limiter
 from reserve.warehouses.queries import warehouse_choices
 
 bp = Blueprint("auth", __name__)
 
 
+def _limit(name: str):
+    """A Flask-Limiter limit read from the config at each request (RATELIMIT_LOGIN …)."""
+    return limiter.limit(lambda: current_app.config[name], methods=["POST"])
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@_limit("RATELIMIT_LOGIN")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -57,22 +65,35 @@ def login():
 
 
 def _signed_in(user) -> str:
-    login_user(user)
+    begin_session(user)
     return _safe_next(request.args.get("next"))
 
 
 def _count_failure(refused, username: str):
     """A refused sign-in is counted in its own transaction (the refused one rolled back)."""
-    if not isinstance(refused, service.LoginRefused) or refused.locked_minutes:
+    if not isinstance(refused, service.LoginRefused):
         return refused
-    with transaction() as session:
-        return service.record_failed_login(session, username=username, ip=request.remote_addr)
+    with transaction() as session:  # counted while locked too, but only a checked one locks
+        return service.record_failed_login(
+            session, username=username, ip=request.remote_addr, checked=not refused.locked_minutes
+        )
 
 
 @bp.post("/logout")
 def logout():
+    with transaction() as session:  # the copied cookie dies too: its version is gone
+        service.sign_out(session, user_id=current_user.id, actor=current_actor())
     logout_user()
     flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/account/sessions/end")
+def sign_out_everywhere():
+    with transaction() as session:
+        service.sign_out(session, user_id=current_user.id, actor=current_actor(), everywhere=True)
+    logout_user()
+    flash(_("You have been signed out on every device."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -90,11 +111,16 @@ def password_change():
                 actor=current_actor(),
             ),
             success=_("Your password has been changed."),
-            to=url_for("main.index"),
+            to=_password_changed,
         )
     ):
         return done
     return render_template("auth/password_change.html", form=form)
+
+
+def _password_changed(_user) -> str:
+    keep_session(current_user)  # other devices are signed out, this one stays
+    return url_for("main.index")
 
 
 @bp.get("/account/tokens")
@@ -109,6 +135,7 @@ def token_list():
 
 
 @bp.post("/account/tokens")
+@_limit("RATELIMIT_TOKENS")
 def token_create():
     user_id = _token_owner_id()
     form = TokenForm()
@@ -138,6 +165,7 @@ def _token_page(form: TokenForm, user_id: int, secret: str | None = None) -> str
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")
+@_limit("RATELIMIT_TOKENS")
 def token_revoke(token_id: int):
     return run_and_redirect(
         lambda session: service.revoke_api_token(session, token_id=token_id, actor=current_actor()),
@@ -239,6 +267,22 @@ def user_edit(user_id: int):
         user=user,
         reset_form=PasswordResetForm(),
         tokens=service.tokens_of(db.session, user_id),
+        failed_logins=service.failed_logins_of(db.session, user_id=user_id),
+        now=utcnow(),
+    )
+
+
+@bp.post("/admin/users/<int:user_id>/unlock")
+def user_unlock(user_id: int):
+    def unlock(session):
+        user = service.get_user(session, user_id)
+        service.unlock_user(session, user_id=user_id, actor=current_actor())
+        return user
+
+    return run_and_redirect(
+        unlock,
+        success=lambda user: _("Failed sign-ins of %(name)s cleared.", name=user.username),
+        to=url_for("auth.user_edit", user_id=user_id),
     )
 
 

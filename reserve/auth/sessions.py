@@ -1,0 +1,41 @@
+"""Web sessions that end (会话): the user's ``session_version`` is written into the session
+cookie at sign-in and compared on every request by the user loader. Bumping it (sign-out,
+sign-out everywhere, a password change or reset, a change of roles or scope, deactivation)
+turns every cookie issued before into an anonymous one, copies included.
+
+A plain sign-out bumps the version too, rather than keeping a nonce per session on the
+server: one integer on the user row that the loader reads anyway, no session table to clean
+up, no extra query per request. The price is that signing out on one device signs that user
+out on the others as well, which for shared warehouse terminals is the safer behaviour."""
+
+from __future__ import annotations
+
+from flask import session
+from flask_login import login_user
+
+from reserve.auth.models import User
+from reserve.extensions import db
+
+SESSION_VERSION_KEY = "_sv"
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's user loader: the user, only while the session's version is current."""
+    try:
+        user = db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+    if user is None or session.get(SESSION_VERSION_KEY) != user.session_version:
+        return None
+    return user
+
+
+def begin_session(user: User) -> None:
+    """Sign the user in on this browser, with the current session version."""
+    login_user(user)
+    keep_session(user)
+
+
+def keep_session(user: User) -> None:
+    """After this browser's own action bumped the version (a password change), keep it."""
+    session[SESSION_VERSION_KEY] = user.session_version

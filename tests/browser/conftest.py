@@ -2,16 +2,16 @@
 
 Every browser test starts from its own copy of the demo city, so that no test can change
 another's world: the demo database is built once per xdist worker (migrated, demo loaded: the
-slow part, ``demo_template``), then each test gets a fresh copy (SQLite: a copy of the file;
-PostgreSQL: ``CREATE DATABASE … TEMPLATE …``) served by a fresh server, forked from a process
-that imported the app once (``tests/browser/serve.py``)."""
+slow part, ``demo_template``), then each test gets a fresh copy (SQLite: through its backup
+API; PostgreSQL: ``CREATE DATABASE … TEMPLATE …``) served by a fresh server, forked from a
+process that imported the app once (``tests/browser/serve.py``)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -81,9 +81,14 @@ def demo_copy(demo_template, tmp_path):
     """A fresh copy of the demo database for one test, dropped afterwards."""
     n = next(_copies)
     if demo_template.startswith("sqlite"):
-        source = Path(sa.engine.make_url(demo_template).database)
         target = tmp_path / f"demo_{n}.db"
-        shutil.copyfile(source, target)
+        # SQLite's backup API: a consistent copy, whatever the WAL still holds
+        source = sqlite3.connect(sa.engine.make_url(demo_template).database)
+        copy = sqlite3.connect(target)
+        with copy:
+            source.backup(copy)
+        copy.close()
+        source.close()
         yield f"sqlite:///{target}"
         return
     template = sa.engine.make_url(demo_template)

@@ -302,10 +302,19 @@ def rows_of(conn: sa.Connection, sql: str) -> list:
 # -- steps -----------------------------------------------------------------------------------
 
 
+def townships() -> list[tuple[str, str, str, str]]:
+    """(code, name, level, county code) of Jinan's 街道/镇: 9-digit 统计用区划代码 (NBS 2023)."""
+    return [
+        (row["code"], row["name"], "township", row["areaCode"]) for row in csv_rows(JINAN_STREETS)
+    ]
+
+
 def generate_regions(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
     ids: dict[str, int] = {}
     rows = []
-    for n, (code, name, level, parent) in enumerate(divisions(scale), start=1):
+    counties = {code for code, _name, _level, _parent in divisions(scale)}
+    known = divisions(scale) + [t for t in townships() if t[3] in counties]
+    for n, (code, name, level, parent) in enumerate(known, start=1):
         ids[code] = n
         rows.append(
             {
@@ -406,15 +415,16 @@ def _warehouse_plan(conn, scale: Scale, rng: random.Random) -> list[dict]:
         return plan
 
     prefectures = {r.code[:4]: r for r in regions.values() if r.level == "city"}
-    streets: dict[str, list[str]] = {}
+    streets: dict[str, list[tuple[str, str]]] = {}  # county code → its townships (code, name)
     for row in csv_rows(JINAN_STREETS):
         if row["name"].endswith(("街道", "镇", "乡")):
-            streets.setdefault(row["areaCode"], []).append(row["name"])
+            streets.setdefault(row["areaCode"], []).append((row["code"], row["name"]))
 
-    def place(region, *, level: str, name: str, seq: int, area: int) -> dict:
+    def place(region, *, level: str, name: str, seq: int, area: int, county=None) -> dict:
         prefecture = prefectures.get(region.code[:4])
         city_name = prefecture.name if prefecture else ""
-        district = region.name if region.level in ("district", "county") else ""
+        county = county or region
+        district = county.name if county.level in ("district", "county") else ""
         return {
             "code": f"SD-{region.code}-{seq:02d}",
             "name": name,
@@ -427,8 +437,7 @@ def _warehouse_plan(conn, scale: Scale, rng: random.Random) -> list[dict]:
         }
 
     province = regions["370000"]
-    # WarehouseLevel has no province level: the provincial warehouse is stored as "city".
-    plan = [place(province, level="city", name="山东省应急物资综合储备库", seq=1, area=32_000)]
+    plan = [place(province, level="province", name="山东省应急物资综合储备库", seq=1, area=32_000)]
     for prefecture in sorted(prefectures.values(), key=lambda r: r.code):
         plan.append(
             place(
@@ -454,14 +463,15 @@ def _warehouse_plan(conn, scale: Scale, rng: random.Random) -> list[dict]:
         )
     for county in sorted(rng.sample(counties, scale.township_warehouses), key=lambda r: r.code):
         local = streets.get(county.code)
-        town = rng.choice(local) if local else rng.choice(TOWNSHIP_AREAS)
+        town_code, town = rng.choice(local) if local else (None, rng.choice(TOWNSHIP_AREAS))
         plan.append(
             place(
-                county,
+                regions.get(town_code, county),  # its real township region where one is known
                 level="township",
                 name=f"{county.name}{town}应急物资储备点",
                 seq=2,
                 area=rng.randrange(300, 900),
+                county=county,
             )
         )
     return plan
@@ -485,7 +495,7 @@ def generate_locations(conn, scale: Scale, rng: random.Random) -> dict[str, int]
     def grid(code: str, level: str, area: Decimal) -> tuple[int, int, int]:
         if code in demo:
             return demo[code]
-        if level == "city":
+        if level in ("province", "city"):
             return (20, 30, 3) if area >= 30_000 else (10, 20, 3)
         if level == "township":
             return (2, 4, 2)

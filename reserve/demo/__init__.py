@@ -1,5 +1,6 @@
-"""The demo city (济南): regions, 16 warehouses with locations, ~300 materials, custodian
-enterprises and one user per role, loaded through the same services as the pages."""
+"""The demo city (济南): regions down to its townships, 16 warehouses with locations, ~300
+materials, custodian enterprises and one user per role, loaded through the same services as the
+pages."""
 
 from __future__ import annotations
 
@@ -87,11 +88,22 @@ def _region_rows() -> list[dict[str, str]]:
     return _rows("regions.csv")  # the demo city, from shared/domain/regions.csv
 
 
+def _township_rows() -> list[dict[str, str]]:
+    """Jinan's 街道 and 镇 with their 9-digit 统计用区划代码 (NBS 2023, from
+    shared/realdata/jinan_streets_nbs2023.csv), under the demo's districts and counties."""
+    return [
+        {"code": row["code"], "name": row["name"], "level": "township", "parent": row["areaCode"]}
+        for row in _rows("jinan_streets_nbs2023.csv")
+    ]
+
+
 def load_regions(session: Session, actor: Actor) -> dict[str, int]:
     from reserve.warehouses.service import create_region
 
     ids: dict[str, int] = {}
-    for row in _region_rows():
+    for row in _region_rows() + _township_rows():
+        if row["parent"] and row["parent"] not in ids:
+            continue  # a development zone's streets (370176): a statistics-only code
         region = create_region(
             session,
             code=row["code"],

@@ -196,8 +196,8 @@ def material_stock(material_id: int):
     query=(
         ("warehouse", "integer", "one warehouse"),
         ("batch", "integer", "one batch"),
-        ("from", "string", "first local date, YYYY-MM-DD"),
-        ("to", "string", "last local date, YYYY-MM-DD"),
+        ("from", "string", "first document (paper) date, YYYY-MM-DD"),
+        ("to", "string", "last document (paper) date, YYYY-MM-DD"),
         ("before", "integer", "movement id to continue before (the `next` of a page)"),
     ),
 )

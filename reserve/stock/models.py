@@ -160,6 +160,16 @@ class StockMovement(Base):
         ),
         sa.Index("ix_stock_movements_balance", "location_id", "batch_id", "id"),
         sa.Index("ix_stock_movements_document", "document_type", "document_id"),
+        # the stock card's date range is a range of document dates (one time axis, README)
+        sa.Index("ix_stock_movements_material_date", "material_id", "document_date", "id", "qty"),
+        sa.Index(
+            "ix_stock_movements_warehouse_material_date",
+            "warehouse_id",
+            "material_id",
+            "document_date",
+            "id",
+            "qty",
+        ),
     )
 
     id: Mapped[int] = mapped_column(

@@ -7,13 +7,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import BigInteger, Select, case, cast, distinct, exists, func, select
+from sqlalchemy import BigInteger, Select, case, cast, distinct, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Category, Material
 from reserve.catalog.service import significant_prefix
-from reserve.db import local_day_start, local_today
+from reserve.db import local_today
 from reserve.stock.models import Batch, SerialItem, StockBalance, StockMovement
 from reserve.warehouses.models import Location, Warehouse
 
@@ -199,7 +199,12 @@ def serial_items(session: Session, actor: Actor, material_id: int) -> list:
 
 @dataclass(frozen=True)
 class CardFilter:
-    """The stock card narrowed to a warehouse, a batch or a date range (local dates)."""
+    """The stock card narrowed to a warehouse, a batch or a range of document dates.
+
+    One time axis: "in March" means the date on the paper (``document_date``), as the month
+    close, the bureau's ledger and the monthly report read it, not the time it was posted. The
+    card still lists in posting order (by movement id), and its running balance starts from
+    everything dated before ``date_from``, then adds the rows shown, in posting order."""
 
     material_id: int
     warehouse_id: int | None = None
@@ -218,7 +223,7 @@ def _card_conditions(actor: Actor, f: CardFilter) -> list:
     if f.batch_id:
         conditions.append(StockMovement.batch_id == f.batch_id)
     if f.date_to:
-        conditions.append(StockMovement.posted_at < local_day_start(f.date_to + timedelta(1)))
+        conditions.append(StockMovement.document_date <= f.date_to)
     return conditions
 
 
@@ -243,7 +248,7 @@ class CardRow:
 def _card_rows(actor: Actor, f: CardFilter) -> Select:
     conditions = _card_conditions(actor, f)
     if f.date_from:
-        conditions.append(StockMovement.posted_at >= local_day_start(f.date_from))
+        conditions.append(StockMovement.document_date >= f.date_from)
     return (
         select(
             StockMovement.id,
@@ -280,10 +285,15 @@ def stock_card(
     rows = rows[:per_page]
     if not rows:
         return KeyPage([], None)
+    # the opening (dated before the range) plus the range's rows posted up to the newest shown:
+    # a movement backdated before date_from counts in the opening, never between two rows
+    shown_so_far = StockMovement.id <= rows[0].id
+    if f.date_from:
+        shown_so_far = or_(StockMovement.document_date < f.date_from, shown_so_far)
     balance = int(
         session.scalar(
             select(func.coalesce(func.sum(StockMovement.qty), 0)).where(
-                *_card_conditions(actor, f), StockMovement.id <= rows[0].id
+                *_card_conditions(actor, f), shown_so_far
             )
         )
     )
@@ -302,7 +312,7 @@ def stock_card_all(session: Session, actor: Actor, f: CardFilter) -> Iterator[Ca
         opening = int(
             session.scalar(
                 select(func.coalesce(func.sum(StockMovement.qty), 0)).where(
-                    *conditions, StockMovement.posted_at < local_day_start(f.date_from)
+                    *conditions, StockMovement.document_date < f.date_from
                 )
             )
             or 0

@@ -13,7 +13,11 @@ REGION = schema(
     "Region",
     {
         "id": {"type": "integer"},
-        "code": {"type": "string", "pattern": "^[0-9]{6}$", "description": "GB/T 2260"},
+        "code": {
+            "type": "string",
+            "pattern": "^([0-9]{6}|[0-9]{9})$",
+            "description": "GB/T 2260 (6 digits); a township: 统计用区划代码 (9 digits)",
+        },
         "name": {"type": "string"},
         "level": {"type": "string", "enum": [level.value for level in RegionLevel]},
         "parent_code": {"type": "string", "nullable": True},
@@ -97,7 +101,7 @@ def location_json(location: Location) -> dict:
 
 @route(
     "/regions",
-    summary="Administrative regions (GB/T 2260), in code order",
+    summary="Administrative regions (GB/T 2260; townships 统计用区划代码), in code order",
     tag="warehouses",
     response=REGION,
     paginated=True,

@@ -23,7 +23,7 @@ class RegionEditForm(FlaskForm):
 
 class RegionForm(RegionEditForm):
     code = StringField(
-        _l("Code (6 digits, GB/T 2260)"),
+        _l("Code (6 digits, GB/T 2260; a township 9)"),
         validators=[DataRequired(), Length(max=Region.code.type.length)],
     )
 

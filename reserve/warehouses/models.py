@@ -32,12 +32,21 @@ class RegionLevel(enum.StrEnum):
 
 
 class Region(Base):
-    """行政区划: a GB/T 2260 division (6-digit code)."""
+    """行政区划: a GB/T 2260 division (6-digit code); a township has the 9-digit 统计用区划代码
+    whose first six digits are its county's code."""
 
     __tablename__ = "regions"
+    __table_args__ = (
+        # 6 digits of GB/T 2260, or a township's 9 of 统计用区划代码 (the service checks the rest)
+        sa.CheckConstraint(
+            "(level = 'township' AND length(code) = 9)"
+            " OR (level <> 'township' AND length(code) = 6)",
+            name="code_fits_level",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(6), unique=True)
+    code: Mapped[str] = mapped_column(sa.String(9), unique=True)
     name: Mapped[str] = mapped_column(sa.String(60))
     level: Mapped[str] = mapped_column(sa.String(10))
     parent_id: Mapped[int | None] = mapped_column(
@@ -51,6 +60,7 @@ class Region(Base):
 
 
 class WarehouseLevel(enum.StrEnum):
+    PROVINCE = "province"
     CITY = "city"
     DISTRICT = "district"
     TOWNSHIP = "township"
@@ -58,6 +68,7 @@ class WarehouseLevel(enum.StrEnum):
     @property
     def label(self):
         return {
+            "province": _l("Provincial"),
             "city": _l("Municipal"),
             "district": _l("District/county"),
             "township": _l("Township"),

@@ -1,4 +1,5 @@
-"""Regions (GB/T 2260), warehouses and their locations: the rules for creating and changing them."""
+"""Regions (GB/T 2260 and, for townships, 统计用区划代码), warehouses and their locations: the rules
+for creating and changing them."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from reserve.warehouses.models import (
     WarehouseLevel,
 )
 
-REGION_CODE = re.compile(r"[0-9]{6}")
+REGION_CODE = re.compile(r"[0-9]{6}")  # GB/T 2260: province, city, district, county
+TOWNSHIP_CODE = re.compile(r"[0-9]{9}")  # 统计用区划代码: the county's 6 digits and 3 more
 WAREHOUSE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{1,19}")
 LOCATION_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,19}")
 RECEIVING_NAME = "收货区"
@@ -33,7 +35,8 @@ MAX_GRID_ROWS = 26
 MAX_GRID_COLS = 99
 
 # The levels a region's parent may have (GB/T 2260: province → city → district/county; townships,
-# which have no 6-digit GB/T 2260 code, go under a district or county). Empty: a root.
+# whose 9-digit 统计用区划代码 extends their county's code, go under a district or county).
+# Empty: a root.
 PARENT_LEVELS: dict[str, tuple[str, ...]] = {
     RegionLevel.PROVINCE: (),
     RegionLevel.CITY: (RegionLevel.PROVINCE,),
@@ -81,7 +84,23 @@ def _record_update(session: Session, actor: Actor, obj, before: dict) -> None:
 
 
 def _check_region_code(code: str, level: str) -> None:
-    """The shape a GB/T 2260 code has at its level."""
+    """The shape a code has at its level: 6 digits of GB/T 2260 for a province, city, district
+    or county; 9 digits of 统计用区划代码 for a township (a 6-digit township is refused: those
+    codes are the counties' namespace)."""
+    if level == RegionLevel.TOWNSHIP:
+        if not TOWNSHIP_CODE.fullmatch(code) or code.endswith("000"):
+            raise ValidationError(
+                _l(
+                    "A township code has exactly 9 digits (统计用区划代码): its county's 6 digits "
+                    "and 3 more, e.g. 370112019 under 370112."
+                ),
+                field="code",
+            )
+        return
+    if TOWNSHIP_CODE.fullmatch(code):
+        raise ValidationError(
+            _l("Only townships have 9-digit codes; this level has 6 (GB/T 2260)."), field="code"
+        )
     if not REGION_CODE.fullmatch(code):
         raise ValidationError(
             _l("A region code has exactly 6 digits (GB/T 2260), e.g. 370102."), field="code"
@@ -98,8 +117,11 @@ def _check_region_code(code: str, level: str) -> None:
         )
 
 
-def _check_placement(code: str, level: str, parent: Region | None) -> None:
-    """A region fits under its parent: the parent's level, and the shared code prefix."""
+def _check_placement(
+    code: str, level: str, parent: Region | None, county: str | None = None
+) -> None:
+    """A region fits under its parent: the parent's level, and the shared code prefix (a
+    township's first six digits are its county's code; ``county`` names that county)."""
     allowed = PARENT_LEVELS[level]
     if parent is None:
         if level == RegionLevel.TOWNSHIP:
@@ -117,6 +139,17 @@ def _check_placement(code: str, level: str, parent: Region | None) -> None:
                 parent=RegionLevel(parent.level).label,
             ),
             field="parent_id",
+        )
+    if level == RegionLevel.TOWNSHIP and code[:6] != parent.code:
+        raise ValidationError(
+            _l(
+                "The township code %(code)s belongs under the county %(county)s (its first six "
+                "digits), not under %(parent)s.",
+                code=code,
+                county=county or code[:6],
+                parent=str(parent),
+            ),
+            field="code",
         )
     prefix = {RegionLevel.CITY: 2, RegionLevel.DISTRICT: 4, RegionLevel.COUNTY: 4}.get(level)
     if prefix and code[:prefix] != parent.code[:prefix]:
@@ -156,7 +189,11 @@ def _check_region(
                     field="parent_id",
                 )
             ancestor = ancestor.parent
-    _check_placement(code, level, parent)
+    county = None
+    if level == RegionLevel.TOWNSHIP and parent is not None and code[:6] != parent.code:
+        named = session.scalar(select(Region).where(Region.code == code[:6]))
+        county = str(named) if named else None
+    _check_placement(code, level, parent, county)
     clash = session.scalar(select(Region.id).where(Region.code == code))
     if clash and clash != region_id:
         raise Conflict(_l("The region code %(code)s already exists.", code=code), field="code")
@@ -172,7 +209,8 @@ def create_region(
     parent_id: int | None,
     actor: Actor,
 ) -> Region:
-    """新增行政区划：a GB/T 2260 division under its parent, its code extending the parent's."""
+    """新增行政区划：a GB/T 2260 division (a township: 统计用区划代码) under its parent, its code
+    extending the parent's."""
     actor.require_role(Role.ADMIN)
     code = (code or "").strip()
     name, parent = _check_region(session, code=code, name=name, level=level, parent_id=parent_id)

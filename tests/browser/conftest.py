@@ -1,17 +1,26 @@
-"""A live Reserve in a subprocess (migrated, demo city loaded, served by ``flask run``) and
-Debian's Chromium driven through Playwright."""
+"""Live Reserve servers and Debian's Chromium driven through Playwright.
+
+Every browser test starts from its own copy of the demo city, so that no test can change
+another's world: the demo database is built once per xdist worker (migrated, demo loaded: the
+slow part, ``demo_template``), then each test gets a fresh copy (SQLite: through its backup
+API; PostgreSQL: ``CREATE DATABASE … TEMPLATE …``) served by a fresh server, forked from a
+process that imported the app once (``tests/browser/serve.py``)."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
+from itertools import count
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import drop_database, make_database
 
@@ -21,15 +30,20 @@ DEMO_PASSWORD = "reserve-demo"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
+def pytest_collection_modifyitems(items):
+    """Whatever needs a live server is a browser test (``-m "not browser"`` leaves them out)."""
+    for item in items:
+        if "live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory, worker_id):
-    url = make_database(f"live_{worker_id}", tmp_path_factory.mktemp("live"))
+def _server_env(url: str) -> dict[str, str]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -38,6 +52,15 @@ def live_server(tmp_path_factory, worker_id):
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("FLASK_DEBUG", None)
+    return env
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory, worker_id):
+    """The slow fixture: a migrated database with the demo city, once per worker. Tests never
+    serve it; they get copies (``demo_copy``)."""
+    url = make_database(f"live_{worker_id}", tmp_path_factory.mktemp("live"))
+    env = _server_env(url)
     subprocess.run([*FLASK, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
     subprocess.run(
         [*FLASK, "demo", "--password", DEMO_PASSWORD],
@@ -46,40 +69,90 @@ def live_server(tmp_path_factory, worker_id):
         check=True,
         capture_output=True,
     )
-    port = _free_port()
-    log = open(tmp_path_factory.mktemp("log") / "server.log", "wb")  # noqa: SIM115
-    server = subprocess.Popen(
-        [
-            *FLASK,
-            "run",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-reload",
-            "--without-threads",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        server.kill()
-        raise RuntimeError(f"live server did not start; see {log.name}")
-    yield base
-    server.terminate()
-    server.wait(timeout=10)
-    log.close()
+    yield url
     drop_database(url)
+
+
+_copies = count(1)
+
+
+@pytest.fixture
+def demo_copy(demo_template, tmp_path):
+    """A fresh copy of the demo database for one test, dropped afterwards."""
+    n = next(_copies)
+    if demo_template.startswith("sqlite"):
+        target = tmp_path / f"demo_{n}.db"
+        # SQLite's backup API: a consistent copy, whatever the WAL still holds
+        source = sqlite3.connect(sa.engine.make_url(demo_template).database)
+        copy = sqlite3.connect(target)
+        with copy:
+            source.backup(copy)
+        copy.close()
+        source.close()
+        yield f"sqlite:///{target}"
+        return
+    template = sa.engine.make_url(demo_template)
+    name = f"{template.database}_{n}"
+    admin = sa.create_engine(template.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template.database}"')
+    admin.dispose()
+    url = template.set(database=name).render_as_string(hide_password=False)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def fork_server(demo_template, tmp_path_factory):
+    """The process that forks a server per test (it imported the app once)."""
+    log = open(tmp_path_factory.mktemp("log") / "fork-server.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.browser.serve"],
+        env=_server_env(demo_template),
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    yield process
+    process.stdin.close()
+    process.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture
+def live_server(fork_server, demo_copy, tmp_path):
+    """A server of its own on the test's own copy of the demo database."""
+    port = _free_port()
+    log = tmp_path / "server.log"
+    fork_server.stdin.write(f"{port} {log} {demo_copy}\n")
+    fork_server.stdin.flush()
+    line = fork_server.stdout.readline()
+    if not line:
+        pytest.fail("the browser tests' fork server has stopped; see its log")
+    pid = int(line)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError(f"live server did not start; see {log}")
+        yield base
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(100):  # gone before its database is dropped
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.02)
 
 
 @pytest.fixture(scope="session")

@@ -39,6 +39,12 @@ def test_demo_loads_the_city_and_refuses_a_second_time(app, db):
     assert db.scalar(select(func.count()).select_from(Location)) > 16 * 5
     municipal = db.scalar(select(Warehouse).where(Warehouse.level == "city"))
     assert 19000 <= municipal.area_m2 <= 20000
+    towns = db.scalars(select(Warehouse).where(Warehouse.level == "township")).all()
+    assert sorted((w.region.code, w.region.name, w.region.parent.code) for w in towns) == [
+        ("370112019", "柳埠街道", "370112"),  # real 统计用区划代码, under their county
+        ("370124102", "东阿镇", "370124"),
+        ("370126107", "玉皇庙镇", "370126"),
+    ]
     keeper = db.scalar(select(User).where(User.username == "keeper"))
     assert keeper.warehouse_ids == {municipal.id}
     enterprise = db.scalar(select(User).where(User.username == "enterprise"))

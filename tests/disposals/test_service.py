@@ -9,6 +9,7 @@ from reserve.disposals import queries, service
 from reserve.disposals.models import Disposition, RotationStatus, ScrapReason, ScrapStatus
 from reserve.disposals.service import DisposalLineData
 from reserve.errors import Conflict, Forbidden, InsufficientStock, ValidationError
+from reserve.receipts.models import Receipt
 from reserve.stock.ledger import PeriodClosed
 from reserve.stock.models import ClosedMonth, MovementKind, SerialItem, StockMovement
 from reserve.warehouses.models import Location
@@ -178,12 +179,11 @@ def test_posting_fails_cleanly_when_the_stock_has_gone(db, setup, ledger_state):
 
 
 def test_link_replacement_needs_a_receipt_of_the_same_warehouse(db, setup, make_warehouse):
-    receipts = pytest.importorskip("reserve.receipts.models")
     s = setup
     rotation = _rotation(db, s)
 
     def receipt(warehouse, no, status="posted"):
-        row = receipts.Receipt(
+        row = Receipt(
             no=no,
             warehouse_id=warehouse.id,
             source="purchase",

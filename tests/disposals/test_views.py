@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from reserve.auth.models import Role
 from reserve.disposals.models import Rotation, Scrap
+from reserve.receipts.models import Receipt
 from tests.disposals.conftest import days
 
 
@@ -248,11 +249,10 @@ def test_viewers_read_but_do_not_write(keeper_stock, login_as, db):
 
 
 def test_link_the_replacement_receipt_on_the_detail_page(keeper_stock, db):
-    receipts = pytest.importorskip("reserve.receipts.models")
     keeper, warehouse, location, expired, fresh = keeper_stock
     keeper.post("/rotations/new", data=_rotation_form(location, expired, 1))
     rotation = db.scalar(sa.select(Rotation))
-    receipt = receipts.Receipt(
+    receipt = Receipt(
         no="RK20990101-0001",
         warehouse_id=warehouse.id,
         source="purchase",

@@ -17,12 +17,19 @@ def test_stock_over_the_api_matches_the_page(client, api_token, db, place):
     assert [(m["qty"], m["balance"]) for m in card["items"]] == [(-15, 25), (40, 40)]
 
 
-def test_api_bad_filters_are_422(client, api_token):
+def test_api_bad_filters_are_422(client, api_token, place):
     headers, _ = api_token(Role.VIEWER)
     response = client.get("/api/v1/stock?warehouse=abc", headers=headers)
     assert response.status_code == 422 and response.get_json()["error"] == "invalid"
-    response = client.get("/api/v1/materials/1/movements?from=2026-13-01", headers=headers)
-    assert response.status_code in (404, 422)
+    url = f"/api/v1/materials/{place.material.id}/movements"
+    response = client.get(f"{url}?from=2026-13-01", headers=headers)
+    assert response.status_code == 422 and response.get_json()["error"] == "invalid"
+
+
+def test_api_card_of_an_unknown_material_is_404(client, api_token):
+    headers, _ = api_token(Role.VIEWER)
+    response = client.get("/api/v1/materials/999999/movements", headers=headers)
+    assert response.status_code == 404 and response.get_json()["error"] == "not_found"
 
 
 def test_enterprise_users_cannot_read_stock(client, api_token, make_enterprise):

@@ -33,6 +33,26 @@ def test_region_list_filters_by_parent_and_level(client, api_token, jinan):
     assert (body["total"], body["pages"], [r["code"] for r in body["items"]]) == (2, 2, ["370200"])
 
 
+def test_townships_list_under_their_county_with_nine_digits(
+    client, api_token, jinan, make_region, db
+):
+    from sqlalchemy import select
+
+    from reserve.warehouses.models import Region
+
+    lixia = db.scalar(select(Region).where(Region.code == "370102"))
+    make_region("370102004", "泉城路街道", "township", lixia)
+    make_region("370102001", "解放路街道", "township", lixia)
+    headers, _user = api_token(Role.VIEWER)
+    body = client.get("/api/v1/regions?parent=370102", headers=headers).get_json()
+    assert [(r["code"], r["parent_code"]) for r in body["items"]] == [
+        ("370102001", "370102"),
+        ("370102004", "370102"),
+    ]
+    codes = [r["code"] for r in client.get("/api/v1/regions", headers=headers).get_json()["items"]]
+    assert codes.index("370102") < codes.index("370102001") < codes.index("370103")
+
+
 def test_warehouse_list_and_detail(client, api_token, make_warehouse, make_user, jinan):
     from decimal import Decimal
 

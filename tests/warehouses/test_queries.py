@@ -11,7 +11,7 @@ def test_region_tree_is_depth_first_even_for_township_codes(db, make_region):
     province = make_region("370000", "山东省", "province")
     jinan = make_region("370100", "济南市", "city", province)
     lixia = make_region("370102", "历下区", "district", jinan)
-    make_region("100001", "解放路街道", "township", lixia)  # code sorts before everything
+    make_region("370102001", "解放路街道", "township", lixia)  # 9 digits, under its county
     make_region("370103", "市中区", "district", jinan)
     make_region("370200", "青岛市", "city", province)
     tree = queries.region_tree(db)
@@ -19,7 +19,7 @@ def test_region_tree_is_depth_first_even_for_township_codes(db, make_region):
         ("370000", 0),
         ("370100", 1),
         ("370102", 2),
-        ("100001", 3),
+        ("370102001", 3),
         ("370103", 2),
         ("370200", 1),
     ]
@@ -64,7 +64,7 @@ def test_warehouse_page_filters_and_sorts(db, make_region, make_warehouse):
     province = make_region("370000", "山东省", "province")
     jinan = make_region("370100", "济南市", "city", province)
     lixia = make_region("370102", "历下区", "district", jinan)
-    liubu = make_region("100001", "柳埠街道", "township", lixia)
+    liubu = make_region("370102004", "泉城路街道", "township", lixia)
     qingdao = make_region("370200", "青岛市", "city", province)
     make_warehouse("JN-SJ-01", "市级库", region=jinan, area_m2=Decimal("19435"))
     make_warehouse("JN-LX-01", "历下区库", level="district", region=lixia, area_m2=Decimal("2200"))

@@ -54,7 +54,7 @@ def jinan(db, system_actor):
     )
     township = service.create_region(
         db,
-        code="370999",
+        code="370102001",
         name="解放路街道",
         level="township",
         parent_id=district.id,
@@ -160,8 +160,8 @@ def test_region_parent_must_exist(db, unchanged, system_actor):
         ("370202", "district", "city", "code"),  # not the city's first 4 digits
         ("370100", "district", "city", "code"),  # a district code does not end in 00
         ("370103", "district", "province", "parent_id"),  # a district goes under a city
-        ("370199", "township", None, "parent_id"),  # a township needs a district or county
-        ("370198", "township", "city", "parent_id"),
+        ("370102003", "township", None, "parent_id"),  # a township needs a district or county
+        ("370100003", "township", "city", "parent_id"),
         ("390000", "province", "province", "parent_id"),  # a province has no parent
     ],
 )
@@ -185,16 +185,128 @@ def test_region_code_fits_its_parent(
     )
 
 
-def test_township_codes_need_not_share_the_county_prefix(db, jinan, system_actor):
+def test_a_township_has_the_nine_digits_of_its_county(db, jinan, system_actor):
     township = service.create_region(
         db,
-        code="100001",
-        name="柳埠街道",
+        code="370102004",
+        name="泉城路街道",
         level="township",
         parent_id=jinan[2].id,
         actor=system_actor,
     )
-    assert township.parent_id == jinan[2].id
+    assert (township.code, township.parent_id) == ("370102004", jinan[2].id)
+
+
+def test_a_township_under_the_wrong_county_is_refused_naming_the_right_one(
+    db, unchanged, jinan, system_actor
+):
+    _province, city, district, _township = jinan
+    service.create_region(
+        db, code="370112", name="历城区", level="district", parent_id=city.id, actor=system_actor
+    )
+    error = unchanged(
+        ValidationError,
+        lambda: service.create_region(
+            db,
+            code="370112019",
+            name="柳埠街道",
+            level="township",
+            parent_id=district.id,  # 历下区
+            actor=system_actor,
+        ),
+        field="code",
+    )
+    message = str(error.message)
+    assert "370112 历城区" in message and "370102 历下区" in message
+    # a county that is not (yet) a region: the message names its code
+    error = unchanged(
+        ValidationError,
+        lambda: service.create_region(
+            db,
+            code="370124102",
+            name="东阿镇",
+            level="township",
+            parent_id=district.id,
+            actor=system_actor,
+        ),
+        field="code",
+    )
+    assert "county 370124 (" in str(error.message)
+
+
+def test_a_township_cannot_move_under_another_county(db, unchanged, jinan, system_actor):
+    _province, city, _district, township = jinan
+    other = service.create_region(
+        db, code="370103", name="市中区", level="district", parent_id=city.id, actor=system_actor
+    )
+    error = unchanged(
+        ValidationError,
+        lambda: service.update_region(
+            db,
+            region_id=township.id,
+            name=township.name,
+            level="township",
+            parent_id=other.id,
+            actor=system_actor,
+        ),
+        field="code",
+    )
+    assert "370102 历下区" in str(error.message)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "370102",  # 6 digits are the counties' namespace (GB/T 2260): refused for a township
+        "3701020",
+        "37010201",
+        "370102000",  # the county itself, not one of its townships
+        "3701020010",
+        "370102001000",  # the 12-digit village-level form
+        "37010200a",
+    ],
+)
+def test_a_township_code_is_exactly_nine_digits(db, unchanged, jinan, system_actor, code):
+    error = unchanged(
+        ValidationError,
+        lambda: service.create_region(
+            db,
+            code=code,
+            name="某街道",
+            level="township",
+            parent_id=jinan[2].id,
+            actor=system_actor,
+        ),
+        field="code",
+    )
+    assert "9 digits" in str(error.message)
+
+
+def test_only_townships_have_nine_digit_codes(db, unchanged, jinan, system_actor):
+    error = unchanged(
+        ValidationError,
+        lambda: service.create_region(
+            db,
+            code="370102001",
+            name="某区",
+            level="district",
+            parent_id=jinan[1].id,
+            actor=system_actor,
+        ),
+        field="code",
+    )
+    assert "9-digit" in str(error.message)
+
+
+def test_the_database_refuses_a_code_that_does_not_fit_its_level(db, jinan):
+    import sqlalchemy as sa
+
+    for code, level in (("370198", "township"), ("370102002", "district")):
+        with pytest.raises(sa.exc.IntegrityError), db.begin_nested():
+            db.execute(
+                sa.text("INSERT INTO regions (code, name, level) VALUES (:c, 'x', :l)"),
+                {"c": code, "l": level},
+            )
 
 
 def test_update_region(db, jinan, system_actor):
@@ -260,7 +372,7 @@ def test_a_region_with_children_keeps_a_level_they_fit_under(db, unchanged, jina
         parent_id=qingdao.id,
         actor=system_actor,
     )
-    unchanged(
+    unchanged(  # 370202 has children, and is no township code: refused on both counts
         ValidationError,
         lambda: service.update_region(
             db,
@@ -270,7 +382,19 @@ def test_a_region_with_children_keeps_a_level_they_fit_under(db, unchanged, jina
             parent_id=shinan.id,
             actor=system_actor,
         ),
-        field="level",
+        field="code",
+    )
+    unchanged(  # nor can a district become a city: its code fits no city
+        ValidationError,
+        lambda: service.update_region(
+            db,
+            region_id=shinan.id,
+            name="市南区",
+            level="city",
+            parent_id=province.id,
+            actor=system_actor,
+        ),
+        field="code",
     )
 
 
@@ -324,7 +448,7 @@ def test_create_warehouse_with_its_receiving_area(db, jinan, system_actor):
         ({"code": "jn-sj-01"}, "code", Conflict),  # unique whatever the case
         ({"name": ""}, "name", ValidationError),
         ({"name": "库" * 101}, "name", ValidationError),
-        ({"level": "province"}, "level", ValidationError),
+        ({"level": "region"}, "level", ValidationError),
         ({"region_id": 999_999}, "region_id", ValidationError),
         ({"lat": Decimal("200"), "lng": Decimal("117")}, "lat", ValidationError),
         ({"lat": Decimal("-90.1"), "lng": Decimal("117")}, "lat", ValidationError),
@@ -617,3 +741,15 @@ def test_only_admins_write_locations(db, unchanged, make_warehouse, make_user):
             db, warehouse_id=warehouse.id, rows=1, cols=1, actor=keeper
         ),
     )
+
+
+def test_a_provincial_warehouse(db, jinan, system_actor):
+    province = jinan[0]
+    warehouse = service.create_warehouse(
+        db,
+        actor=system_actor,
+        data=wh_data(
+            province.id, code="SD-SJ-01", name="山东省应急物资综合储备库", level="province"
+        ),
+    )
+    assert warehouse.level == "province"

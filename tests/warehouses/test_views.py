@@ -248,3 +248,38 @@ def test_pages_have_no_inline_script_or_style(db, admin, jinan, make_warehouse):
         page = html(response)
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page), url
         assert " style=" not in page and "<style" not in page, url
+
+
+def test_the_region_list_shows_nine_digit_towns_under_their_county(db, admin, make_region, jinan):
+    lixia = make_region("370102", "历下区", "district", jinan)
+    make_region("370103", "市中区", "district", jinan)
+    make_region("370102004", "泉城路街道", "township", lixia)
+    make_region("370102001", "解放路街道", "township", lixia)
+    page = html(admin.get("/regions"))
+    rows = re.findall(r'<tr id="region-(\d+)"><td class="tree-indent-(\d)">', page)
+    assert rows == [
+        ("370000", "0"),
+        ("370100", "1"),
+        ("370102", "2"),
+        ("370102001", "3"),
+        ("370102004", "3"),
+        ("370103", "2"),
+    ]
+
+
+def test_a_township_under_the_wrong_county_is_refused_on_the_page(db, admin, make_region, jinan):
+    make_region("370102", "历下区", "district", jinan)
+    shizhong = make_region("370103", "市中区", "district", jinan)
+    before = counts(db)
+    response = admin.post(
+        "/regions/new",
+        data={
+            "code": "370102001",
+            "name": "解放路街道",
+            "level": "township",
+            "parent_id": shizhong.id,
+        },
+    )
+    assert response.status_code == 200
+    assert "belongs under the county 370102 历下区" in html(response)
+    assert counts(db) == before

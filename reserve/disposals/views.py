@@ -10,7 +10,7 @@ from reserve.auth.models import Role
 from reserve.auth.permissions import current_actor
 from reserve.catalog.queries import category_code_choices
 from reserve.db import transaction
-from reserve.disposals import queries, service
+from reserve.disposals import queries, rotations, scraps
 from reserve.disposals.forms import (
     ApproveForm,
     LinkReplacementForm,
@@ -134,7 +134,7 @@ def rotation_create():
     if warehouse_id is not None and form.validate_on_submit():
         try:
             with transaction() as session:
-                rotation = service.create_rotation(
+                rotation = rotations.create_rotation(
                     session,
                     warehouse_id=warehouse_id,
                     disposition=form.disposition.data,
@@ -163,7 +163,7 @@ def rotation_create():
 
 def _rotation_detail(rotation_id: int, link_form=None):
     actor = current_actor()
-    rotation = service.get_rotation(db.session, rotation_id, actor=actor)
+    rotation = rotations.get_rotation(db.session, rotation_id, actor=actor)
     kept = _kept_ids(actor)
     can_write = kept is None or rotation.warehouse_id in kept
     if link_form is None:
@@ -190,7 +190,7 @@ def rotation_detail(rotation_id: int):
 def rotation_post(rotation_id: int):
     try:
         with transaction() as session:
-            rotation = service.post_rotation(
+            rotation = rotations.post_rotation(
                 session, rotation_id=rotation_id, actor=current_actor()
             )
     except ReserveError as error:
@@ -209,7 +209,7 @@ def rotation_link(rotation_id: int):
         return _rotation_detail(rotation_id, link_form=form)
     try:
         with transaction() as session:
-            service.link_replacement(
+            rotations.link_replacement(
                 session,
                 rotation_id=rotation_id,
                 receipt_id=form.receipt_id.data,
@@ -257,7 +257,7 @@ def scrap_create():
     if warehouse_id is not None and form.validate_on_submit():
         try:
             with transaction() as session:
-                scrap = service.request_scrap(
+                scrap = scraps.request_scrap(
                     session,
                     warehouse_id=warehouse_id,
                     reason=form.reason.data,
@@ -286,7 +286,7 @@ def scrap_create():
 @bp.get("/scraps/<int:scrap_id>")
 def scrap_detail(scrap_id: int):
     actor = current_actor()
-    scrap = service.get_scrap(db.session, scrap_id, actor=actor)
+    scrap = scraps.get_scrap(db.session, scrap_id, actor=actor)
     kept = _kept_ids(actor)
     return render_template(
         "disposals/scrap_detail.html",
@@ -294,7 +294,7 @@ def scrap_detail(scrap_id: int):
         lines=queries.scrap_lines(db.session, scrap.id),
         can_post=kept is None or scrap.warehouse_id in kept,
         can_decide=actor.has_role(Role.APPROVER, Role.ADMIN),
-        is_requester=service.is_requester(actor, scrap),
+        is_requester=scraps.is_requester(actor, scrap),
         approve_form=ApproveForm(formdata=None),
         reject_form=RejectForm(formdata=None),
     )
@@ -314,7 +314,7 @@ def scrap_approve(scrap_id: int):
         return redirect(url_for("disposals.scrap_detail", scrap_id=scrap_id))
     try:
         with transaction() as session:
-            scrap = service.approve_scrap(
+            scrap = scraps.approve_scrap(
                 session, scrap_id=scrap_id, note=form.note.data, actor=current_actor()
             )
     except ReserveError as error:
@@ -334,7 +334,7 @@ def scrap_reject(scrap_id: int):
         return redirect(url_for("disposals.scrap_detail", scrap_id=scrap_id))
     try:
         with transaction() as session:
-            scrap = service.reject_scrap(
+            scrap = scraps.reject_scrap(
                 session, scrap_id=scrap_id, reason=form.reason.data, actor=current_actor()
             )
     except ReserveError as error:
@@ -350,7 +350,7 @@ def scrap_reject(scrap_id: int):
 def scrap_post(scrap_id: int):
     try:
         with transaction() as session:
-            scrap = service.post_scrap(session, scrap_id=scrap_id, actor=current_actor())
+            scrap = scraps.post_scrap(session, scrap_id=scrap_id, actor=current_actor())
     except ReserveError as error:
         if error.status in (403, 404):
             raise

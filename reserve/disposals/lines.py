@@ -5,20 +5,31 @@ through the ledger when the document is posted. Neither document reserves stock 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reserve.audit.service import record, snapshot
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Material, Tracking
-from reserve.documents import check_line_count, clean_serials, for_line
-from reserve.errors import Conflict, ReserveError, ValidationError
+from reserve.documents import (
+    all_or_nothing,
+    check_line_count,
+    clean_serials,
+    for_line,
+    stamp,
+    transition,
+)
+from reserve.errors import Conflict, Forbidden, NotFound, ReserveError, ValidationError
 from reserve.stock import ledger
 from reserve.stock.models import Batch, ItemStatus, MovementKind, SerialItem, StockBalance
 from reserve.warehouses.models import Location, Warehouse
+
+D = TypeVar("D")
 
 
 @dataclass(frozen=True)
@@ -232,3 +243,92 @@ def take_out(
             )
             for item in items:
                 item.status = item_status.value
+
+
+# The document around the lines (a rotation or a scrap) -----------------------------------------
+
+
+def add_document(session: Session, document, line_model, checked, *, actor: Actor, action: str):
+    """Give a new rotation or scrap its checked lines, store it and enter it in the audit trail."""
+    document.lines = [
+        line_model(
+            location_id=line.location_id,
+            batch_id=line.batch_id,
+            qty=line.qty,
+            serial_nos=list(line.serial_nos),
+        )
+        for line in checked
+    ]
+    session.add(document)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action=action,
+        obj=document,
+        label=document.no,
+        after={**snapshot(document), "lines": line_summary(checked)},
+    )
+    return document
+
+
+def get_document(
+    session: Session, model: type[D], document_id: int, *, actor: Actor | None, missing: Any
+) -> D:
+    """A rotation or scrap: refused to a keeper who does not keep its warehouse."""
+    document = session.get(model, document_id)
+    if document is None:
+        raise NotFound(missing)
+    if actor is not None and not actor.may_see(document.warehouse_id):
+        raise Forbidden(_l("You do not keep this warehouse."))
+    return document
+
+
+def post_document(
+    session: Session,
+    model: type[D],
+    document_id: int,
+    *,
+    actor: Actor,
+    document_type: str,
+    from_state: str,
+    to_state: str,
+    kind: MovementKind,
+    item_status: ItemStatus,
+    note: Callable[[Any], str | None],
+    missing: Any,
+) -> D:
+    """记账: claim the document (one conditional UPDATE), then take every line out of stock;
+    the claim and the movements stand or fall together."""
+    document = get_document(session, model, document_id, actor=actor, missing=missing)
+    actor.require_write(document.warehouse_id)
+    with all_or_nothing(session):
+        document = transition(
+            session,
+            model,
+            document.id,
+            from_states=(from_state,),
+            to_state=to_state,
+            values=stamp("posted", actor),
+        )
+        take_out(
+            session,
+            kind=kind,
+            lines=document.lines,
+            document=ledger.DocumentRef(
+                document_type, document.id, document.no, document.document_date
+            ),
+            actor=actor,
+            item_status=item_status,
+            note=note(document),
+        )
+    record(
+        session,
+        actor=actor,
+        action="post",
+        obj=document,
+        label=document.no,
+        before={"status": from_state},
+        after={"status": to_state},
+    )
+    return document

@@ -9,20 +9,21 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reserve.audit.service import record, snapshot
+from reserve.audit.service import record
 from reserve.auth.actor import Actor
 from reserve.disposals.lines import (
     DisposalLineData,
+    add_document,
     check_lines,
     check_warehouse,
     clean_text,
-    line_summary,
-    take_out,
+    get_document,
+    post_document,
 )
 from reserve.disposals.models import Disposition, Rotation, RotationLine, RotationStatus
 from reserve.disposals.queries import RECEIPT_CANCELLED, RECEIPTS
-from reserve.documents import all_or_nothing, stamp, transition
-from reserve.errors import Forbidden, NotFound, ValidationError
+from reserve.documents import stamp
+from reserve.errors import ValidationError
 from reserve.stock import ledger
 from reserve.stock.models import ItemStatus, MovementKind
 from reserve.stock.numbering import next_document_no
@@ -96,73 +97,33 @@ def create_rotation(
         status=RotationStatus.DRAFT.value,
         replacement_receipt_id=replacement_receipt_id,
         **stamp("created", actor),
-        lines=[
-            RotationLine(
-                location_id=line.location_id,
-                batch_id=line.batch_id,
-                qty=line.qty,
-                serial_nos=list(line.serial_nos),
-            )
-            for line in checked
-        ],
     )
-    session.add(rotation)
-    session.flush()
-    record(
-        session,
-        actor=actor,
-        action="create",
-        obj=rotation,
-        label=rotation.no,
-        after={**snapshot(rotation), "lines": line_summary(checked)},
-    )
-    return rotation
+    return add_document(session, rotation, RotationLine, checked, actor=actor, action="create")
 
 
 def get_rotation(session: Session, rotation_id: int, *, actor: Actor | None = None) -> Rotation:
     """轮换单: refused to a keeper who does not keep its warehouse."""
-    rotation = session.get(Rotation, rotation_id)
-    if rotation is None:
-        raise NotFound(_l("No such rotation."))
-    if actor is not None and not actor.may_see(rotation.warehouse_id):
-        raise Forbidden(_l("You do not keep this warehouse."))
-    return rotation
+    return get_document(
+        session, Rotation, rotation_id, actor=actor, missing=_l("No such rotation.")
+    )
 
 
 def post_rotation(session: Session, *, rotation_id: int, actor: Actor) -> Rotation:
     """轮换出库记账：claim the draft, then ROTATE_OUT movements for every line; serial items
     become issued."""
-    rotation = get_rotation(session, rotation_id, actor=actor)
-    actor.require_write(rotation.warehouse_id)
-    with all_or_nothing(session):  # the claim and the movements stand or fall together
-        rotation = transition(
-            session,
-            Rotation,
-            rotation.id,
-            from_states=(RotationStatus.DRAFT.value,),
-            to_state=RotationStatus.POSTED.value,
-            values=stamp("posted", actor),
-        )
-        document = ledger.DocumentRef("rotation", rotation.id, rotation.no, rotation.document_date)
-        take_out(
-            session,
-            kind=MovementKind.ROTATE_OUT,
-            lines=rotation.lines,
-            document=document,
-            actor=actor,
-            item_status=ItemStatus.ISSUED,
-            note=rotation.counterparty,
-        )
-    record(
+    return post_document(
         session,
+        Rotation,
+        rotation_id,
         actor=actor,
-        action="post",
-        obj=rotation,
-        label=rotation.no,
-        before={"status": RotationStatus.DRAFT.value},
-        after={"status": RotationStatus.POSTED.value},
+        document_type="rotation",
+        from_state=RotationStatus.DRAFT.value,
+        to_state=RotationStatus.POSTED.value,
+        kind=MovementKind.ROTATE_OUT,
+        item_status=ItemStatus.ISSUED,
+        note=lambda rotation: rotation.counterparty,
+        missing=_l("No such rotation."),
     )
-    return rotation
 
 
 def link_replacement(

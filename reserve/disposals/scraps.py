@@ -8,20 +8,21 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from reserve.audit.service import record, snapshot
+from reserve.audit.service import record
 from reserve.auth.actor import Actor
 from reserve.auth.models import Role
 from reserve.disposals.lines import (
     DisposalLineData,
+    add_document,
     check_lines,
     check_warehouse,
     clean_text,
-    line_summary,
-    take_out,
+    get_document,
+    post_document,
 )
 from reserve.disposals.models import Scrap, ScrapLine, ScrapReason, ScrapStatus
-from reserve.documents import all_or_nothing, is_same_person, stamp, transition
-from reserve.errors import Forbidden, NotFound, ValidationError
+from reserve.documents import is_same_person, stamp, transition
+from reserve.errors import Forbidden, ValidationError
 from reserve.stock import ledger
 from reserve.stock.models import ItemStatus, MovementKind
 from reserve.stock.numbering import next_document_no
@@ -67,37 +68,13 @@ def request_scrap(
         note=note,
         status=ScrapStatus.REQUESTED.value,
         **stamp("requested", actor),
-        lines=[
-            ScrapLine(
-                location_id=line.location_id,
-                batch_id=line.batch_id,
-                qty=line.qty,
-                serial_nos=list(line.serial_nos),
-            )
-            for line in checked
-        ],
     )
-    session.add(scrap)
-    session.flush()
-    record(
-        session,
-        actor=actor,
-        action="request",
-        obj=scrap,
-        label=scrap.no,
-        after={**snapshot(scrap), "lines": line_summary(checked)},
-    )
-    return scrap
+    return add_document(session, scrap, ScrapLine, checked, actor=actor, action="request")
 
 
 def get_scrap(session: Session, scrap_id: int, *, actor: Actor | None = None) -> Scrap:
     """报废单: refused to a keeper who does not keep its warehouse."""
-    scrap = session.get(Scrap, scrap_id)
-    if scrap is None:
-        raise NotFound(_l("No such scrap request."))
-    if actor is not None and not actor.may_see(scrap.warehouse_id):
-        raise Forbidden(_l("You do not keep this warehouse."))
-    return scrap
+    return get_document(session, Scrap, scrap_id, actor=actor, missing=_l("No such scrap request."))
 
 
 def is_requester(actor: Actor, scrap: Scrap) -> bool:
@@ -163,34 +140,16 @@ def reject_scrap(session: Session, *, scrap_id: int, reason: str, actor: Actor) 
 def post_scrap(session: Session, *, scrap_id: int, actor: Actor) -> Scrap:
     """报废出库记账：claim the approved scrap, then SCRAP movements; serial items become
     scrapped."""
-    scrap = get_scrap(session, scrap_id, actor=actor)
-    actor.require_write(scrap.warehouse_id)
-    with all_or_nothing(session):  # the claim and the movements stand or fall together
-        scrap = transition(
-            session,
-            Scrap,
-            scrap.id,
-            from_states=(ScrapStatus.APPROVED.value,),
-            to_state=ScrapStatus.POSTED.value,
-            values=stamp("posted", actor),
-        )
-        document = ledger.DocumentRef("scrap", scrap.id, scrap.no, scrap.document_date)
-        take_out(
-            session,
-            kind=MovementKind.SCRAP,
-            lines=scrap.lines,
-            document=document,
-            actor=actor,
-            item_status=ItemStatus.SCRAPPED,
-            note=scrap.reason_text or scrap.reason,
-        )
-    record(
+    return post_document(
         session,
+        Scrap,
+        scrap_id,
         actor=actor,
-        action="post",
-        obj=scrap,
-        label=scrap.no,
-        before={"status": ScrapStatus.APPROVED.value},
-        after={"status": ScrapStatus.POSTED.value},
+        document_type="scrap",
+        from_state=ScrapStatus.APPROVED.value,
+        to_state=ScrapStatus.POSTED.value,
+        kind=MovementKind.SCRAP,
+        item_status=ItemStatus.SCRAPPED,
+        note=lambda scrap: scrap.reason_text or scrap.reason,
+        missing=_l("No such scrap request."),
     )
-    return scrap

@@ -62,7 +62,7 @@ def _chosen_warehouse(warehouses: list, default: int | None = None) -> int | Non
     if warehouse_id is None and len(warehouses) == 1:
         warehouse_id = warehouses[0][0]
     if warehouse_id is not None:
-        current_actor().require_keeps([warehouse_id])
+        current_actor().require_write(warehouse_id)
     return warehouse_id
 
 

@@ -305,3 +305,117 @@ def test_two_approvers_approving_one_stocktake_at_once_post_its_difference_once(
     assert len(won) == 1 and len(lost) == 1, outcomes
     assert f"approved and posted (by {won[0].removeprefix('won ')})" in lost[0]
     assert _stock(committed_url) == (2, 90, [])  # the seed, and one loss of 10
+
+
+# The migration carries the old attribution over ------------------------------------------------
+
+T0 = "2026-03-01 08:00:00"
+
+
+def _old_world(conn) -> None:
+    """Rows as the schema before life0001 kept them (names only, ids only, text serials)."""
+    rows = [
+        "INSERT INTO users (id, username, full_name, password_hash, is_enabled, "
+        "must_change_password, created_at) VALUES "
+        f"(1, 'keeper1', '张三', 'x', true, false, '{T0}'), "
+        f"(2, 'approver1', '李四', 'x', true, false, '{T0}')",
+        "INSERT INTO regions (id, code, name, level) VALUES (1, '370100', '济南市', 'city')",
+        "INSERT INTO warehouses (id, code, name, level, region_id, is_active, created_at) "
+        f"VALUES (1, 'W1', '一号库', 'city', 1, true, '{T0}')",
+        "INSERT INTO locations (id, warehouse_id, code, is_receiving, is_active) VALUES "
+        "(1, 1, 'A-01', false, true), (2, 1, 'A-02', false, true)",
+        "INSERT INTO categories (id, code, name, level, is_local) "
+        "VALUES (1, '1000000', '基本生活', 1, false)",
+        "INSERT INTO materials (id, code, name, unit, category_id, tracking, near_expiry_days, "
+        f"pinyin_initials, is_active, created_at) VALUES (1, 'M1', '水泵', '台', 1, 'serial', 30, "
+        f"'SB', true, '{T0}')",
+        "INSERT INTO batches (id, material_id, batch_no, source, received_at) "
+        f"VALUES (1, 1, 'B1', 'purchase', '{T0}')",
+        "INSERT INTO receipts (id, no, warehouse_id, source, document_date, status, created_at, "
+        "created_by_id, created_by, posted_at, posted_by_id, posted_by, cancelled_at, cancelled_by)"
+        f" VALUES (1, 'RK1', 1, 'purchase', '2026-03-01', 'posted', '{T0}', 1, 'keeper1', '{T0}',"
+        " 1, 'keeper1', NULL, NULL), "
+        f"(2, 'RK2', 1, 'purchase', '2026-03-01', 'cancelled', '{T0}', NULL, 'system', NULL, "
+        f"NULL, NULL, '{T0}', 'keeper1')",
+        "INSERT INTO receipt_lines (id, receipt_id, line_no, material_id, batch_no, qty, "
+        "location_id, serials) VALUES (1, 1, 1, 1, 'B1', 2, 1, 'SN-1\nSN-2'), "
+        "(2, 2, 1, 1, 'B1', 1, 1, NULL)",
+        "INSERT INTO stocktakes (id, no, warehouse_id, is_blind, status, created_at, "
+        "created_by_id, submitted_by_id, approved_by_id) "
+        f"VALUES (1, 'PD1', 1, false, 'posted', '{T0}', 1, 1, 2)",
+        "INSERT INTO rotations (id, no, warehouse_id, disposition, document_date, status, "
+        "created_by_id, created_by, created_at, posted_by, posted_at) VALUES "
+        f"(1, 'LH1', 1, 'sold', '2026-03-01', 'posted', 1, 'keeper1', '{T0}', 'keeper1', '{T0}')",
+        "INSERT INTO scraps (id, no, warehouse_id, reason, document_date, status, "
+        "requested_by_id, requested_by, requested_at, decided_by, decided_at, posted_by) VALUES "
+        f"(1, 'BF1', 1, 'expired', '2026-03-01', 'posted', 1, 'keeper1', '{T0}', 'approver1', "
+        f"'{T0}', 'keeper1'), "
+        f"(2, 'BF2', 1, 'damaged', '2026-03-01', 'rejected', 1, 'keeper1', '{T0}', 'approver1', "
+        f"'{T0}', NULL)",
+        "INSERT INTO stock_moves (id, no, warehouse_id, from_location_id, to_location_id, "
+        "batch_id, qty, document_date, moved_by, moved_at) "
+        f"VALUES (1, 'YK1', 1, 1, 2, 1, 1, '2026-03-01', 'keeper1', '{T0}')",
+    ]
+    for statement in rows:
+        conn.exec_driver_sql(statement)
+
+
+def test_the_lifecycle_migration_copies_the_old_attribution_and_serials(tmp_path, worker_id):
+    from flask_migrate import downgrade, upgrade
+
+    url = make_database(f"mig_{worker_id}", tmp_path)
+    app = test_app(url)
+    try:
+        with app.app_context():
+            upgrade(revision="0318f8539acf")
+            with flask_db.engine.begin() as conn:
+                _old_world(conn)
+            upgrade(revision="life0001")
+            with flask_db.engine.connect() as conn:
+                one = conn.exec_driver_sql
+                assert one(
+                    "SELECT created_by_id, created_by_name, posted_by_id, posted_by_name, "
+                    "cancelled_by_id, cancelled_by_name FROM receipts ORDER BY id"
+                ).all() == [
+                    (1, "keeper1", 1, "keeper1", None, None),
+                    (None, "system", None, None, 1, "keeper1"),
+                ]
+                serials = [
+                    json_list(v) for (v,) in one("SELECT serial_nos FROM receipt_lines ORDER BY id")
+                ]
+                assert serials == [["SN-1", "SN-2"], []]
+                assert one(
+                    "SELECT created_by_name, submitted_by_name, approved_by_name, "
+                    "rejected_by_name FROM stocktakes"
+                ).one() == ("keeper1", "keeper1", "approver1", None)
+                assert one(
+                    "SELECT created_by_name, posted_by_id, posted_by_name FROM rotations"
+                ).one() == ("keeper1", 1, "keeper1")
+                assert one(
+                    "SELECT requested_by_name, approved_by_id, approved_by_name, "
+                    "rejected_by_id, rejected_by_name, posted_by_id FROM scraps ORDER BY id"
+                ).all() == [
+                    ("keeper1", 2, "approver1", None, None, 1),
+                    ("keeper1", None, None, 2, "approver1", None),
+                ]
+                assert one("SELECT moved_by_id, moved_by_name FROM stock_moves").one() == (
+                    1,
+                    "keeper1",
+                )
+            downgrade(revision="0318f8539acf")
+            with flask_db.engine.connect() as conn:
+                assert conn.exec_driver_sql(
+                    "SELECT serials FROM receipt_lines ORDER BY id"
+                ).scalars().all() == ["SN-1\nSN-2", None]
+                assert conn.exec_driver_sql(
+                    "SELECT decided_by FROM scraps ORDER BY id"
+                ).scalars().all() == ["approver1", "approver1"]
+            flask_db.engine.dispose()
+    finally:
+        drop_database(url)
+
+
+def json_list(value) -> list:
+    import json
+
+    return json.loads(value) if isinstance(value, str) else list(value)

@@ -19,16 +19,28 @@ branch_labels = None
 depends_on = None
 
 NAME = sa.String(length=40)
+# The parents of cascading lines (receipts, stocktakes, rotations, scraps) are changed with plain
+# ALTER TABLE, never by SQLite's batch copy-and-drop: dropping the old table with foreign keys on
+# would cascade and delete every line. RENAME/ADD/DROP COLUMN are the same SQL on SQLite (3.35+)
+# and PostgreSQL.
 
 
-def _fk(table, column, ondelete=None):
-    return dict(
-        constraint_name=f'fk_{table}_{column}_users',
-        referent_table='users',
-        local_cols=[column],
-        remote_cols=['id'],
-        ondelete=ondelete,
+def _rename(table, old, new):
+    op.execute(f'ALTER TABLE {table} RENAME COLUMN {old} TO {new}')
+
+
+def _add_user_fk(table, verb):
+    """<verb>_by_id, a foreign key to users named as the models' naming convention names it
+    (users are disabled, never deleted, so no ON DELETE: as receipts and stocktakes have it)."""
+    op.execute(
+        f'ALTER TABLE {table} ADD COLUMN {verb}_by_id INTEGER '
+        f'CONSTRAINT fk_{table}_{verb}_by_id_users REFERENCES users (id)'
     )
+
+
+def _drop(table, column):
+    """DROP COLUMN (a foreign key on it goes with it, on both databases)."""
+    op.execute(f'ALTER TABLE {table} DROP COLUMN {column}')
 
 
 def _name_from_id(table, verb):
@@ -49,32 +61,30 @@ def _id_from_name(table, verb):
     )
 
 
+def _lines_table():
+    return sa.table('receipt_lines', sa.column('id', sa.Integer), sa.column('serials', sa.Text),
+                    sa.column('serial_nos', sa.JSON))
+
+
 def upgrade():
     # receipts: created/posted/cancelled ---------------------------------------------------
-    with op.batch_alter_table('receipts', schema=None) as batch_op:
-        batch_op.alter_column('created_by', new_column_name='created_by_name',
-                              existing_type=NAME, existing_nullable=False)
-        batch_op.alter_column('posted_by', new_column_name='posted_by_name',
-                              existing_type=NAME, existing_nullable=True)
-        batch_op.alter_column('cancelled_by', new_column_name='cancelled_by_name',
-                              existing_type=NAME, existing_nullable=True)
-        batch_op.add_column(sa.Column('cancelled_by_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(**_fk('receipts', 'cancelled_by_id'))
+    _rename('receipts', 'created_by', 'created_by_name')
+    _rename('receipts', 'posted_by', 'posted_by_name')
+    _rename('receipts', 'cancelled_by', 'cancelled_by_name')
+    _add_user_fk('receipts', 'cancelled')
     _id_from_name('receipts', 'cancelled')
 
-    # receipt lines: serial numbers as a JSON list -------------------------------------------
-    with op.batch_alter_table('receipt_lines', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('serial_nos', sa.JSON(), nullable=True))
+    # receipt lines (nothing hangs on them): serial numbers as a JSON list --------------------
+    op.add_column('receipt_lines', sa.Column('serial_nos', sa.JSON(), nullable=True))
     connection = op.get_bind()
-    lines = sa.table('receipt_lines', sa.column('id', sa.Integer), sa.column('serials', sa.Text),
-                     sa.column('serial_nos', sa.JSON))
+    lines = _lines_table()
     rows = connection.execute(sa.select(lines.c.id, lines.c.serials)).all()
     if rows:
         connection.execute(
             lines.update().where(lines.c.id == sa.bindparam('line_id'))
             .values(serial_nos=sa.bindparam('numbers', type_=sa.JSON)),
             [{'line_id': row.id,
-              'numbers': [s for s in (row.serials or '').split('\n') if s.strip()]}
+              'numbers': [s.strip() for s in (row.serials or '').split('\n') if s.strip()]}
              for row in rows],
         )
     with op.batch_alter_table('receipt_lines', schema=None) as batch_op:
@@ -82,36 +92,25 @@ def upgrade():
         batch_op.drop_column('serials')
 
     # stocktakes: ids were kept, names were not ------------------------------------------------
-    verbs = ('created', 'submitted', 'approved', 'rejected', 'cancelled')
-    with op.batch_alter_table('stocktakes', schema=None) as batch_op:
-        for verb in verbs:
-            batch_op.add_column(sa.Column(f'{verb}_by_name', NAME, nullable=True))
-    for verb in verbs:
+    for verb in ('created', 'submitted', 'approved', 'rejected', 'cancelled'):
+        op.add_column('stocktakes', sa.Column(f'{verb}_by_name', NAME, nullable=True))
         _name_from_id('stocktakes', verb)
 
     # rotations: created/posted ---------------------------------------------------------------
-    with op.batch_alter_table('rotations', schema=None) as batch_op:
-        batch_op.alter_column('created_by', new_column_name='created_by_name',
-                              existing_type=NAME, existing_nullable=False)
-        batch_op.alter_column('posted_by', new_column_name='posted_by_name',
-                              existing_type=NAME, existing_nullable=True)
-        batch_op.add_column(sa.Column('posted_by_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(**_fk('rotations', 'posted_by_id', 'SET NULL'))
+    _rename('rotations', 'created_by', 'created_by_name')
+    _rename('rotations', 'posted_by', 'posted_by_name')
+    _add_user_fk('rotations', 'posted')
     _id_from_name('rotations', 'posted')
 
     # scraps: requested/approved/rejected/posted (the old "decided" split by outcome) ----------
-    with op.batch_alter_table('scraps', schema=None) as batch_op:
-        batch_op.alter_column('requested_by', new_column_name='requested_by_name',
-                              existing_type=NAME, existing_nullable=False)
-        batch_op.alter_column('posted_by', new_column_name='posted_by_name',
-                              existing_type=NAME, existing_nullable=True)
-        for verb in ('approved', 'rejected'):
-            batch_op.add_column(sa.Column(f'{verb}_by_id', sa.Integer(), nullable=True))
-            batch_op.add_column(sa.Column(f'{verb}_by_name', NAME, nullable=True))
-            batch_op.add_column(sa.Column(f'{verb}_at', reserve.db.UTCDateTime(timezone=True), nullable=True))
-            batch_op.create_foreign_key(**_fk('scraps', f'{verb}_by_id', 'SET NULL'))
-        batch_op.add_column(sa.Column('posted_by_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(**_fk('scraps', 'posted_by_id', 'SET NULL'))
+    _rename('scraps', 'requested_by', 'requested_by_name')
+    _rename('scraps', 'posted_by', 'posted_by_name')
+    for verb in ('approved', 'rejected'):
+        _add_user_fk('scraps', verb)
+        op.add_column('scraps', sa.Column(f'{verb}_by_name', NAME, nullable=True))
+        op.add_column('scraps', sa.Column(f'{verb}_at', reserve.db.UTCDateTime(timezone=True),
+                                          nullable=True))
+    _add_user_fk('scraps', 'posted')
     op.execute(
         "UPDATE scraps SET approved_by_name = decided_by, approved_at = decided_at "
         "WHERE status IN ('approved', 'posted')"
@@ -122,63 +121,44 @@ def upgrade():
     )
     for verb in ('approved', 'rejected', 'posted'):
         _id_from_name('scraps', verb)
-    with op.batch_alter_table('scraps', schema=None) as batch_op:
-        batch_op.drop_column('decided_by')
-        batch_op.drop_column('decided_at')
+    _drop('scraps', 'decided_by')
+    _drop('scraps', 'decided_at')
 
     # stock moves: moved ----------------------------------------------------------------------
-    with op.batch_alter_table('stock_moves', schema=None) as batch_op:
-        batch_op.alter_column('moved_by', new_column_name='moved_by_name',
-                              existing_type=NAME, existing_nullable=False)
-        batch_op.add_column(sa.Column('moved_by_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(**_fk('stock_moves', 'moved_by_id', 'SET NULL'))
+    _rename('stock_moves', 'moved_by', 'moved_by_name')
+    _add_user_fk('stock_moves', 'moved')
     _id_from_name('stock_moves', 'moved')
 
 
 def downgrade():
-    with op.batch_alter_table('stock_moves', schema=None) as batch_op:
-        batch_op.drop_constraint('fk_stock_moves_moved_by_id_users', type_='foreignkey')
-        batch_op.drop_column('moved_by_id')
-        batch_op.alter_column('moved_by_name', new_column_name='moved_by',
-                              existing_type=NAME, existing_nullable=False)
+    _drop('stock_moves', 'moved_by_id')
+    _rename('stock_moves', 'moved_by_name', 'moved_by')
 
-    with op.batch_alter_table('scraps', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('decided_by', NAME, nullable=True))
-        batch_op.add_column(sa.Column('decided_at', reserve.db.UTCDateTime(timezone=True), nullable=True))
+    op.add_column('scraps', sa.Column('decided_by', NAME, nullable=True))
+    op.add_column('scraps', sa.Column('decided_at', reserve.db.UTCDateTime(timezone=True),
+                                      nullable=True))
     op.execute(
         "UPDATE scraps SET decided_by = COALESCE(approved_by_name, rejected_by_name), "
         "decided_at = COALESCE(approved_at, rejected_at)"
     )
-    with op.batch_alter_table('scraps', schema=None) as batch_op:
-        batch_op.drop_constraint('fk_scraps_posted_by_id_users', type_='foreignkey')
-        batch_op.drop_column('posted_by_id')
-        for verb in ('approved', 'rejected'):
-            batch_op.drop_constraint(f'fk_scraps_{verb}_by_id_users', type_='foreignkey')
-            batch_op.drop_column(f'{verb}_at')
-            batch_op.drop_column(f'{verb}_by_name')
-            batch_op.drop_column(f'{verb}_by_id')
-        batch_op.alter_column('posted_by_name', new_column_name='posted_by',
-                              existing_type=NAME, existing_nullable=True)
-        batch_op.alter_column('requested_by_name', new_column_name='requested_by',
-                              existing_type=NAME, existing_nullable=False)
+    _drop('scraps', 'posted_by_id')
+    for verb in ('approved', 'rejected'):
+        _drop('scraps', f'{verb}_at')
+        _drop('scraps', f'{verb}_by_name')
+        _drop('scraps', f'{verb}_by_id')
+    _rename('scraps', 'posted_by_name', 'posted_by')
+    _rename('scraps', 'requested_by_name', 'requested_by')
 
-    with op.batch_alter_table('rotations', schema=None) as batch_op:
-        batch_op.drop_constraint('fk_rotations_posted_by_id_users', type_='foreignkey')
-        batch_op.drop_column('posted_by_id')
-        batch_op.alter_column('posted_by_name', new_column_name='posted_by',
-                              existing_type=NAME, existing_nullable=True)
-        batch_op.alter_column('created_by_name', new_column_name='created_by',
-                              existing_type=NAME, existing_nullable=False)
+    _drop('rotations', 'posted_by_id')
+    _rename('rotations', 'posted_by_name', 'posted_by')
+    _rename('rotations', 'created_by_name', 'created_by')
 
-    with op.batch_alter_table('stocktakes', schema=None) as batch_op:
-        for verb in ('created', 'submitted', 'approved', 'rejected', 'cancelled'):
-            batch_op.drop_column(f'{verb}_by_name')
+    for verb in ('created', 'submitted', 'approved', 'rejected', 'cancelled'):
+        _drop('stocktakes', f'{verb}_by_name')
 
-    with op.batch_alter_table('receipt_lines', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('serials', sa.Text(), nullable=True))
+    op.add_column('receipt_lines', sa.Column('serials', sa.Text(), nullable=True))
     connection = op.get_bind()
-    lines = sa.table('receipt_lines', sa.column('id', sa.Integer), sa.column('serials', sa.Text),
-                     sa.column('serial_nos', sa.JSON))
+    lines = _lines_table()
     rows = connection.execute(sa.select(lines.c.id, lines.c.serial_nos)).all()
     filled = [{'line_id': r.id, 'text': '\n'.join(r.serial_nos)} for r in rows if r.serial_nos]
     if filled:
@@ -190,12 +170,7 @@ def downgrade():
     with op.batch_alter_table('receipt_lines', schema=None) as batch_op:
         batch_op.drop_column('serial_nos')
 
-    with op.batch_alter_table('receipts', schema=None) as batch_op:
-        batch_op.drop_constraint('fk_receipts_cancelled_by_id_users', type_='foreignkey')
-        batch_op.drop_column('cancelled_by_id')
-        batch_op.alter_column('cancelled_by_name', new_column_name='cancelled_by',
-                              existing_type=NAME, existing_nullable=True)
-        batch_op.alter_column('posted_by_name', new_column_name='posted_by',
-                              existing_type=NAME, existing_nullable=True)
-        batch_op.alter_column('created_by_name', new_column_name='created_by',
-                              existing_type=NAME, existing_nullable=False)
+    _drop('receipts', 'cancelled_by_id')
+    _rename('receipts', 'cancelled_by_name', 'cancelled_by')
+    _rename('receipts', 'posted_by_name', 'posted_by')
+    _rename('receipts', 'created_by_name', 'created_by')

@@ -68,7 +68,7 @@ class Rotation(Base):
     )
     created_by_name: Mapped[str] = mapped_column(sa.String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    posted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    posted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     posted_by_name: Mapped[str | None] = mapped_column(sa.String(40))
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -164,18 +164,14 @@ class Scrap(Base):
     )
     requested_by_name: Mapped[str] = mapped_column(sa.String(40))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    approved_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     approved_by_name: Mapped[str | None] = mapped_column(sa.String(40))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    rejected_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    rejected_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     rejected_by_name: Mapped[str | None] = mapped_column(sa.String(40))
     rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_note: Mapped[str | None] = mapped_column(sa.String(200))  # or the rejection reason
-    posted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    posted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     posted_by_name: Mapped[str | None] = mapped_column(sa.String(40))
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

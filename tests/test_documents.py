@@ -307,6 +307,58 @@ def test_two_approvers_approving_one_stocktake_at_once_post_its_difference_once(
     assert _stock(committed_url) == (2, 90, [])  # the seed, and one loss of 10
 
 
+def _post_scrap_racer(url: str, scrap_id: int, name: str, start, results) -> None:
+    from reserve.disposals.scraps import post_scrap
+
+    app = test_app(url)
+    _slow_ledger(0.5)
+    actor = Actor.system(name)
+    with app.app_context():
+        flask_db.session.execute(select(1))
+        flask_db.session.rollback()
+        start.wait(60)
+        try:
+            with transaction() as s:
+                post_scrap(s, scrap_id=scrap_id, actor=actor)
+            results.put(f"won {name}")
+        except Conflict as error:
+            results.put(f"lost {error.message}")
+    _dispose(app)
+
+
+def _approved_scrap(url: str, ids: dict) -> int:
+    from reserve.disposals.lines import DisposalLineData
+    from reserve.disposals.scraps import approve_scrap, request_scrap
+    from reserve.warehouses.models import Location
+
+    app = test_app(url)
+    approver = Actor(user_id=None, username="approver", roles=frozenset({Role.APPROVER}))
+    with app.app_context(), transaction() as s:
+        scrap = request_scrap(
+            s,
+            warehouse_id=s.get(Location, ids["location"]).warehouse_id,
+            reason="damaged",
+            document_date=date.today(),
+            lines=(DisposalLineData(ids["location"], ids["batches"][0], 10),),
+            actor=Actor.system("keeper"),
+        )
+        approve_scrap(s, scrap_id=scrap.id, actor=approver)
+        scrap_id = scrap.id
+    _dispose(app)
+    return scrap_id
+
+
+def test_two_keepers_posting_one_scrap_at_once_take_it_out_once(committed_url):
+    ids = _seed(committed_url, qty=100)
+    scrap_id = _approved_scrap(committed_url, ids)
+    outcomes = _race(_post_scrap_racer, committed_url, scrap_id, ["keeper-a", "keeper-b"])
+    won = [o for o in outcomes if o.startswith("won")]
+    lost = [o for o in outcomes if o.startswith("lost")]
+    assert len(won) == 1 and len(lost) == 1, outcomes
+    assert won[0].removeprefix("won ") in lost[0]
+    assert _stock(committed_url) == (2, 90, [])  # the seed, and one scrap of 10
+
+
 # The migration carries the old attribution over ------------------------------------------------
 
 T0 = "2026-03-01 08:00:00"

@@ -314,7 +314,7 @@ def _stocktake(session, rng, warehouse, actors: DemoActors) -> None:
 
 def _rotations(session, warehouse, actors: DemoActors, counts, today) -> None:
     """Near-expiry food goes to a drill and to a charity, replaced like for like (等量替换)."""
-    from reserve.disposals.service import DisposalLineData, create_rotation, post_rotation
+    from reserve.disposals.rotations import DisposalLineData, create_rotation, post_rotation
     from reserve.receipts.service import (
         ReceiptData,
         ReceiptLineData,
@@ -366,7 +366,7 @@ def _rotations(session, warehouse, actors: DemoActors, counts, today) -> None:
 
 def _scraps(session, warehouse, actors: DemoActors, counts, today) -> None:
     """One expired batch scrapped (requested, approved, posted), one request awaiting approval."""
-    from reserve.disposals.service import (
+    from reserve.disposals.scraps import (
         DisposalLineData,
         approve_scrap,
         post_scrap,

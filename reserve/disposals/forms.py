@@ -12,8 +12,9 @@ from wtforms import DateField, FieldList, Form, FormField, SelectField, StringFi
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from reserve.db import local_today
+from reserve.disposals.lines import DisposalLineData
 from reserve.disposals.models import Disposition, Rotation, Scrap, ScrapReason
-from reserve.disposals.service import DisposalLineData
+from reserve.documents import MAX_LINES, line_message
 from reserve.forms import optional_int
 
 LINE_ROWS = 5
@@ -54,7 +55,7 @@ class LineForm(Form):
 
 class _DisposalForm(FlaskForm):
     document_date = DateField(_l("Document date"), validators=[DataRequired()], default=local_today)
-    lines = FieldList(FormField(LineForm), min_entries=LINE_ROWS, max_entries=200)
+    lines = FieldList(FormField(LineForm), min_entries=LINE_ROWS, max_entries=MAX_LINES)
 
     def validate_lines(self, field):
         filled = 0
@@ -63,7 +64,7 @@ class _DisposalForm(FlaskForm):
                 continue
             filled += 1
             if parse_stock(entry.form.stock.data) is None:
-                raise ValidationError(_l("Line %(n)s: choose the stock.", n=n))
+                raise ValidationError(line_message(n, _l("choose the stock.")))
         if not filled:
             raise ValidationError(_l("Add at least one line."))
 

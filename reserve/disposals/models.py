@@ -62,18 +62,29 @@ class Rotation(Base):
     replacement_receipt_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("receipts.id", ondelete="SET NULL"), index=True
     )
+    # Attribution (reserve.documents.stamp): who, as a user id and the username kept for the record.
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
-    created_by: Mapped[str] = mapped_column(sa.String(40))
+    created_by_name: Mapped[str] = mapped_column(sa.String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    posted_by: Mapped[str | None] = mapped_column(sa.String(40))
+    posted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    posted_by_name: Mapped[str | None] = mapped_column(sa.String(40))
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     warehouse: Mapped[Warehouse] = relationship(lazy="joined")
     lines: Mapped[list[RotationLine]] = relationship(
         cascade="all, delete-orphan", order_by="RotationLine.id", lazy="selectin"
     )
+
+    state_notes = {
+        RotationStatus.POSTED.value: (
+            "posted",
+            lambda no, name: _l(
+                "Rotation %(no)s is already posted (by %(name)s).", no=no, name=name
+            ),
+        ),
+    }
 
     @property
     def disposition_label(self):
@@ -147,21 +158,66 @@ class Scrap(Base):
     status: Mapped[str] = mapped_column(
         sa.String(10), default=ScrapStatus.REQUESTED.value, index=True
     )
+    # Attribution (reserve.documents.stamp): who, as a user id and the username kept for the record.
     requested_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
-    requested_by: Mapped[str] = mapped_column(sa.String(40))
+    requested_by_name: Mapped[str] = mapped_column(sa.String(40))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    decided_by: Mapped[str | None] = mapped_column(sa.String(40))  # approved or rejected it
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    approved_by_name: Mapped[str | None] = mapped_column(sa.String(40))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rejected_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    rejected_by_name: Mapped[str | None] = mapped_column(sa.String(40))
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_note: Mapped[str | None] = mapped_column(sa.String(200))  # or the rejection reason
-    posted_by: Mapped[str | None] = mapped_column(sa.String(40))
+    posted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    posted_by_name: Mapped[str | None] = mapped_column(sa.String(40))
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     warehouse: Mapped[Warehouse] = relationship(lazy="joined")
     lines: Mapped[list[ScrapLine]] = relationship(
         cascade="all, delete-orphan", order_by="ScrapLine.id", lazy="selectin"
     )
+
+    state_notes = {
+        ScrapStatus.REQUESTED.value: (
+            None,
+            lambda no, name: _l(
+                "Scrap %(no)s is awaiting approval; it can be posted only once approved.", no=no
+            ),
+        ),
+        ScrapStatus.APPROVED.value: (
+            "approved",
+            lambda no, name: _l(
+                "Scrap %(no)s is no longer awaiting approval: it was approved (by %(name)s).",
+                no=no,
+                name=name,
+            ),
+        ),
+        ScrapStatus.REJECTED.value: (
+            "rejected",
+            lambda no, name: _l(
+                "Scrap %(no)s was rejected (by %(name)s); it is no longer awaiting approval and "
+                "cannot be posted.",
+                no=no,
+                name=name,
+            ),
+        ),
+        ScrapStatus.POSTED.value: (
+            "posted",
+            lambda no, name: _l("Scrap %(no)s is already posted (by %(name)s).", no=no, name=name),
+        ),
+    }
+
+    @property
+    def decided_by_name(self) -> str | None:
+        """Who approved or rejected it."""
+        return self.approved_by_name or self.rejected_by_name
+
+    @property
+    def decided_at(self) -> datetime | None:
+        return self.approved_at or self.rejected_at
 
     @property
     def reason_label(self):

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from reserve.auth.models import Role
 from reserve.auth.permissions import current_actor
 from reserve.catalog.queries import category_code_choices
-from reserve.disposals import queries, service
+from reserve.disposals import queries, rotations, scraps
 from reserve.disposals.forms import (
     ApproveForm,
     LinkReplacementForm,
@@ -128,7 +128,7 @@ def rotation_create():
         and (
             done := run_form(
                 form,
-                lambda session: service.create_rotation(
+                lambda session: rotations.create_rotation(
                     session,
                     warehouse_id=warehouse_id,
                     disposition=form.disposition.data,
@@ -158,7 +158,7 @@ def rotation_create():
 
 def _rotation_detail(rotation_id: int, link_form=None):
     actor = current_actor()
-    rotation = service.get_rotation(db.session, rotation_id, actor=actor)
+    rotation = rotations.get_rotation(db.session, rotation_id, actor=actor)
     can_write = actor.may_write(rotation.warehouse_id)
     if link_form is None:
         link_form = LinkReplacementForm(formdata=None, receipt_id=rotation.replacement_receipt_id)
@@ -183,7 +183,7 @@ def rotation_detail(rotation_id: int):
 @bp.post("/rotations/<int:rotation_id>/post")
 def rotation_post(rotation_id: int):
     return run_and_redirect(
-        lambda session: service.post_rotation(
+        lambda session: rotations.post_rotation(
             session, rotation_id=rotation_id, actor=current_actor()
         ),
         success=lambda rotation: _("Rotation %(no)s posted: the stock is out.", no=rotation.no),
@@ -197,7 +197,7 @@ def rotation_link(rotation_id: int):
     if not form.validate_on_submit():
         return _rotation_detail(rotation_id, link_form=form)
     return run_and_redirect(
-        lambda session: service.link_replacement(
+        lambda session: rotations.link_replacement(
             session,
             rotation_id=rotation_id,
             receipt_id=form.receipt_id.data,
@@ -244,7 +244,7 @@ def scrap_create():
         and (
             done := run_form(
                 form,
-                lambda session: service.request_scrap(
+                lambda session: scraps.request_scrap(
                     session,
                     warehouse_id=warehouse_id,
                     reason=form.reason.data,
@@ -274,14 +274,14 @@ def scrap_create():
 @bp.get("/scraps/<int:scrap_id>")
 def scrap_detail(scrap_id: int):
     actor = current_actor()
-    scrap = service.get_scrap(db.session, scrap_id, actor=actor)
+    scrap = scraps.get_scrap(db.session, scrap_id, actor=actor)
     return render_template(
         "disposals/scrap_detail.html",
         scrap=scrap,
         lines=queries.scrap_lines(db.session, scrap.id),
         can_post=actor.may_write(scrap.warehouse_id),
         can_decide=actor.has_role(Role.APPROVER, Role.ADMIN),
-        is_requester=service.is_requester(actor, scrap),
+        is_requester=scraps.is_requester(actor, scrap),
         approve_form=ApproveForm(formdata=None),
         reject_form=RejectForm(formdata=None),
     )
@@ -300,7 +300,7 @@ def scrap_approve(scrap_id: int):
         _flash_form_errors(form)
         return redirect(url_for("disposals.scrap_detail", scrap_id=scrap_id))
     return run_and_redirect(
-        lambda session: service.approve_scrap(
+        lambda session: scraps.approve_scrap(
             session, scrap_id=scrap_id, note=form.note.data, actor=current_actor()
         ),
         success=lambda scrap: _("Scrap %(no)s approved.", no=scrap.no),
@@ -315,7 +315,7 @@ def scrap_reject(scrap_id: int):
         _flash_form_errors(form)
         return redirect(url_for("disposals.scrap_detail", scrap_id=scrap_id))
     return run_and_redirect(
-        lambda session: service.reject_scrap(
+        lambda session: scraps.reject_scrap(
             session, scrap_id=scrap_id, reason=form.reason.data, actor=current_actor()
         ),
         success=lambda scrap: _("Scrap %(no)s rejected.", no=scrap.no),
@@ -326,7 +326,7 @@ def scrap_reject(scrap_id: int):
 @bp.post("/scraps/<int:scrap_id>/post")
 def scrap_post(scrap_id: int):
     return run_and_redirect(
-        lambda session: service.post_scrap(session, scrap_id=scrap_id, actor=current_actor()),
+        lambda session: scraps.post_scrap(session, scrap_id=scrap_id, actor=current_actor()),
         success=lambda scrap: _("Scrap %(no)s posted: the stock is written off.", no=scrap.no),
         to=url_for("disposals.scrap_detail", scrap_id=scrap_id),
     )

@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 from reserve.api import page_args, page_json, route, schema
 from reserve.auth.permissions import current_actor
 from reserve.db import transaction
+from reserve.documents import check_line_count, line_error
 from reserve.errors import ValidationError
 from reserve.extensions import db
 from reserve.receipts import queries, service
@@ -136,22 +137,16 @@ def _text(value) -> str:
 
 
 def _line_error(index: int, field: str, message) -> ValidationError:
-    return ValidationError(
-        _l("Line %(n)s: %(message)s", n=index + 1, message=message), field=f"lines-{index}-{field}"
-    )
+    return line_error(index + 1, message, field=f"lines-{index}-{field}")
 
 
 def _formdata(payload: dict) -> MultiDict:
     """The JSON body as the receipt form's fields (``lines-0-qty`` …), codes made ids."""
     data = MultiDict({name: _text(payload.get(name)) for name in _HEADER_FIELDS})
     lines = payload.get("lines")
-    if not isinstance(lines, list) or not lines:
-        raise ValidationError(_l("A receipt needs at least one line."), field="lines")
-    if len(lines) > service.MAX_LINES:
-        raise ValidationError(
-            _l("A receipt has at most %(n)s lines; split it in two.", n=service.MAX_LINES),
-            field="lines",
-        )
+    check_line_count(
+        lines if isinstance(lines, list) else (), empty=_l("A receipt needs at least one line.")
+    )
     if not all(isinstance(line, dict) for line in lines):
         raise ValidationError(_l("Each line is a JSON object."), field="lines")
     materials = queries.material_ids_by_code(
@@ -258,7 +253,7 @@ def receipt_json(receipt: Receipt) -> dict:
         "paper_no": receipt.paper_no,
         "document_date": _day(receipt.document_date),
         "status": receipt.status,
-        "created_by": receipt.created_by,
+        "created_by": receipt.created_by_name,
         "posted_at": receipt.posted_at.isoformat() if receipt.posted_at else None,
         "note": receipt.note,
         "total_qty": total_qty,
@@ -278,7 +273,7 @@ def receipt_json(receipt: Receipt) -> dict:
                 "location_id": line.location_id,
                 "location_code": line.location_code,
                 "unit_cost": _decimal(line.unit_cost),
-                "serials": (line.serials or "").split("\n") if line.serials else [],
+                "serials": list(line.serial_nos or ()),
             }
             for line in lines
         ],

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Material, Tracking
 from reserve.db import local_today, normalise_code
+from reserve.documents import check_line_count, line_error
 from reserve.errors import ValidationError
 from reserve.receipts.models import Receipt
 from reserve.stock import ledger
 from reserve.stock.models import Batch, BatchSource, ItemStatus, SerialItem
 from reserve.warehouses.models import Location, Warehouse
 
-MAX_LINES = 200
 MAX_UNIT_COST = Decimal("9999999999.99")  # Numeric(12, 2)
 
 
@@ -67,11 +67,7 @@ class CheckedLine:
 
 
 def _line_error(index: int, field: str, message) -> ValidationError:
-    return ValidationError(
-        _l("Line %(n)s: %(message)s", n=index + 1, message=message),
-        field=f"lines-{index}-{field}",
-        line=index + 1,
-    )
+    return line_error(index + 1, message, field=f"lines-{index}-{field}")
 
 
 def _text(value: str | None, column, field: str, label) -> str | None:
@@ -102,7 +98,7 @@ def _check_header(session: Session, data: ReceiptData, actor: Actor) -> Warehous
     warehouse = session.get(Warehouse, data.warehouse_id) if data.warehouse_id else None
     if warehouse is None:
         raise ValidationError(_l("Choose the warehouse the goods came into."), field="warehouse_id")
-    actor.require_keeps([warehouse.id])
+    actor.require_write(warehouse.id)
     if not warehouse.is_active:
         raise ValidationError(
             _l("The warehouse %(name)s is not in use.", name=warehouse.name), field="warehouse_id"
@@ -117,12 +113,7 @@ def _check_header(session: Session, data: ReceiptData, actor: Actor) -> Warehous
         )
     ledger.check_document_date(session, data.document_date)
     header_texts(data)
-    if not data.lines:
-        raise ValidationError(_l("A receipt needs at least one line."), field="lines")
-    if len(data.lines) > MAX_LINES:
-        raise ValidationError(
-            _l("A receipt has at most %(n)s lines; split it in two.", n=MAX_LINES), field="lines"
-        )
+    check_line_count(data.lines, empty=_l("A receipt needs at least one line."))
     return warehouse
 
 

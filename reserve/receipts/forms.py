@@ -21,8 +21,9 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from reserve.db import local_today
+from reserve.documents import MAX_LINES, line_message
 from reserve.receipts.models import Receipt
-from reserve.receipts.service import MAX_LINES, ReceiptData, ReceiptLineData
+from reserve.receipts.service import ReceiptData, ReceiptLineData
 from reserve.stock.models import Batch, BatchSource
 
 BLANK_ROWS = 5
@@ -156,14 +157,7 @@ def first_error(form: Form) -> tuple[str, str]:
                     label = form.lines.entries[index][sub].label.text
                     return (
                         f"lines-{index}-{sub}",
-                        str(
-                            _l(
-                                "Line %(n)s, %(label)s: %(message)s",
-                                n=index + 1,
-                                label=label,
-                                message=errors[0],
-                            )
-                        ),
+                        str(line_message(index + 1, errors[0], label=label)),
                     )
             continue
         return name, f"{form[name].label.text}: {messages[0]}"

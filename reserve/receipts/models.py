@@ -46,18 +46,37 @@ class Receipt(Base):
     document_date: Mapped[date] = mapped_column(index=True)
     note: Mapped[str | None] = mapped_column(sa.String(500))
     status: Mapped[str] = mapped_column(sa.String(10), default=ReceiptStatus.DRAFT.value)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Attribution (reserve.documents.stamp): who, as a user id and the username kept for the record.
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    created_by: Mapped[str] = mapped_column(sa.String(40))
-    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_name: Mapped[str] = mapped_column(sa.String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     posted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    posted_by: Mapped[str | None] = mapped_column(sa.String(40))
+    posted_by_name: Mapped[str | None] = mapped_column(sa.String(40))
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    cancelled_by_name: Mapped[str | None] = mapped_column(sa.String(40))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    cancelled_by: Mapped[str | None] = mapped_column(sa.String(40))
 
     lines: Mapped[list[ReceiptLine]] = relationship(
         back_populates="receipt", cascade="all, delete-orphan", order_by="ReceiptLine.line_no"
     )
+
+    # What the loser of a race is told (reserve.documents.transition).
+    state_notes = {
+        ReceiptStatus.POSTED.value: (
+            "posted",
+            lambda no, name: _l(
+                "Receipt %(no)s has already been posted (by %(name)s); it cannot be changed or "
+                "posted again.",
+                no=no,
+                name=name,
+            ),
+        ),
+        ReceiptStatus.CANCELLED.value: (
+            "cancelled",
+            lambda no, name: _l("Receipt %(no)s was cancelled (by %(name)s).", no=no, name=name),
+        ),
+    }
 
     def __str__(self) -> str:
         return self.no
@@ -87,11 +106,8 @@ class ReceiptLine(Base):
     qty: Mapped[int] = mapped_column(sa.BigInteger)
     location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"))
     unit_cost: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
-    serials: Mapped[str | None] = mapped_column(sa.Text)  # one serial number per line
+    # 序列号: the serial numbers the line brought in, a JSON list (as on every document line).
+    serial_nos: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("batches.id"), index=True)
 
     receipt: Mapped[Receipt] = relationship(back_populates="lines")
-
-    @property
-    def serial_list(self) -> list[str]:
-        return (self.serials or "").split("\n") if self.serials else []

@@ -52,7 +52,7 @@ def receipt_search(
             Receipt.supplier,
             Receipt.funding_source,
             Receipt.paper_no,
-            Receipt.created_by,
+            Receipt.created_by_name.label("created_by"),
             Receipt.created_at,
             Receipt.posted_at,
             Receipt.warehouse_id,
@@ -110,7 +110,7 @@ def receipt_lines(session: Session, receipt_id: int) -> list:
                 Location.code.label("location_code"),
                 ReceiptLine.unit_cost,
                 (ReceiptLine.qty * ReceiptLine.unit_cost).label("value"),
-                ReceiptLine.serials,
+                ReceiptLine.serial_nos,
             )
             .join(Material, Material.id == ReceiptLine.material_id)
             .join(Location, Location.id == ReceiptLine.location_id)
@@ -205,8 +205,8 @@ def printable(session: Session, receipt: Receipt) -> pdf.ReceiptDocument:
         paper_no=receipt.paper_no,
         document_date=receipt.document_date,
         posted_at=receipt.posted_at,
-        created_by=receipt.created_by,
-        posted_by=receipt.posted_by,
+        created_by=receipt.created_by_name,
+        posted_by=receipt.posted_by_name,
         note=receipt.note,
         lines=[
             pdf.ReceiptDocumentLine(
@@ -220,7 +220,7 @@ def printable(session: Session, receipt: Receipt) -> pdf.ReceiptDocument:
                 location=line.location_code,
                 qty=line.qty,
                 unit_cost=line.unit_cost,
-                serials=tuple((line.serials or "").split("\n")) if line.serials else (),
+                serials=tuple(line.serial_nos or ()),
             )
             for line in lines
         ],

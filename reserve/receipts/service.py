@@ -1,6 +1,7 @@
 """入库单: record what came into a warehouse, check every line, and post it to the stock ledger
 (入库过账) in one transaction. Only ``reserve.stock.ledger`` changes quantities; this module
-creates the batches (批次) and serial items (单品) the goods arrive as."""
+creates the batches (批次) and serial items (单品) the goods arrive as. Every status change is a
+``reserve.documents.transition``: posting claims the draft before it writes any movement."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from reserve.audit.service import record, snapshot
 from reserve.auth.actor import Actor
-from reserve.db import local_today, utcnow
-from reserve.errors import Conflict, Forbidden, NotFound
+from reserve.db import local_today
+from reserve.documents import MAX_LINES, all_or_nothing, stamp, transition
+from reserve.errors import Forbidden, NotFound
 from reserve.receipts.checks import (
-    MAX_LINES,
     CheckedLine,
     ReceiptData,
     ReceiptLineData,
@@ -58,7 +59,7 @@ def _apply(receipt: Receipt, data: ReceiptData, lines: list[CheckedLine]) -> Non
             qty=line.qty,
             location_id=line.location_id,
             unit_cost=line.unit_cost,
-            serials="\n".join(line.serials) or None,
+            serial_nos=list(line.serials),
         )
         for n, line in enumerate(lines, start=1)
     ]
@@ -84,8 +85,7 @@ def create_receipt(session: Session, *, data: ReceiptData, actor: Actor) -> Rece
     receipt = Receipt(
         no=next_document_no(session, "receipt", local_today()),
         status=ReceiptStatus.DRAFT.value,
-        created_by_id=actor.user_id,
-        created_by=actor.username,
+        **stamp("created", actor),
     )
     _apply(receipt, data, lines)
     session.add(receipt)
@@ -96,38 +96,30 @@ def create_receipt(session: Session, *, data: ReceiptData, actor: Actor) -> Rece
     return receipt
 
 
-def _locked(session: Session, receipt_id: int, actor: Actor) -> Receipt:
-    """The receipt, row-locked for the rest of the transaction (two keepers cannot both post)."""
-    receipt = session.scalar(
-        select(Receipt)
-        .where(Receipt.id == receipt_id)
-        .with_for_update(of=Receipt)
-        .execution_options(populate_existing=True)
-    )
+def _claim(
+    session: Session, receipt_id: int, actor: Actor, to_state: str, verb: str | None = None
+) -> Receipt:
+    """The draft, moved to ``to_state`` by one conditional UPDATE (claimed for an edit when it
+    stays a draft): of two keepers posting at once, one wins and the other gets a Conflict."""
+    receipt = session.get(Receipt, receipt_id)
     if receipt is None:
         raise NotFound(_l("No such receipt."))
-    actor.require_keeps([receipt.warehouse_id])
-    return receipt
-
-
-def _require_draft(receipt: Receipt) -> None:
-    if receipt.status == ReceiptStatus.POSTED.value:
-        raise Conflict(
-            _l(
-                "Receipt %(no)s has already been posted; it cannot be changed or posted again.",
-                no=receipt.no,
-            )
-        )
-    if receipt.status == ReceiptStatus.CANCELLED.value:
-        raise Conflict(_l("Receipt %(no)s was cancelled.", no=receipt.no))
+    actor.require_write(receipt.warehouse_id)
+    return transition(
+        session,
+        Receipt,
+        receipt.id,
+        from_states=(ReceiptStatus.DRAFT.value,),
+        to_state=to_state,
+        values=stamp(verb, actor) if verb else None,
+    )
 
 
 def update_receipt(
     session: Session, *, receipt_id: int, data: ReceiptData, actor: Actor
 ) -> Receipt:
     """修改入库单：replace the header and lines of a draft."""
-    receipt = _locked(session, receipt_id, actor)
-    _require_draft(receipt)
+    receipt = _claim(session, receipt_id, actor, ReceiptStatus.DRAFT.value)
     before = _audit(receipt)
     _warehouse, lines = check_receipt(session, data, actor)
     receipt.lines.clear()
@@ -164,7 +156,7 @@ def _stored_data(receipt: Receipt) -> ReceiptData:
                 production_date=line.production_date,
                 expiry_date=line.expiry_date,
                 unit_cost=line.unit_cost,
-                serials=tuple(line.serial_list),
+                serials=tuple(line.serial_nos or ()),
             )
             for line in receipt.lines
         ),
@@ -240,29 +232,26 @@ def _receive_serials(session: Session, index: int, line: CheckedLine, batch: Bat
 
 
 def post_receipt(session: Session, *, receipt_id: int, actor: Actor) -> Receipt:
-    """入库过账：create the batches and serial items and post a RECEIPT movement per line."""
-    receipt = _locked(session, receipt_id, actor)
-    _require_draft(receipt)
-    _warehouse, lines = check_receipt(session, _stored_data(receipt), actor)
-    document = DocumentRef("receipt", receipt.id, receipt.no, receipt.document_date)
-    for index, (stored, line) in enumerate(zip(receipt.lines, lines, strict=True)):
-        batch = _batch_for(session, receipt, index, line)
-        stored.batch_id = batch.id
-        stored.production_date, stored.expiry_date = batch.production_date, batch.expiry_date
-        _receive_serials(session, index, line, batch)
-        ledger.post_movement(
-            session,
-            kind=MovementKind.RECEIPT,
-            location_id=line.location_id,
-            batch_id=batch.id,
-            qty=line.qty,
-            document=document,
-            actor=actor,
-        )
-    receipt.status = ReceiptStatus.POSTED.value
-    receipt.posted_at = utcnow()
-    receipt.posted_by_id = actor.user_id
-    receipt.posted_by = actor.username
+    """入库过账：claim the draft, then create the batches and serial items and post a RECEIPT
+    movement per line (a failure on any line rolls the claim back with the rest)."""
+    with all_or_nothing(session):  # the claim and the movements stand or fall together
+        receipt = _claim(session, receipt_id, actor, ReceiptStatus.POSTED.value, "posted")
+        _warehouse, lines = check_receipt(session, _stored_data(receipt), actor)
+        document = DocumentRef("receipt", receipt.id, receipt.no, receipt.document_date)
+        for index, (stored, line) in enumerate(zip(receipt.lines, lines, strict=True)):
+            batch = _batch_for(session, receipt, index, line)
+            stored.batch_id = batch.id
+            stored.production_date, stored.expiry_date = batch.production_date, batch.expiry_date
+            _receive_serials(session, index, line, batch)
+            ledger.post_movement(
+                session,
+                kind=MovementKind.RECEIPT,
+                location_id=line.location_id,
+                batch_id=batch.id,
+                qty=line.qty,
+                document=document,
+                actor=actor,
+            )
     session.flush()
     record(
         session,
@@ -281,12 +270,7 @@ def post_receipt(session: Session, *, receipt_id: int, actor: Actor) -> Receipt:
 
 def cancel_receipt(session: Session, *, receipt_id: int, actor: Actor) -> Receipt:
     """作废入库单：a draft that will not be posted."""
-    receipt = _locked(session, receipt_id, actor)
-    _require_draft(receipt)
-    receipt.status = ReceiptStatus.CANCELLED.value
-    receipt.cancelled_at = utcnow()
-    receipt.cancelled_by = actor.username
-    session.flush()
+    receipt = _claim(session, receipt_id, actor, ReceiptStatus.CANCELLED.value, "cancelled")
     record(
         session,
         actor=actor,

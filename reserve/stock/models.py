@@ -228,5 +228,7 @@ class StockMove(Base):
     qty: Mapped[int]
     document_date: Mapped[date]
     note: Mapped[str | None] = mapped_column(sa.String(200))
-    moved_by: Mapped[str] = mapped_column(sa.String(40))
+    # Attribution (reserve.documents.stamp): who, as a user id and the username kept for the record.
+    moved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    moved_by_name: Mapped[str] = mapped_column(sa.String(40))
     moved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from reserve.audit.service import record, snapshot
 from reserve.auth.actor import Actor
 from reserve.db import local_today
+from reserve.documents import clean_serials, stamp
 from reserve.errors import NotFound, ValidationError
 from reserve.stock import ledger
 from reserve.stock.models import (
@@ -40,7 +41,7 @@ def _location(session: Session, location_id: int, warehouse_id: int, field: str)
 def _serials_at(
     session: Session, batch: Batch, location_id: int, serial_nos: Iterable[str], qty: int
 ) -> list[SerialItem]:
-    numbers = [s.strip() for s in serial_nos if s and s.strip()]
+    numbers = clean_serials(list(serial_nos))
     if batch.material.tracking != "serial":
         if numbers:
             raise ValidationError(
@@ -85,7 +86,7 @@ def move_stock(
     note: str | None = None,
 ) -> StockMove:
     """移库：move a quantity of one batch from one location to another in the same warehouse."""
-    actor.require_keeps([warehouse_id])
+    actor.require_write(warehouse_id)
     ledger.check_qty(qty)
     document_date = ledger.check_document_date(session, document_date or local_today())
     source = _location(session, from_location_id, warehouse_id, "from_location_id")
@@ -105,7 +106,7 @@ def move_stock(
         qty=qty,
         document_date=document_date,
         note=(note or "").strip()[:200] or None,
-        moved_by=actor.username,
+        **stamp("moved", actor),
     )
     session.add(move)
     session.flush()

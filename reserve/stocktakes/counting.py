@@ -13,6 +13,7 @@ from reserve.auth.models import Role
 from reserve.catalog.models import Category, Material, Tracking
 from reserve.catalog.service import significant_prefix
 from reserve.db import normalise_code, utcnow
+from reserve.documents import is_same_person, transition
 from reserve.errors import Conflict, Forbidden, NotFound, ValidationError
 from reserve.stock.ledger import MAX_QTY
 from reserve.stock.models import Batch, SerialItem, StockBalance
@@ -64,23 +65,34 @@ def get_stocktake(session: Session, stocktake_id: int, *, actor: Actor | None = 
     return stocktake
 
 
-def lock_stocktake(session: Session, stocktake_id: int) -> Stocktake:
-    """The stocktake, row-locked for this transaction: its state changes one at a time (two
-    approvers clicking at once post once)."""
-    stocktake = session.scalars(
-        select(Stocktake)
-        .where(Stocktake.id == stocktake_id)
-        .with_for_update(key_share=True, of=Stocktake)
-        .execution_options(populate_existing=True)
-    ).first()
+def claim_stocktake(
+    session: Session,
+    stocktake_id: int,
+    *,
+    from_states: tuple[StocktakeStatus, ...],
+    to_state: StocktakeStatus,
+    values: dict | None = None,
+) -> Stocktake:
+    """The stocktake moved on by one conditional UPDATE (``reserve.documents.transition``): its
+    state changes one at a time, so two approvers clicking at once post once, and a count
+    cannot slip in after the submission."""
+    return transition(
+        session,
+        Stocktake,
+        stocktake_id,
+        from_states=[s.value for s in from_states],
+        to_state=to_state.value,
+        values=values,
+    )
+
+
+def writable_stocktake(session: Session, stocktake_id: int, actor: Actor) -> Stocktake:
+    """The stocktake, refused unless the actor keeps its warehouse."""
+    stocktake = session.get(Stocktake, stocktake_id)
     if stocktake is None:
         raise NotFound(_l("No such stocktake."))
+    actor.require_write(stocktake.warehouse_id)
     return stocktake
-
-
-def require_status(stocktake: Stocktake, status: StocktakeStatus, message) -> None:
-    if stocktake.status != status.value:
-        raise Conflict(message)
 
 
 def category_prefixes(categories) -> list[str]:
@@ -365,9 +377,13 @@ def record_count(
 ) -> StocktakeLine:
     """盘点录入：the counted quantity of a batch at a location (a later count replaces it; a
     scanned serial item counts that item). ``reason`` None keeps the reason already given."""
-    stocktake = lock_stocktake(session, stocktake_id)
-    actor.require_write(stocktake.warehouse_id)
-    _require_counting(stocktake)
+    writable_stocktake(session, stocktake_id, actor)
+    stocktake = claim_stocktake(  # held in counting until this count commits
+        session,
+        stocktake_id,
+        from_states=(StocktakeStatus.COUNTING,),
+        to_state=StocktakeStatus.COUNTING,
+    )
     qty = check_count(counted_qty)
     keep_reason = reason is None
     reason = None if keep_reason else clean_text(reason, "reason")
@@ -422,15 +438,15 @@ def record_count(
 
 
 def _require_counting(stocktake: Stocktake) -> None:
-    require_status(
-        stocktake,
-        StocktakeStatus.COUNTING,
-        _l(
-            "Stocktake %(no)s is %(status)s: counts are recorded only while counting.",
-            no=stocktake.no,
-            status=stocktake.status_label,
-        ),
-    )
+    """Refuse early (before the codes are looked up); ``record_count`` claims it for real."""
+    if stocktake.status != StocktakeStatus.COUNTING.value:
+        raise Conflict(
+            _l(
+                "Stocktake %(no)s is %(status)s: counts are recorded only while counting.",
+                no=stocktake.no,
+                status=stocktake.status_label,
+            )
+        )
 
 
 def record_count_by_codes(
@@ -453,8 +469,7 @@ def record_count_by_codes(
     The count sheet, the API and the label scanner all call this. One rule for ``reason``:
     None (not given) keeps the reason already recorded; a text replaces it, and an empty text
     clears it."""
-    stocktake = lock_stocktake(session, stocktake_id)
-    actor.require_write(stocktake.warehouse_id)
+    stocktake = writable_stocktake(session, stocktake_id, actor)
     _require_counting(stocktake)  # before the codes: a closed sheet says so, whatever was typed
     return record_count(
         session,
@@ -518,6 +533,4 @@ def may_count(actor: Actor, stocktake: Stocktake) -> bool:
 
 def may_approve(actor: Actor, stocktake: Stocktake) -> bool:
     """Whether the actor may approve or reject it: an approver who did not submit it."""
-    return actor.has_role(*APPROVER_ROLES) and not (
-        actor.user_id is not None and stocktake.submitted_by_id == actor.user_id
-    )
+    return actor.has_role(*APPROVER_ROLES) and not is_same_person(actor, stocktake, "submitted")

@@ -66,16 +66,22 @@ class Stocktake(Base):
         sa.String(12), default=StocktakeStatus.COUNTING.value, index=True
     )
     note: Mapped[str | None] = mapped_column(sa.String(200))
+    # Attribution (reserve.documents.stamp): who, as a user id and the username kept for the record.
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_by_name: Mapped[str | None] = mapped_column(sa.String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    submitted_by_name: Mapped[str | None] = mapped_column(sa.String(40))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    approved_by_name: Mapped[str | None] = mapped_column(sa.String(40))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rejected_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    rejected_by_name: Mapped[str | None] = mapped_column(sa.String(40))
     rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reject_reason: Mapped[str | None] = mapped_column(sa.String(200))
     cancelled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    cancelled_by_name: Mapped[str | None] = mapped_column(sa.String(40))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     locations: Mapped[list[Location]] = relationship(
@@ -84,6 +90,36 @@ class Stocktake(Base):
     categories: Mapped[list[Category]] = relationship(
         secondary=stocktake_categories, lazy="selectin", order_by=Category.code
     )
+
+    # What the loser of a race is told (reserve.documents.transition).
+    state_notes = {
+        StocktakeStatus.SUBMITTED.value: (
+            "submitted",
+            lambda no, name: _l(
+                "Stocktake %(no)s was submitted (by %(name)s) meanwhile; reload the page.",
+                no=no,
+                name=name,
+            ),
+        ),
+        StocktakeStatus.POSTED.value: (
+            "approved",
+            lambda no, name: _l(
+                "Stocktake %(no)s has already been approved and posted (by %(name)s).",
+                no=no,
+                name=name,
+            ),
+        ),
+        StocktakeStatus.CANCELLED.value: (
+            "cancelled",
+            lambda no, name: _l("Stocktake %(no)s was cancelled (by %(name)s).", no=no, name=name),
+        ),
+        StocktakeStatus.COUNTING.value: (
+            None,
+            lambda no, name: _l(
+                "Stocktake %(no)s is being counted; it is not awaiting approval.", no=no
+            ),
+        ),
+    }
 
     def __str__(self) -> str:
         return self.no

@@ -1,6 +1,7 @@
 """盘点: open a count of a warehouse (or part of it), record counts — from the page, the API and
 later the label scanner, all through ``record_count`` —, submit, and approve (posting 盘盈/盘亏
-through the ledger) or reject back to counting; cancel before posting."""
+through the ledger) or reject back to counting; cancel before posting. Each status change is one
+conditional UPDATE (``reserve.documents.transition``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from sqlalchemy.orm import Session
 from reserve.audit.service import record, snapshot
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Category, Material
-from reserve.db import local_today, utcnow
+from reserve.db import local_today
+from reserve.documents import all_or_nothing, is_same_person, stamp, unstamp
 from reserve.errors import Conflict, Forbidden, NotFound, ValidationError
 from reserve.stock.ledger import DocumentRef, check_period_open, post_movement
 from reserve.stock.models import Batch, MovementKind, StockBalance, StockMovement
@@ -21,17 +23,17 @@ from reserve.stocktakes.counting import (  # noqa: F401  (the feature's services
     APPROVER_ROLES,
     category_prefixes,
     check_count,
+    claim_stocktake,
     clean_text,
     find_open_stocktake,
     get_stocktake,
-    lock_stocktake,
     may_approve,
     may_count,
     record_count,
-    require_status,
     resolve_batch,
     resolve_location,
     shows_system_qty,
+    writable_stocktake,
 )
 from reserve.stocktakes.models import OPEN_STATUSES, Stocktake, StocktakeLine, StocktakeStatus
 from reserve.warehouses.models import Location, Warehouse
@@ -104,6 +106,8 @@ def open_stocktake(
     note: str | None = None,
 ) -> Stocktake:
     """开始盘点：number the stocktake and snapshot the expected lines of its scope."""
+    # The warehouse row is held (not the document's own lifecycle) so that two stocktakes of
+    # overlapping scope cannot open at once: the overlap check below runs one at a time.
     warehouse = session.scalars(
         select(Warehouse)
         .where(Warehouse.id == warehouse_id)
@@ -111,7 +115,7 @@ def open_stocktake(
     ).first()
     if warehouse is None:
         raise NotFound(_l("No such warehouse."))
-    actor.require_keeps([warehouse.id])
+    actor.require_write(warehouse.id)
     if not warehouse.is_active:
         raise Conflict(_l("Warehouse %(name)s is not in use.", name=warehouse.name))
     note = clean_text(note, "note")
@@ -136,7 +140,7 @@ def open_stocktake(
         warehouse_id=warehouse.id,
         is_blind=bool(is_blind),
         note=note,
-        created_by_id=actor.user_id,
+        **stamp("created", actor),
         status=StocktakeStatus.COUNTING.value,
         locations=locations,
         categories=categories,
@@ -185,17 +189,29 @@ def _line_names(session: Session, condition, limit: int = 5) -> str:
 
 def submit_stocktake(session: Session, *, stocktake_id: int, actor: Actor) -> Stocktake:
     """提交盘点：every line counted, every difference explained; then it awaits approval."""
-    stocktake = lock_stocktake(session, stocktake_id)
-    actor.require_keeps([stocktake.warehouse_id])
-    require_status(
-        stocktake,
-        StocktakeStatus.COUNTING,
-        _l(
-            "Stocktake %(no)s is %(status)s; only a stocktake being counted can be submitted.",
-            no=stocktake.no,
-            status=stocktake.status_label,
-        ),
+    writable_stocktake(session, stocktake_id, actor)
+    with all_or_nothing(session):  # a refused submission leaves the stocktake being counted
+        stocktake = claim_stocktake(
+            session,
+            stocktake_id,
+            from_states=(StocktakeStatus.COUNTING,),
+            to_state=StocktakeStatus.SUBMITTED,
+            values=stamp("submitted", actor),
+        )
+        _check_complete(session, stocktake)
+    record(
+        session,
+        actor=actor,
+        action="submit",
+        obj=stocktake,
+        label=stocktake.no,
+        before={"status": StocktakeStatus.COUNTING.value},
+        after={"status": stocktake.status},
     )
+    return stocktake
+
+
+def _check_complete(session: Session, stocktake: Stocktake) -> None:
     mine = StocktakeLine.stocktake_id == stocktake.id
     uncounted = session.scalar(
         select(func.count()).where(mine, StocktakeLine.counted_qty.is_(None))
@@ -221,19 +237,6 @@ def submit_stocktake(session: Session, *, stocktake_id: int, actor: Actor) -> St
             ),
             field="reason",
         )
-    stocktake.status = StocktakeStatus.SUBMITTED.value
-    stocktake.submitted_by_id = actor.user_id
-    stocktake.submitted_at = utcnow()
-    record(
-        session,
-        actor=actor,
-        action="submit",
-        obj=stocktake,
-        label=stocktake.no,
-        before={"status": StocktakeStatus.COUNTING.value},
-        after={"status": stocktake.status},
-    )
-    return stocktake
 
 
 def _require_approver(actor: Actor) -> None:
@@ -241,20 +244,8 @@ def _require_approver(actor: Actor) -> None:
         raise Forbidden(_l("Only an approver reviews a stocktake."))
 
 
-def approve_stocktake(session: Session, *, stocktake_id: int, actor: Actor) -> list[StockMovement]:
-    """盘点审核：post each difference as a surplus (盘盈) or shortage (盘亏) movement."""
-    _require_approver(actor)
-    stocktake = lock_stocktake(session, stocktake_id)
-    require_status(
-        stocktake,
-        StocktakeStatus.SUBMITTED,
-        _l(
-            "Stocktake %(no)s is %(status)s; only a submitted stocktake can be approved.",
-            no=stocktake.no,
-            status=stocktake.status_label,
-        ),
-    )
-    if actor.user_id is not None and stocktake.submitted_by_id == actor.user_id:
+def _require_other_person(actor: Actor, stocktake: Stocktake) -> None:
+    if is_same_person(actor, stocktake, "submitted"):
         raise Forbidden(
             _l(
                 "You submitted stocktake %(no)s, so another approver must approve it "
@@ -262,30 +253,43 @@ def approve_stocktake(session: Session, *, stocktake_id: int, actor: Actor) -> l
                 no=stocktake.no,
             )
         )
+
+
+def approve_stocktake(session: Session, *, stocktake_id: int, actor: Actor) -> list[StockMovement]:
+    """盘点审核：post each difference as a surplus (盘盈) or shortage (盘亏) movement."""
+    _require_approver(actor)
+    stocktake = get_stocktake(session, stocktake_id)
+    _require_other_person(actor, stocktake)
     day = local_today()
     check_period_open(session, day)
-    document = DocumentRef("stocktake", stocktake.id, stocktake.no, day)
-    lines = session.scalars(  # shortages first: if stock moved since counting, fail early
-        select(StocktakeLine)
-        .where(StocktakeLine.stocktake_id == stocktake.id, StocktakeLine.variance != 0)
-        .order_by(StocktakeLine.variance > 0, StocktakeLine.id)
-    ).all()
-    movements = [
-        post_movement(
+    with all_or_nothing(session):  # the claim and the movements stand or fall together
+        stocktake = claim_stocktake(
             session,
-            kind=MovementKind.GAIN if line.variance > 0 else MovementKind.LOSS,
-            location_id=line.location_id,
-            batch_id=line.batch_id,
-            qty=line.variance,
-            document=document,
-            actor=actor,
-            note=line.reason,
+            stocktake_id,
+            from_states=(StocktakeStatus.SUBMITTED,),
+            to_state=StocktakeStatus.POSTED,
+            values=stamp("approved", actor),
         )
-        for line in lines
-    ]
-    stocktake.status = StocktakeStatus.POSTED.value
-    stocktake.approved_by_id = actor.user_id
-    stocktake.approved_at = utcnow()
+        _require_other_person(actor, stocktake)  # as submitted when claimed
+        document = DocumentRef("stocktake", stocktake.id, stocktake.no, day)
+        lines = session.scalars(  # shortages first: if stock moved since counting, fail early
+            select(StocktakeLine)
+            .where(StocktakeLine.stocktake_id == stocktake.id, StocktakeLine.variance != 0)
+            .order_by(StocktakeLine.variance > 0, StocktakeLine.id)
+        ).all()
+        movements = [
+            post_movement(
+                session,
+                kind=MovementKind.GAIN if line.variance > 0 else MovementKind.LOSS,
+                location_id=line.location_id,
+                batch_id=line.batch_id,
+                qty=line.variance,
+                document=document,
+                actor=actor,
+                note=line.reason,
+            )
+            for line in lines
+        ]
     record(
         session,
         actor=actor,
@@ -303,25 +307,16 @@ def reject_stocktake(
 ) -> Stocktake:
     """盘点驳回：back to counting, with the approver's reason."""
     _require_approver(actor)
-    stocktake = lock_stocktake(session, stocktake_id)
-    require_status(
-        stocktake,
-        StocktakeStatus.SUBMITTED,
-        _l(
-            "Stocktake %(no)s is %(status)s; only a submitted stocktake can be rejected.",
-            no=stocktake.no,
-            status=stocktake.status_label,
-        ),
-    )
     reason = clean_text(reason, "reason")
     if not reason:
         raise ValidationError(_l("Give the reason for sending the stocktake back."), field="reason")
-    stocktake.status = StocktakeStatus.COUNTING.value
-    stocktake.reject_reason = reason
-    stocktake.rejected_by_id = actor.user_id
-    stocktake.rejected_at = utcnow()
-    stocktake.submitted_by_id = None
-    stocktake.submitted_at = None
+    stocktake = claim_stocktake(
+        session,
+        stocktake_id,
+        from_states=(StocktakeStatus.SUBMITTED,),
+        to_state=StocktakeStatus.COUNTING,
+        values={**stamp("rejected", actor), **unstamp("submitted"), "reject_reason": reason},
+    )
     record(
         session,
         actor=actor,
@@ -338,20 +333,15 @@ def cancel_stocktake(
     session: Session, *, stocktake_id: int, actor: Actor, reason: str | None = None
 ) -> Stocktake:
     """盘点作废：abandon a stocktake that has not been posted; nothing was posted."""
-    stocktake = lock_stocktake(session, stocktake_id)
-    actor.require_keeps([stocktake.warehouse_id])
-    if not StocktakeStatus(stocktake.status).is_open:
-        raise Conflict(
-            _l(
-                "Stocktake %(no)s is %(status)s; it can no longer be cancelled.",
-                no=stocktake.no,
-                status=stocktake.status_label,
-            )
-        )
-    before = stocktake.status
-    stocktake.status = StocktakeStatus.CANCELLED.value
-    stocktake.cancelled_by_id = actor.user_id
-    stocktake.cancelled_at = utcnow()
+    before = writable_stocktake(session, stocktake_id, actor).status
+    reason = clean_text(reason, "reason")
+    stocktake = claim_stocktake(
+        session,
+        stocktake_id,
+        from_states=(StocktakeStatus.COUNTING, StocktakeStatus.SUBMITTED),
+        to_state=StocktakeStatus.CANCELLED,
+        values=stamp("cancelled", actor),
+    )
     record(
         session,
         actor=actor,
@@ -359,6 +349,6 @@ def cancel_stocktake(
         obj=stocktake,
         label=stocktake.no,
         before={"status": before},
-        after={"status": stocktake.status, "reason": clean_text(reason, "reason")},
+        after={"status": stocktake.status, "reason": reason},
     )
     return stocktake

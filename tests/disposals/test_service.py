@@ -5,9 +5,9 @@ import sqlalchemy as sa
 
 from reserve.audit.models import AuditEntry
 from reserve.auth.models import Role
-from reserve.disposals import queries, service
+from reserve.disposals import queries, rotations, scraps
+from reserve.disposals.lines import DisposalLineData
 from reserve.disposals.models import Disposition, RotationStatus, ScrapReason, ScrapStatus
-from reserve.disposals.service import DisposalLineData
 from reserve.errors import Conflict, Forbidden, InsufficientStock, ValidationError
 from reserve.receipts.models import Receipt
 from reserve.stock.ledger import PeriodClosed
@@ -50,7 +50,7 @@ def _rotation(db, s, *lines, **changes):
         counterparty="济南市某超市",
     )
     fields.update(changes)
-    return service.create_rotation(db, **fields)
+    return rotations.create_rotation(db, **fields)
 
 
 def _scrap(db, s, *lines, **changes):
@@ -62,7 +62,7 @@ def _scrap(db, s, *lines, **changes):
         actor=s["keeper"],
     )
     fields.update(changes)
-    return service.request_scrap(db, **fields)
+    return scraps.request_scrap(db, **fields)
 
 
 # Candidates ---------------------------------------------------------------------------------
@@ -117,7 +117,7 @@ def test_rotation_posts_rotate_out_and_the_balance_drops(db, setup, balance):
     rotation = _rotation(db, s, _line(s, 8))
     assert rotation.status == RotationStatus.DRAFT.value and rotation.no.startswith("LH")
     assert balance(s["location"], s["batch"]) == 20  # a draft takes nothing
-    service.post_rotation(db, rotation_id=rotation.id, actor=s["keeper"])
+    rotations.post_rotation(db, rotation_id=rotation.id, actor=s["keeper"])
     assert rotation.status == RotationStatus.POSTED.value and rotation.posted_at
     assert balance(s["location"], s["batch"]) == 12
     movement = db.scalar(sa.select(StockMovement).where(StockMovement.document_type == "rotation"))
@@ -137,10 +137,10 @@ def test_rotation_posts_rotate_out_and_the_balance_drops(db, setup, balance):
 def test_posting_a_rotation_twice_is_refused(db, setup, ledger_state):
     s = setup
     rotation = _rotation(db, s)
-    service.post_rotation(db, rotation_id=rotation.id, actor=s["keeper"])
+    rotations.post_rotation(db, rotation_id=rotation.id, actor=s["keeper"])
     before = ledger_state()
     with pytest.raises(Conflict, match="already posted"):
-        service.post_rotation(db, rotation_id=rotation.id, actor=s["keeper"])
+        rotations.post_rotation(db, rotation_id=rotation.id, actor=s["keeper"])
     assert ledger_state() == before
 
 
@@ -157,7 +157,7 @@ def test_rotation_of_serial_items_issues_them(db, setup, make_material, put_stoc
         disposition=Disposition.DRILL.value,
     )
     assert rotation.lines[0].serial_nos == ["P-1", "P-3"]
-    service.post_rotation(db, rotation_id=rotation.id, actor=s["keeper"])
+    rotations.post_rotation(db, rotation_id=rotation.id, actor=s["keeper"])
     statuses = dict(db.execute(sa.select(SerialItem.serial_no, SerialItem.status)).all())
     assert statuses == {"P-1": "issued", "P-2": "in_stock", "P-3": "issued"}
     assert balance(location, batch) == 1
@@ -167,10 +167,10 @@ def test_posting_fails_cleanly_when_the_stock_has_gone(db, setup, ledger_state):
     s = setup
     first = _rotation(db, s, _line(s, 15))
     second = _rotation(db, s, _line(s, 5), _line(s, 10))  # checked when both were there
-    service.post_rotation(db, rotation_id=first.id, actor=s["keeper"])
+    rotations.post_rotation(db, rotation_id=first.id, actor=s["keeper"])
     before = ledger_state()
     with pytest.raises(InsufficientStock) as error, db.begin_nested():
-        service.post_rotation(db, rotation_id=second.id, actor=s["keeper"])
+        rotations.post_rotation(db, rotation_id=second.id, actor=s["keeper"])
     message = str(error.value.message)
     assert "单帐篷" in message and "A-01-01" in message and "0 顶 available" in message
     db.expire_all()
@@ -189,7 +189,7 @@ def test_link_replacement_needs_a_receipt_of_the_same_warehouse(db, setup, make_
             source="purchase",
             document_date=days(0),
             status=status,
-            created_by="test",
+            created_by_name="test",
         )
         db.add(row)
         db.flush()
@@ -199,17 +199,19 @@ def test_link_replacement_needs_a_receipt_of_the_same_warehouse(db, setup, make_
     there = receipt(make_warehouse(), "RK-THERE")
     cancelled = receipt(s["warehouse"], "RK-GONE", status="cancelled")
     with pytest.raises(ValidationError, match="RK-THERE is for another warehouse"):
-        service.link_replacement(
+        rotations.link_replacement(
             db, rotation_id=rotation.id, receipt_id=there.id, actor=s["keeper"]
         )
     with pytest.raises(ValidationError, match="RK-GONE is cancelled"):
-        service.link_replacement(
+        rotations.link_replacement(
             db, rotation_id=rotation.id, receipt_id=cancelled.id, actor=s["keeper"]
         )
     with pytest.raises(ValidationError, match="No such receipt"):
-        service.link_replacement(db, rotation_id=rotation.id, receipt_id=999_999, actor=s["keeper"])
+        rotations.link_replacement(
+            db, rotation_id=rotation.id, receipt_id=999_999, actor=s["keeper"]
+        )
     assert rotation.replacement_receipt_id is None
-    service.link_replacement(db, rotation_id=rotation.id, receipt_id=here.id, actor=s["keeper"])
+    rotations.link_replacement(db, rotation_id=rotation.id, receipt_id=here.id, actor=s["keeper"])
     assert rotation.replacement_receipt_id == here.id
     assert queries.receipt_no(db, here.id) == "RK-HERE"
     assert queries.receipt_options(db, s["warehouse"].id) == [(here.id, "RK-HERE")]
@@ -225,9 +227,9 @@ def test_scrap_request_approve_post(db, setup, balance):
     scrap = _scrap(db, s, _line(s, 6), reason=ScrapReason.EXPIRED.value)
     assert scrap.status == ScrapStatus.REQUESTED.value and scrap.no.startswith("BF")
     assert balance(s["location"], s["batch"]) == 20  # requesting reserves nothing
-    service.approve_scrap(db, scrap_id=scrap.id, actor=s["approver"], note="同意")
+    scraps.approve_scrap(db, scrap_id=scrap.id, actor=s["approver"], note="同意")
     assert scrap.status == ScrapStatus.APPROVED.value and scrap.decision_note == "同意"
-    service.post_scrap(db, scrap_id=scrap.id, actor=s["keeper"])
+    scraps.post_scrap(db, scrap_id=scrap.id, actor=s["keeper"])
     assert scrap.status == ScrapStatus.POSTED.value
     assert balance(s["location"], s["batch"]) == 14
     movement = db.scalar(sa.select(StockMovement).where(StockMovement.document_type == "scrap"))
@@ -239,7 +241,7 @@ def test_scrap_request_approve_post(db, setup, balance):
     ).all()
     assert actions == ["request", "approve", "post"]
     with pytest.raises(Conflict, match="already posted"):
-        service.post_scrap(db, scrap_id=scrap.id, actor=s["keeper"])
+        scraps.post_scrap(db, scrap_id=scrap.id, actor=s["keeper"])
     assert balance(s["location"], s["batch"]) == 14
 
 
@@ -248,8 +250,8 @@ def test_scrapped_serial_items_are_marked(db, setup, make_material, put_stock):
     generator = make_material("发电机", unit="台", tracking="serial")
     location, batch = put_stock(generator, s["warehouse"], 2, serial_nos=("G-1", "G-2"))
     scrap = _scrap(db, s, DisposalLineData(location.id, batch.id, 1, ("G-2",)))
-    service.approve_scrap(db, scrap_id=scrap.id, actor=s["approver"])
-    service.post_scrap(db, scrap_id=scrap.id, actor=s["keeper"])
+    scraps.approve_scrap(db, scrap_id=scrap.id, actor=s["approver"])
+    scraps.post_scrap(db, scrap_id=scrap.id, actor=s["keeper"])
     item = db.scalar(sa.select(SerialItem).where(SerialItem.serial_no == "G-2"))
     assert item.status == "scrapped"
 
@@ -262,33 +264,36 @@ def test_the_requester_cannot_approve_their_own_scrap(
     scrap = _scrap(db, s, actor=both)
     before = ledger_state()
     with pytest.raises(Forbidden, match="another person must approve"):
-        service.approve_scrap(db, scrap_id=scrap.id, actor=both)
+        scraps.approve_scrap(db, scrap_id=scrap.id, actor=both)
     assert scrap.status == ScrapStatus.REQUESTED.value and ledger_state() == before
-    service.approve_scrap(db, scrap_id=scrap.id, actor=s["approver"])  # someone else may
+    scraps.approve_scrap(db, scrap_id=scrap.id, actor=s["approver"])  # someone else may
 
 
 def test_only_approvers_decide(db, setup):
     s = setup
     scrap = _scrap(db, s)
     with pytest.raises(Forbidden):
-        service.approve_scrap(db, scrap_id=scrap.id, actor=s["keeper"])
+        scraps.approve_scrap(db, scrap_id=scrap.id, actor=s["keeper"])
     with pytest.raises(Forbidden):
-        service.reject_scrap(db, scrap_id=scrap.id, reason="no", actor=s["keeper"])
+        scraps.reject_scrap(db, scrap_id=scrap.id, reason="no", actor=s["keeper"])
 
 
 def test_reject_needs_a_reason_and_ends_the_request(db, setup, ledger_state):
     s = setup
     scrap = _scrap(db, s)
     with pytest.raises(ValidationError, match="reason for the rejection"):
-        service.reject_scrap(db, scrap_id=scrap.id, reason="  ", actor=s["approver"])
-    service.reject_scrap(db, scrap_id=scrap.id, reason="尚可使用，转轮换", actor=s["approver"])
+        scraps.reject_scrap(db, scrap_id=scrap.id, reason="  ", actor=s["approver"])
+    scraps.reject_scrap(db, scrap_id=scrap.id, reason="尚可使用，转轮换", actor=s["approver"])
     assert scrap.status == ScrapStatus.REJECTED.value
-    assert scrap.decision_note == "尚可使用，转轮换" and scrap.decided_by == s["approver"].username
+    assert (
+        scrap.decision_note == "尚可使用，转轮换"
+        and scrap.rejected_by_name == s["approver"].username
+    )
     before = ledger_state()
-    with pytest.raises(Conflict, match="only once approved"):
-        service.post_scrap(db, scrap_id=scrap.id, actor=s["keeper"])
+    with pytest.raises(Conflict, match="was rejected .* cannot be posted"):
+        scraps.post_scrap(db, scrap_id=scrap.id, actor=s["keeper"])
     with pytest.raises(Conflict, match="no longer awaiting approval"):
-        service.approve_scrap(db, scrap_id=scrap.id, actor=s["approver"])
+        scraps.approve_scrap(db, scrap_id=scrap.id, actor=s["approver"])
     assert ledger_state() == before
 
 
@@ -296,18 +301,18 @@ def test_a_requested_scrap_cannot_be_posted_before_approval(db, setup):
     s = setup
     scrap = _scrap(db, s)
     with pytest.raises(Conflict, match="only once approved"):
-        service.post_scrap(db, scrap_id=scrap.id, actor=s["keeper"])
+        scraps.post_scrap(db, scrap_id=scrap.id, actor=s["keeper"])
 
 
 def test_posting_an_approved_scrap_when_the_stock_has_gone(db, setup, ledger_state):
     s = setup
     scrap = _scrap(db, s, _line(s, 20))
-    service.approve_scrap(db, scrap_id=scrap.id, actor=s["approver"])
+    scraps.approve_scrap(db, scrap_id=scrap.id, actor=s["approver"])
     rotation = _rotation(db, s, _line(s, 15))
-    service.post_rotation(db, rotation_id=rotation.id, actor=s["keeper"])
+    rotations.post_rotation(db, rotation_id=rotation.id, actor=s["keeper"])
     before = ledger_state()
     with pytest.raises(InsufficientStock, match="5 顶 available, 20 顶 wanted"), db.begin_nested():
-        service.post_scrap(db, scrap_id=scrap.id, actor=s["keeper"])
+        scraps.post_scrap(db, scrap_id=scrap.id, actor=s["keeper"])
     db.expire_all()
     assert ledger_state() == before and scrap.status == ScrapStatus.APPROVED.value
 
@@ -420,20 +425,20 @@ def test_a_keeper_of_another_warehouse_is_refused(
     other = actor_for(make_user(Role.KEEPER, warehouses=[make_warehouse()]))
     rotation = _rotation(db, s)
     scrap = _scrap(db, s)
-    service.approve_scrap(db, scrap_id=scrap.id, actor=s["approver"])
+    scraps.approve_scrap(db, scrap_id=scrap.id, actor=s["approver"])
     before = ledger_state()
     with pytest.raises(Forbidden):
         _rotation(db, s, actor=other)
     with pytest.raises(Forbidden):
         _scrap(db, s, actor=other)
     with pytest.raises(Forbidden):
-        service.get_rotation(db, rotation.id, actor=other)
+        rotations.get_rotation(db, rotation.id, actor=other)
     with pytest.raises(Forbidden):
-        service.post_rotation(db, rotation_id=rotation.id, actor=other)
+        rotations.post_rotation(db, rotation_id=rotation.id, actor=other)
     with pytest.raises(Forbidden):
-        service.post_scrap(db, scrap_id=scrap.id, actor=other)
+        scraps.post_scrap(db, scrap_id=scrap.id, actor=other)
     with pytest.raises(Forbidden):  # an approver sees every warehouse but keeps none
-        service.post_scrap(db, scrap_id=scrap.id, actor=s["approver"])
+        scraps.post_scrap(db, scrap_id=scrap.id, actor=s["approver"])
     assert ledger_state() == before
     assert queries.rotation_page(db, other).total == 0
     assert queries.scrap_page(db, other).total == 0
@@ -460,6 +465,6 @@ def test_a_document_posted_meanwhile_is_not_posted_again(db, setup, ledger_state
         .execution_options(synchronize_session=False)
     )  # the other keeper's post
     before = ledger_state()
-    with pytest.raises(Conflict, match="changed by someone else"), db.begin_nested():
-        service.post_rotation(db, rotation_id=rotation.id, actor=s["keeper"])
+    with pytest.raises(Conflict, match="already posted"), db.begin_nested():
+        rotations.post_rotation(db, rotation_id=rotation.id, actor=s["keeper"])
     assert ledger_state() == before

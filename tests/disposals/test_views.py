@@ -257,7 +257,7 @@ def test_link_the_replacement_receipt_on_the_detail_page(keeper_stock, db):
         warehouse_id=warehouse.id,
         source="purchase",
         document_date=days(0),
-        created_by="test",
+        created_by_name="test",
     )
     db.add(receipt)
     db.flush()

@@ -56,7 +56,7 @@ def test_post_a_receipt_with_two_batches_and_serial_items(db, site):
     assert counts(db)["StockMovement"] == before["StockMovement"]  # a draft moves nothing
 
     service.post_receipt(db, receipt_id=receipt.id, actor=site.keeper)
-    assert receipt.status == "posted" and receipt.posted_by == site.keeper.username
+    assert receipt.status == "posted" and receipt.posted_by_name == site.keeper.username
     movements = db.scalars(
         select(StockMovement)
         .where(StockMovement.document_type == "receipt", StockMovement.document_id == receipt.id)

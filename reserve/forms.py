@@ -1,7 +1,132 @@
-"""Form pieces every feature's forms share (the form-side twin of ``templating.py``)."""
+"""Form pieces every feature's forms share (the form-side twin of ``templating.py``), and the
+bounds every edge applies to what comes in: ids in URLs, integers, dates and text.
+
+Ids are the database's ``INTEGER`` (PostgreSQL: 2³¹ − 1; SQLite would take 2⁶³ − 1, but the
+production database is the bound). Text may not carry control characters: NUL breaks
+PostgreSQL, and the rest break the Excel exports and the terminal of whoever reads a log."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from flask import Flask, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.routing import IntegerConverter
+from wtforms import Form as PlainForm
+from wtforms import IntegerField, StringField
+from wtforms.validators import StopValidation
+
+MAX_ID = 2**31 - 1
+MAX_INT = 2**31 - 1
+# Dates typed into filters: wide enough for any real paper, narrow enough that ``+ 1 day`` and
+# ``- 1 day`` never leave Python's calendar (9999-12-31 + 1 day is an OverflowError).
+MIN_QUERY_DATE = date(1900, 1, 1)
+MAX_QUERY_DATE = date(2999, 12, 31)
+# C0 controls except tab, line feed and carriage return (text areas keep their lines), and DEL.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_MESSAGE = _l("Control characters (such as NUL) are not allowed in text.")
 
 
 def optional_int(value):
     """Coerce a select's value to an id; the empty choice ("", or "None" as WTForms renders a
-    missing value) means none."""
-    return int(value) if value not in (None, "", "None") else None
+    missing value) means none. An id outside 1 … 2³¹ − 1 cannot exist and is refused."""
+    if value in (None, "", "None"):
+        return None
+    number = int(value)
+    if not 1 <= number <= MAX_ID:
+        raise ValueError("not an id")
+    return number
+
+
+def text_problem(value: str) -> Any | None:
+    """Why a text cannot be stored (a control character, a lone surrogate), or None."""
+    if CONTROL_CHARACTERS.search(value):
+        return CONTROL_MESSAGE
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _l("The text is not valid Unicode.")
+    return None
+
+
+def no_control_characters(form, field) -> None:
+    """Validator: refuse NUL and other control characters in a text field."""
+    values = field.raw_data or ([field.data] if isinstance(field.data, str) else [])
+    for value in values:
+        problem = text_problem(str(value))
+        if problem is not None:
+            field.errors[:] = []
+            raise StopValidation(str(problem))
+
+
+def bounded_int(form, field) -> None:
+    """Validator: a whole number the database can store (|n| ≤ 2³¹ − 1)."""
+    if isinstance(field.data, int) and abs(field.data) > MAX_INT:
+        raise StopValidation(str(_l("The number is too large.")))
+
+
+class _BoundedMeta:
+    """Adds the shared text and number bounds to every field the form binds."""
+
+    def bind_field(self, form, unbound_field, options):
+        field_class = unbound_field.field_class
+        extra = ()
+        if issubclass(field_class, StringField):  # TextAreaField and PasswordField too
+            extra = (no_control_characters,)
+        elif issubclass(field_class, IntegerField):
+            extra = (bounded_int,)
+        if extra:
+            validators = unbound_field.kwargs.get("validators") or ()
+            unbound_field.kwargs["validators"] = [*extra, *validators]
+        return super().bind_field(form, unbound_field, options)
+
+
+class Form(FlaskForm):
+    """The base of every page form: CSRF (Flask-WTF) plus the shared input bounds."""
+
+    class Meta(_BoundedMeta, FlaskForm.Meta):
+        pass
+
+
+class SubForm(PlainForm):
+    """The base of a repeated sub-form (``FormField``/``FieldList``), with the same bounds."""
+
+    class Meta(_BoundedMeta, PlainForm.Meta):
+        pass
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in this app: a database id, 1 … 2³¹ − 1; anything else is a 404."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def refuse_control_characters_in_request() -> None:
+    """``before_request``: no query or form value may carry a control character (the edge
+    filter for every page and API call; JSON bodies are checked by the API blueprint)."""
+    from reserve.errors import ValidationError
+
+    sources = [request.args]
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        sources.append(request.form)
+    for source in sources:
+        for name, value in source.items(multi=True):
+            problem = text_problem(name) or text_problem(value)
+            if problem is not None:
+                raise ValidationError(problem, field=name)
+
+
+def register_input_bounds(app: Flask) -> None:
+    """Ids in every URL are bounded (``int`` is the id converter), and text is filtered."""
+    app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["id"] = IdConverter
+    app.before_request(refuse_control_characters_in_request)

@@ -25,6 +25,7 @@ MAX_INT = 2**31 - 1
 # ``- 1 day`` never leave Python's calendar (9999-12-31 + 1 day is an OverflowError).
 MIN_QUERY_DATE = date(1900, 1, 1)
 MAX_QUERY_DATE = date(2999, 12, 31)
+MAX_DAYS = 36_500  # a horizon in days ("expiring within"): a century is plenty
 # C0 controls except tab, line feed and carriage return (text areas keep their lines), and DEL.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CONTROL_MESSAGE = _l("Control characters (such as NUL) are not allowed in text.")
@@ -39,6 +40,40 @@ def optional_int(value):
     if not 1 <= number <= MAX_ID:
         raise ValueError("not an id")
     return number
+
+
+def checked_query_int(name: str, number: int, *, low: int = -MAX_INT, high: int = MAX_INT) -> int:
+    """A whole number from a query string, within bounds, or a 422 that says the bounds."""
+    from reserve.errors import ValidationError
+
+    if not low <= number <= high:
+        raise ValidationError(
+            _l(
+                "%(name)s must be a whole number from %(low)s to %(high)s.",
+                name=name,
+                low=low,
+                high=high,
+            ),
+            field=name,
+        )
+    return number
+
+
+def checked_query_date(name: str, day: date) -> date:
+    """A date from a query string within the calendar we can compute with, or a 422."""
+    from reserve.errors import ValidationError
+
+    if not MIN_QUERY_DATE <= day <= MAX_QUERY_DATE:
+        raise ValidationError(
+            _l(
+                "%(name)s must be a date like 2026-01-31, from %(low)s to %(high)s.",
+                name=name,
+                low=MIN_QUERY_DATE.isoformat(),
+                high=MAX_QUERY_DATE.isoformat(),
+            ),
+            field=name,
+        )
+    return day
 
 
 def text_problem(value: str) -> Any | None:

@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 from reserve.api.idempotency import HEADER_PARAMETER, REPLAYED_HEADER, WRITE_METHODS, idempotent
 from reserve.db import Page
 from reserve.errors import ValidationError
-from reserve.forms import MAX_ID, MAX_INT, MAX_QUERY_DATE, MIN_QUERY_DATE, text_problem
+from reserve.forms import MAX_ID, MAX_INT, checked_query_date, checked_query_int, text_problem
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -296,37 +296,19 @@ def _check_query(operation: Operation) -> None:
         if value in (None, ""):
             continue
         declared = query_schema(kind)
+        low, high = declared.get("minimum", -MAX_INT), declared.get("maximum", MAX_INT)
         if declared["type"] == "integer":
-            low, high = declared.get("minimum", -MAX_INT), declared.get("maximum", MAX_INT)
             try:
                 number = int(value)
             except ValueError:
-                number = None
-            if number is None or not low <= number <= high:
-                raise ValidationError(
-                    _l(
-                        "%(name)s must be a whole number from %(low)s to %(high)s.",
-                        name=name,
-                        low=low,
-                        high=high,
-                    ),
-                    field=name,
-                )
+                number = high + 1  # not a number: the same message, with the bounds
+            checked_query_int(name, number, low=low, high=high)
         elif declared.get("format") == "date":
             try:
                 day = date.fromisoformat(value)
             except ValueError:
-                day = None
-            if day is None or not MIN_QUERY_DATE <= day <= MAX_QUERY_DATE:
-                raise ValidationError(
-                    _l(
-                        "%(name)s must be a date like 2026-01-31, from %(low)s to %(high)s.",
-                        name=name,
-                        low=MIN_QUERY_DATE.isoformat(),
-                        high=MAX_QUERY_DATE.isoformat(),
-                    ),
-                    field=name,
-                )
+                day = date.max  # not a date: the same message, with the window
+            checked_query_date(name, day)
 
 
 MAX_BIG_INT = 2**63 - 1

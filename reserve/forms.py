@@ -107,26 +107,22 @@ class _BoundedMeta:
     """Adds the shared text and number bounds to every field the form binds."""
 
     def bind_field(self, form, unbound_field, options):
-        field_class = unbound_field.field_class
-        extra = ()
-        if issubclass(field_class, StringField):  # TextAreaField and PasswordField too
-            extra = (no_control_characters,)
-        elif issubclass(field_class, IntegerField):
-            extra = (bounded_int,)
-        if extra:
-            validators = unbound_field.kwargs.get("validators") or ()
-            unbound_field.kwargs["validators"] = [*extra, *validators]
-        return super().bind_field(form, unbound_field, options)
+        field = super().bind_field(form, unbound_field, options)
+        if isinstance(field, StringField):  # TextAreaField and PasswordField too
+            field.validators = [no_control_characters, *field.validators]
+        elif isinstance(field, IntegerField):
+            field.validators = [bounded_int, *field.validators]
+        return field
 
 
-class Form(FlaskForm):
-    """The base of every page form: CSRF (Flask-WTF) plus the shared input bounds."""
+class BoundedForm(FlaskForm):
+    """The base of every form: CSRF (Flask-WTF) plus the shared input bounds."""
 
     class Meta(_BoundedMeta, FlaskForm.Meta):
         pass
 
 
-class SubForm(PlainForm):
+class BoundedSubForm(PlainForm):
     """The base of a repeated sub-form (``FormField``/``FieldList``), with the same bounds."""
 
     class Meta(_BoundedMeta, PlainForm.Meta):

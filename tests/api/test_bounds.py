@@ -90,9 +90,11 @@ def test_dates_that_overflow_are_422_with_a_message(client, login_as, keeper_api
         assert "from" in response.get_json()["message"]
     viewer = login_as(Role.VIEWER)
     for url in (f"/stock/materials/{material.id}/card?to=9999-12-31", "/stock?expiring=3000000"):
-        response = viewer.get(url, headers={"Accept-Language": "en"})
+        response = viewer.get(url)
         assert response.status_code == 422, url
-        assert "from" in response.get_data(as_text=True)
+        assert "范围" in response.get_data(as_text=True) or "之间" in response.get_data(
+            as_text=True
+        )
 
 
 @pytest.mark.parametrize("field", ["warehouse_id", "line_material_id", "line_qty"])
@@ -210,8 +212,8 @@ def test_the_window_is_configurable(app, client, db, keeper_api):
 
 def test_control_characters_in_page_queries_and_forms_are_422(login_as, db, make_warehouse):
     admin = login_as(Role.ADMIN)
-    response = admin.get("/stock?q=%00", headers={"Accept-Language": "en"})
+    response = admin.get("/stock?q=%00")
     assert response.status_code == 422
-    assert "Control characters" in response.get_data(as_text=True)
+    assert "不允许包含控制字符" in response.get_data(as_text=True)  # pages speak Chinese
     response = admin.post("/catalog/categories", data={"code": "1010100", "name": "帐篷\x00"})
     assert response.status_code == 422

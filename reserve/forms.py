@@ -21,6 +21,7 @@ from wtforms.validators import StopValidation
 
 MAX_ID = 2**31 - 1
 MAX_INT = 2**31 - 1
+MAX_BIG_INT = 2**63 - 1  # what any database binds (SQLite's INTEGER, PostgreSQL's bigint)
 # Dates typed into filters: wide enough for any real paper, narrow enough that ``+ 1 day`` and
 # ``- 1 day`` never leave Python's calendar (9999-12-31 + 1 day is an OverflowError).
 MIN_QUERY_DATE = date(1900, 1, 1)
@@ -98,8 +99,13 @@ def no_control_characters(form, field) -> None:
 
 
 def bounded_int(form, field) -> None:
-    """Validator: a whole number the database can store (|n| ≤ 2³¹ − 1)."""
-    if isinstance(field.data, int) and abs(field.data) > MAX_INT:
+    """Validator: an id field (``…_id``) holds 1 … 2³¹ − 1; any other whole number is one a
+    database can bind (|n| ≤ 2⁶³ − 1; the services bound quantities and days more tightly)."""
+    if not isinstance(field.data, int):
+        return
+    if field.short_name.endswith("_id") and not 1 <= field.data <= MAX_ID:
+        raise StopValidation(str(_l("This is not a valid id.")))
+    if abs(field.data) > MAX_BIG_INT:
         raise StopValidation(str(_l("The number is too large.")))
 
 
@@ -129,7 +135,7 @@ class BoundedSubForm(PlainForm):
         pass
 
 
-class IdConverter(IntegerConverter):
+class IdIntegerConverter(IntegerConverter):
     """``<int:…>`` in this app: a database id, 1 … 2³¹ − 1; anything else is a 404."""
 
     def __init__(self, map, *args, **kwargs):
@@ -158,6 +164,6 @@ def refuse_control_characters_in_request() -> None:
 
 def register_input_bounds(app: Flask) -> None:
     """Ids in every URL are bounded (``int`` is the id converter), and text is filtered."""
-    app.url_map.converters["int"] = IdConverter
-    app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["int"] = IdIntegerConverter
+    app.url_map.converters["id"] = IdIntegerConverter
     app.before_request(refuse_control_characters_in_request)

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form as PlainForm
 
 import reserve
-from reserve.forms import MAX_ID, BoundedForm, BoundedSubForm, IdConverter, optional_int
+from reserve.forms import MAX_ID, BoundedForm, BoundedSubForm, IdIntegerConverter, optional_int
 
 
 @pytest.fixture
@@ -64,9 +64,13 @@ def test_tabs_and_new_lines_are_text(english):
 def test_integer_fields_refuse_what_the_database_cannot_store(english):
     from reserve.stocktakes.forms import CountForm
 
-    form = CountForm(formdata=MultiDict({"counted_qty": str(2**40)}), meta={"csrf": False})
+    form = CountForm(
+        formdata=MultiDict({"counted_qty": str(2**63), "batch_id": str(2**31)}),
+        meta={"csrf": False},
+    )
     assert not form.validate()
     assert form.errors["counted_qty"] == ["The number is too large."]
+    assert form.errors["batch_id"] == ["This is not a valid id."]
 
 
 def test_ids_are_bounded(app):
@@ -74,6 +78,6 @@ def test_ids_are_bounded(app):
     for bad in (str(MAX_ID + 1), "0", "-1"):
         with pytest.raises(ValueError):
             optional_int(bad)
-    assert app.url_map.converters["int"] is IdConverter
+    assert app.url_map.converters["int"] is IdIntegerConverter
     adapter = app.url_map.bind("localhost")
     assert adapter.match(f"/api/v1/receipts/{MAX_ID}")[1] == {"receipt_id": MAX_ID}

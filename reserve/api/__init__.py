@@ -18,7 +18,14 @@ from werkzeug.datastructures import MultiDict
 from reserve.api.idempotency import HEADER_PARAMETER, REPLAYED_HEADER, WRITE_METHODS, idempotent
 from reserve.db import Page
 from reserve.errors import ValidationError
-from reserve.forms import MAX_ID, MAX_INT, checked_query_date, checked_query_int, text_problem
+from reserve.forms import (
+    MAX_BIG_INT,
+    MAX_ID,
+    MAX_INT,
+    checked_query_date,
+    checked_query_int,
+    text_problem,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -311,7 +318,6 @@ def _check_query(operation: Operation) -> None:
             checked_query_date(name, day)
 
 
-MAX_BIG_INT = 2**63 - 1
 _JSON_SPECIAL = re.compile(rb'["\\\[\]{}]')
 
 

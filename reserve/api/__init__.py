@@ -1,6 +1,11 @@
 """The JSON API, ``/api/v1``: one blueprint, bearer-token auth (checked with the permission table
 in ``reserve.auth.permissions``), JSON errors with stable codes, and an OpenAPI 3 document built
-from the route declarations below, so the document cannot drift from the code."""
+from the route declarations below, so the document cannot drift from the code.
+
+Two rules hold for every route, declared here once: every write honours an ``Idempotency-Key``
+(``reserve.api.idempotency``), and input is bounded before any view runs (``check_input``: the
+declared query parameters in range, a JSON body of bounded size and depth whose strings carry
+no control character or lone surrogate and whose numbers a database can store)."""
 
 from __future__ import annotations
 

@@ -155,8 +155,11 @@ def idempotent(view: Callable) -> Callable:
             ):
                 raise
             raise IdempotencyKeyInUse() from exc
-        with transaction() as session:
-            purge_expired(session)
+        try:  # the work has committed: a busy database must not turn its answer into a 500
+            with transaction() as session:
+                purge_expired(session)
+        except sa.exc.OperationalError:
+            current_app.logger.warning("Idempotency keys not purged (database busy); next time")
         return response
 
     return wrapper

@@ -11,9 +11,10 @@ import re
 from datetime import date
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Request, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 from wtforms import Form as PlainForm
 from wtforms import IntegerField, StringField
@@ -162,8 +163,26 @@ def refuse_control_characters_in_request() -> None:
                 raise ValidationError(problem, field=name)
 
 
+class BoundedValues(ImmutableMultiDict):
+    """Query and form values whose ``get(name, type=int)`` (werkzeug's idiom, used by every
+    list page for ids, pages and filters) refuses a number no database column can hold, with
+    a 422 that says the bounds, instead of binding it (SQLite: OverflowError, a 500)."""
+
+    def get(self, key, default=None, type=None):
+        value = super().get(key, default, type)
+        if type is int and isinstance(value, int) and value is not default:
+            checked_query_int(key, value)
+        return value
+
+
+class BoundedRequest(Request):
+    parameter_storage_class = BoundedValues
+
+
 def register_input_bounds(app: Flask) -> None:
-    """Ids in every URL are bounded (``int`` is the id converter), and text is filtered."""
+    """Ids in every URL are bounded (``int`` is the id converter), integers read from queries
+    and forms are bounded, and text is filtered."""
+    app.request_class = BoundedRequest
     app.url_map.converters["int"] = IdIntegerConverter
     app.url_map.converters["id"] = IdIntegerConverter
     app.before_request(refuse_control_characters_in_request)

@@ -81,3 +81,22 @@ def test_ids_are_bounded(app):
     assert app.url_map.converters["int"] is IdIntegerConverter
     adapter = app.url_map.bind("localhost")
     assert adapter.match(f"/api/v1/receipts/{MAX_ID}")[1] == {"receipt_id": MAX_ID}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/stocktakes?warehouse_id={big}",
+        "/warehouses?region={big}",
+        "/admin/users?page={big}",
+        "/account/tokens?user_id={big}",
+        "/receipts?warehouse={big}",
+        "/catalog/materials?page={big}",
+    ],
+)
+def test_page_query_numbers_beyond_the_database_are_422(login_as, url):
+    from reserve.auth.models import Role
+
+    response = login_as(Role.ADMIN).get(url.format(big=2**64))
+    assert response.status_code == 422
+    assert "之间的整数" in response.get_data(as_text=True)

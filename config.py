@@ -50,6 +50,10 @@ class Config:
     HSTS_SECONDS = 0  # Strict-Transport-Security max-age; 0 sends none
     PAGE_SIZE = 50
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    API_MAX_BODY_BYTES = 1024 * 1024  # a JSON body of the API; uploads go through the pages
+    API_MAX_JSON_DEPTH = 32
+    IDEMPOTENCY_KEY_HOURS = 24  # how long a stored response answers a replayed request
+    DOCUMENT_DATE_MIN = "2000-01-01"  # the earliest date a document's paper may carry
 
 
 class DevelopmentConfig(Config):

@@ -116,7 +116,9 @@ def init_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from reserve.api import bp as api_bp
     from reserve.extensions import csrf
+    from reserve.forms import register_input_bounds
 
+    register_input_bounds(app)  # before any rule is added: ``<int:…>`` is a bounded id
     for feature in FEATURES:
         module = importlib.import_module(f"reserve.{feature}.views")
         app.register_blueprint(module.bp)

@@ -72,6 +72,21 @@ class Conflict(ReserveError):
     default_message = _l("This conflicts with existing data.")
 
 
+class IdempotencyKeyInUse(Conflict):
+    code = "idempotency_in_progress"
+    default_message = _l(
+        "A request with this Idempotency-Key is still being processed; retry in a moment."
+    )
+
+
+class IdempotencyKeyReused(ReserveError):
+    code = "idempotency_key_reused"
+    status = 422
+    default_message = _l(
+        "This Idempotency-Key was already used for a different request; use a new key."
+    )
+
+
 class InsufficientStock(Conflict):
     code = "insufficient_stock"
     default_message = _l("Not enough stock available.")

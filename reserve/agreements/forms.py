@@ -1,20 +1,19 @@
 """The enterprise form, shared by the pages and the API (lengths from the columns)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from reserve.agreements.models import Enterprise
 from reserve.agreements.service import EnterpriseData
-from reserve.forms import optional_int
+from reserve.forms import BoundedForm, optional_int
 
 
 def _length(column) -> Length:
     return Length(max=column.type.length)
 
 
-class EnterpriseForm(FlaskForm):
+class EnterpriseForm(BoundedForm):
     name = StringField(_l("Name"), validators=[DataRequired(), _length(Enterprise.name)])
     # 18 characters, but spaces and dashes typed between the groups are allowed.
     uscc = StringField(

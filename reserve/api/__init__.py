@@ -1,20 +1,36 @@
 """The JSON API, ``/api/v1``: one blueprint, bearer-token auth (checked with the permission table
 in ``reserve.auth.permissions``), JSON errors with stable codes, and an OpenAPI 3 document built
-from the route declarations below, so the document cannot drift from the code."""
+from the route declarations below, so the document cannot drift from the code.
+
+Two rules hold for every route, declared here once: every write honours an ``Idempotency-Key``
+(``reserve.api.idempotency``), and input is bounded before any view runs (``check_input``: the
+declared query parameters in range, a JSON body of bounded size and depth whose strings carry
+no control character or lone surrogate and whose numbers a database can store)."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
+from reserve.api.idempotency import HEADER_PARAMETER, REPLAYED_HEADER, WRITE_METHODS, idempotent
 from reserve.db import Page
 from reserve.errors import ValidationError
+from reserve.forms import (
+    MAX_BIG_INT,
+    MAX_ID,
+    MAX_INT,
+    checked_query_date,
+    checked_query_int,
+    text_problem,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -28,7 +44,8 @@ class Operation:
     endpoint: str
     summary: str
     tag: str
-    query: tuple[tuple[str, str, str], ...] = ()  # (name, type, description)
+    # (name, type, description); type is "integer", "date", "string" or a JSON schema
+    query: tuple[tuple[str, str | dict, str], ...] = ()
     body: str | None = None  # component schema name of the JSON body
     response: str | None = None  # component schema name of one item
     paginated: bool = False
@@ -36,6 +53,7 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
+_BY_ENDPOINT: dict[str, Operation] = {}
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": {
         "type": "object",
@@ -69,30 +87,32 @@ def route(
     method: str = "GET",
     summary: str,
     tag: str,
-    query: tuple[tuple[str, str, str], ...] = (),
+    query: tuple[tuple[str, str | dict, str], ...] = (),
     body: str | None = None,
     response: str | None = None,
     paginated: bool = False,
     status: int = 200,
 ) -> Callable:
-    """Register an API route and its OpenAPI operation in one declaration."""
+    """Register an API route and its OpenAPI operation in one declaration. Every write honours
+    the ``Idempotency-Key`` header (``reserve.api.idempotency``)."""
 
     def decorator(view: Callable) -> Callable:
-        bp.add_url_rule(rule, endpoint=view.__name__, view_func=view, methods=[method])
-        OPERATIONS.append(
-            Operation(
-                rule,
-                method,
-                f"api.{view.__name__}",
-                summary,
-                tag,
-                query + (PAGE_QUERY if paginated else ()),
-                body,
-                response,
-                paginated,
-                status,
-            )
+        handler = idempotent(view) if method in WRITE_METHODS else view
+        bp.add_url_rule(rule, endpoint=view.__name__, view_func=handler, methods=[method])
+        operation = Operation(
+            rule,
+            method,
+            f"api.{view.__name__}",
+            summary,
+            tag,
+            query + (PAGE_QUERY if paginated else ()),
+            body,
+            response,
+            paginated,
+            status,
         )
+        OPERATIONS.append(operation)
+        _BY_ENDPOINT[operation.endpoint] = operation
         return view
 
     return decorator
@@ -160,7 +180,9 @@ def openapi_path(rule: str) -> tuple[str, list[dict]]:
                 "name": name,
                 "in": "path",
                 "required": True,
-                "schema": {"type": "integer" if converter == "int" else "string"},
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+                if converter in ("int", "id")
+                else {"type": "string"},
             }
         )
     return "/api/v1" + _CONVERTER.sub(r"{\2}", rule), params
@@ -172,9 +194,17 @@ def openapi_document() -> dict[str, Any]:
     for op in OPERATIONS:
         path, params = openapi_path(op.rule)
         params += [
-            {"name": n, "in": "query", "required": False, "schema": {"type": t}, "description": d}
+            {
+                "name": n,
+                "in": "query",
+                "required": False,
+                "schema": query_schema(t),
+                "description": d,
+            }
             for n, t, d in op.query
         ]
+        if op.method in WRITE_METHODS:
+            params.append(HEADER_PARAMETER)
         if op.response and op.paginated:
             body_schema = {
                 "type": "object",
@@ -202,11 +232,35 @@ def openapi_document() -> dict[str, Any]:
                 str(op.status): {
                     "description": "OK",
                     "content": {"application/json": {"schema": body_schema}},
+                    **(
+                        {
+                            "headers": {
+                                REPLAYED_HEADER: {
+                                    "description": "true when this is the stored response "
+                                    "to an earlier request with the same Idempotency-Key",
+                                    "schema": {"type": "string", "enum": ["true"]},
+                                }
+                            }
+                        }
+                        if op.method in WRITE_METHODS
+                        else {}
+                    ),
                 },
                 "401": {"description": "missing, unknown or revoked token", **error},
                 "403": {"description": "the token's user may not do this", **error},
                 "404": {"description": "not found", **error},
                 "422": {"description": "invalid input", **error},
+                **(
+                    {
+                        "409": {
+                            "description": "a conflict, or a request with the same "
+                            "Idempotency-Key is still running",
+                            **error,
+                        }
+                    }
+                    if op.method in WRITE_METHODS
+                    else {}
+                ),
             },
         }
         if op.endpoint == "api.openapi":
@@ -235,6 +289,125 @@ def openapi_document() -> dict[str, Any]:
             "schemas": SCHEMAS,
         },
     }
+
+
+def query_schema(kind: str | dict) -> dict[str, Any]:
+    """The OpenAPI schema of a declared query parameter; its bounds are also enforced."""
+    if isinstance(kind, dict):
+        return kind
+    if kind == "integer":
+        return {"type": "integer", "minimum": -MAX_INT, "maximum": MAX_INT}
+    if kind == "date":
+        return {"type": "string", "format": "date"}
+    return {"type": kind}
+
+
+def _check_query(operation: Operation) -> None:
+    for name, kind, _description in operation.query:
+        value = request.args.get(name)
+        if value in (None, ""):
+            continue
+        declared = query_schema(kind)
+        low, high = declared.get("minimum", -MAX_INT), declared.get("maximum", MAX_INT)
+        if declared["type"] == "integer":
+            try:
+                number = int(value)
+            except ValueError:
+                number = high + 1  # not a number: the same message, with the bounds
+            checked_query_int(name, number, low=low, high=high)
+        elif declared.get("format") == "date":
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                day = date.max  # not a date: the same message, with the window
+            checked_query_date(name, day)
+
+
+_JSON_SPECIAL = re.compile(rb'["\\\[\]{}]')
+
+
+def json_too_deep(raw: bytes, limit: int) -> bool:
+    """Whether a JSON text nests arrays and objects deeper than ``limit``, found in one linear
+    pass over its brackets and quotes, before the parser (which recurses) sees it."""
+    depth, in_string, skip = 0, False, -1
+    for match in _JSON_SPECIAL.finditer(raw):
+        at = match.start()
+        if at == skip:
+            continue
+        char = raw[at]
+        if in_string:
+            if char == 0x5C:  # a backslash escapes the next character, quote or backslash
+                skip = at + 1
+            elif char == 0x22:
+                in_string = False
+        elif char == 0x22:
+            in_string = True
+        elif char in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
+def _check_json_value(value: Any, path: str) -> None:
+    if isinstance(value, str):
+        problem = text_problem(value)
+        if problem is not None:
+            raise ValidationError(f"{path}: {problem}" if path else problem, field=path or None)
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int):
+        name = path.rsplit(".", 1)[-1]
+        if (name == "id" or name.endswith("_id")) and not 1 <= value <= MAX_ID:
+            raise ValidationError(_l("%(name)s is not a valid id.", name=path), field=path)
+        if abs(value) > MAX_BIG_INT:  # no database binds it; the forms bound smaller ones
+            raise ValidationError(_l("%(name)s: the number is too large.", name=path), field=path)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValidationError(_l("%(name)s: the number is not finite.", name=path), field=path)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            problem = text_problem(key)
+            if problem is not None:
+                raise ValidationError(problem)
+            _check_json_value(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_json_value(item, f"{path}[{index}]")
+
+
+def _check_json_body() -> None:
+    limit = current_app.config["API_MAX_BODY_BYTES"]
+    if (request.content_length or 0) > limit:
+        abort(413)
+    raw = request.get_data(cache=True)
+    if len(raw) > limit:
+        abort(413)
+    if not raw.strip():
+        return
+    if json_too_deep(raw, current_app.config["API_MAX_JSON_DEPTH"]):
+        raise ValidationError(
+            _l(
+                "The JSON body is nested more than %(n)s levels deep.",
+                n=current_app.config["API_MAX_JSON_DEPTH"],
+            )
+        )
+    payload = request.get_json(silent=True)  # cached: the view reads the same object
+    if payload is not None:
+        _check_json_value(payload, "")
+
+
+@bp.before_request
+def check_input():
+    """Bounded input for every API call, before the view: declared query parameters in
+    their range, and a JSON body of bounded size and depth, with valid text and numbers."""
+    operation = _BY_ENDPOINT.get(request.endpoint or "")
+    if operation is not None:
+        _check_query(operation)
+    if request.method in WRITE_METHODS:
+        _check_json_body()
 
 
 @route("/openapi.json", summary="This OpenAPI document", tag="meta")

@@ -3,11 +3,11 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from reserve.audit.models import AuditEntry
+from reserve.forms import BoundedForm
 
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2999, 12, 31)
@@ -23,7 +23,7 @@ def _in_range(_form, field) -> None:
         raise ValidationError(_l("Pick a date between 1900 and 2999."))
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(BoundedForm):
     class Meta:
         csrf = False
 

@@ -1,13 +1,12 @@
 """Sign-in, password and user-administration forms. Lengths come from the model columns."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from reserve.auth.models import ApiToken, Role, User
-from reserve.forms import optional_int
+from reserve.forms import BoundedForm, optional_int
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -15,12 +14,12 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BoundedForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=80)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)])
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(BoundedForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
     new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=128)])
     confirm = PasswordField(
@@ -33,7 +32,7 @@ def _role_choices():
     return [(r.value, r.label) for r in Role]
 
 
-class UserForm(FlaskForm):
+class UserForm(BoundedForm):
     full_name = StringField(
         _l("Full name"),
         validators=[DataRequired(), Length(max=User.full_name.type.length)],
@@ -59,11 +58,11 @@ class UserCreateForm(UserForm):
     password = PasswordField(_l("Temporary password"), validators=[DataRequired(), Length(max=128)])
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(BoundedForm):
     password = PasswordField(_l("Temporary password"), validators=[DataRequired(), Length(max=128)])
 
 
-class TokenForm(FlaskForm):
+class TokenForm(BoundedForm):
     name = StringField(
         _l("Token name"), validators=[DataRequired(), Length(max=ApiToken.name.type.length)]
     )

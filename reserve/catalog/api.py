@@ -81,7 +81,7 @@ def material_json(m: Material) -> dict:
     tag="catalog",
     response=CATEGORY,
     paginated=True,
-    query=(("level", "integer", "only this level (1-4)"),),
+    query=(("level", {"type": "integer", "minimum": 1, "maximum": 4}, "only this level (1-4)"),),
 )
 def category_list():
     page, per_page = page_args()

@@ -1,16 +1,15 @@
 """Category and material forms, shared by the pages and the API (lengths from the columns)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from reserve.catalog.models import Category, Material, Tracking
 from reserve.catalog.service import MAX_DAYS, MaterialData
-from reserve.forms import optional_int
+from reserve.forms import BoundedForm, optional_int
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(BoundedForm):
     code = StringField(_l("Code (7 digits)"), validators=[DataRequired(), Length(min=7, max=7)])
     name = StringField(
         _l("Name"), validators=[DataRequired(), Length(max=Category.name.type.length)]
@@ -19,14 +18,14 @@ class CategoryForm(FlaskForm):
     is_local = BooleanField(_l("Local extension (本地扩展)"))
 
 
-class CategoryEditForm(FlaskForm):
+class CategoryEditForm(BoundedForm):
     name = StringField(
         _l("Name"), validators=[DataRequired(), Length(max=Category.name.type.length)]
     )
     is_local = BooleanField(_l("Local extension (本地扩展)"))
 
 
-class MaterialForm(FlaskForm):
+class MaterialForm(BoundedForm):
     code = StringField(
         _l("Code"), validators=[DataRequired(), Length(max=Material.code.type.length)]
     )

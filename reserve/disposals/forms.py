@@ -7,15 +7,14 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, FieldList, Form, FormField, SelectField, StringField
+from wtforms import DateField, FieldList, FormField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from reserve.db import local_today
 from reserve.disposals.lines import DisposalLineData
 from reserve.disposals.models import Disposition, Rotation, Scrap, ScrapReason
 from reserve.documents import MAX_LINES, line_message
-from reserve.forms import optional_int
+from reserve.forms import BoundedForm, BoundedSubForm, optional_int
 
 LINE_ROWS = 5
 STOCK_VALUE = re.compile(r"^(\d+):(\d+)$")
@@ -40,7 +39,7 @@ def parse_qty(text: str | None):
             return text or None
 
 
-class LineForm(Form):
+class LineForm(BoundedSubForm):
     stock = SelectField(_l("Stock (location · batch)"), choices=[], validate_choice=False)
     qty = StringField(_l("Quantity"), validators=[Optional(), Length(max=20)])
     serial_nos = StringField(_l("Serial numbers"), validators=[Optional(), Length(max=2000)])
@@ -53,7 +52,7 @@ class LineForm(Form):
         )
 
 
-class _DisposalForm(FlaskForm):
+class _DisposalForm(BoundedForm):
     document_date = DateField(_l("Document date"), validators=[DataRequired()], default=local_today)
     lines = FieldList(FormField(LineForm), min_entries=LINE_ROWS, max_entries=MAX_LINES)
 
@@ -113,7 +112,7 @@ class ScrapForm(_DisposalForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=Scrap.note.type.length)])
 
 
-class LinkReplacementForm(FlaskForm):
+class LinkReplacementForm(BoundedForm):
     receipt_id = SelectField(
         _l("Replacement receipt"),
         coerce=optional_int,
@@ -123,13 +122,13 @@ class LinkReplacementForm(FlaskForm):
     )
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(BoundedForm):
     note = StringField(
         _l("Note"), validators=[Optional(), Length(max=Scrap.decision_note.type.length)]
     )
 
 
-class RejectForm(FlaskForm):
+class RejectForm(BoundedForm):
     reason = StringField(
         _l("Reason for rejection"), validators=[Length(max=Scrap.decision_note.type.length)]
     )

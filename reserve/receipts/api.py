@@ -289,8 +289,8 @@ def receipt_json(receipt: Receipt) -> dict:
     query=(
         ("warehouse_id", "integer", "one warehouse"),
         ("status", "string", "draft, posted or cancelled"),
-        ("date_from", "string", "document date from (YYYY-MM-DD)"),
-        ("date_to", "string", "document date to (YYYY-MM-DD)"),
+        ("date_from", "date", "document date from (YYYY-MM-DD)"),
+        ("date_to", "date", "document date to (YYYY-MM-DD)"),
         ("no", "string", "part of the receipt number or the paper's number"),
     ),
 )

@@ -4,7 +4,6 @@ parses types and lengths; the service checks the rules."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DecimalField,
@@ -22,6 +21,7 @@ from wtforms.widgets import HiddenInput
 
 from reserve.db import local_today
 from reserve.documents import MAX_LINES, line_message
+from reserve.forms import BoundedForm, BoundedSubForm
 from reserve.receipts.models import Receipt
 from reserve.receipts.service import ReceiptData, ReceiptLineData
 from reserve.stock.models import Batch, BatchSource
@@ -45,7 +45,7 @@ def _given(field) -> bool:
     return field.data not in (None, "")
 
 
-class ReceiptLineForm(Form):
+class ReceiptLineForm(BoundedSubForm):
     material_id = SelectField(
         _l("Material"), coerce=_optional_int, choices=[], validate_choice=False
     )
@@ -88,7 +88,7 @@ class ReceiptLineForm(Form):
         )
 
 
-class ReceiptForm(FlaskForm):
+class ReceiptForm(BoundedForm):
     warehouse_id = IntegerField(_l("Warehouse"), widget=HiddenInput(), validators=[DataRequired()])
     source = SelectField(
         _l("Source"), choices=[SelectChoice(s.value, s.label) for s in BatchSource]

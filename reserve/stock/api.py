@@ -10,6 +10,7 @@ from reserve.auth.permissions import current_actor
 from reserve.catalog.service import get_material
 from reserve.errors import ValidationError
 from reserve.extensions import db
+from reserve.forms import MAX_DAYS
 from reserve.stock import queries
 
 KEY_PAGE = {
@@ -122,7 +123,11 @@ def _date(name: str) -> date | None:
         ("q", "string", "name, code, spec or pinyin initials"),
         ("category", "string", "7-digit category code, with sub-categories"),
         ("warehouse", "integer", "one warehouse"),
-        ("expiring", "integer", "only batches expiring within this many days"),
+        (
+            "expiring",
+            {"type": "integer", "minimum": 0, "maximum": MAX_DAYS},
+            "only batches expiring within this many days",
+        ),
         ("after", "string", "material code to continue after (the `next` of a page)"),
     ),
 )
@@ -196,8 +201,8 @@ def material_stock(material_id: int):
     query=(
         ("warehouse", "integer", "one warehouse"),
         ("batch", "integer", "one batch"),
-        ("from", "string", "first document (paper) date, YYYY-MM-DD"),
-        ("to", "string", "last document (paper) date, YYYY-MM-DD"),
+        ("from", "date", "first document (paper) date, YYYY-MM-DD"),
+        ("to", "date", "last document (paper) date, YYYY-MM-DD"),
         ("before", "integer", "movement id to continue before (the `next` of a page)"),
     ),
 )

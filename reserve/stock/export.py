@@ -1,16 +1,15 @@
-"""The stock card as an Excel workbook (openpyxl, write-only: fine for 100,000 rows)."""
+"""The stock card as an Excel workbook, written by the shared safe writer (``reserve.export``):
+a keeper's batch number or note is text in the sheet, never a formula, and a stray control
+character cannot make the export fail."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from reserve.db import SHANGHAI
+from reserve.export import XlsxWriter
 
 
 @dataclass(frozen=True)
@@ -26,19 +25,11 @@ class CardSheet:
 
 
 def stock_card_workbook(sheet: CardSheet, rows: Iterable) -> bytes:
-    workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet(sheet.title[:31])
-    bold = Font(bold=True)
-    from openpyxl.cell import WriteOnlyCell
-
-    def heading(text: str):
-        cell = WriteOnlyCell(ws, value=text)
-        cell.font = bold
-        return cell
-
-    ws.append([heading(sheet.title)])
+    writer = XlsxWriter()
+    ws = writer.sheet(sheet.title)
+    ws.heading([sheet.title])
     ws.append([sheet.material, sheet.unit, sheet.scope])
-    ws.append([heading(h) for h in sheet.headers])
+    ws.heading(sheet.headers)
     for row in rows:
         posted: datetime = row.posted_at.astimezone(SHANGHAI).replace(tzinfo=None)
         ws.append(
@@ -57,6 +48,4 @@ def stock_card_workbook(sheet: CardSheet, rows: Iterable) -> bytes:
                 row.note or "",
             ]
         )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return writer.to_bytes()

@@ -1,15 +1,14 @@
 """Stock filters and the move form."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from reserve.forms import optional_int
+from reserve.forms import BoundedForm, optional_int
 from reserve.stock.ledger import MAX_QTY
 
 
-class MoveForm(FlaskForm):
+class MoveForm(BoundedForm):
     warehouse_id = SelectField(
         _l("Warehouse"), coerce=optional_int, choices=[], validators=[DataRequired()]
     )

@@ -128,12 +128,27 @@ def check_period_open(session: Session, document_date: date) -> None:
 
 
 def check_document_date(session: Session, document_date: object) -> date:
-    """The date on a document's paper: given, not in the future (a day's slack for clocks and
-    time zones), and in an open month."""
+    """The date on a document's paper: given, within the configured window (from
+    ``DOCUMENT_DATE_MIN``, 2000-01-01 by default, to today + 1 day: a day's slack for clocks
+    and time zones), and in an open month."""
+    from flask import current_app, has_app_context
+
+    from config import Config
     from reserve.db import local_today
 
     if not isinstance(document_date, date):
         raise ValidationError(_l("Give the date on the paper."), field="document_date")
+    config = current_app.config if has_app_context() else vars(Config)
+    earliest = date.fromisoformat(str(config["DOCUMENT_DATE_MIN"]))
+    if document_date < earliest:
+        raise ValidationError(
+            _l(
+                "The document date %(date)s is before %(earliest)s.",
+                date=document_date.isoformat(),
+                earliest=earliest.isoformat(),
+            ),
+            field="document_date",
+        )
     if document_date > local_today() + timedelta(days=1):
         raise ValidationError(
             _l("The document date %(date)s is in the future.", date=document_date.isoformat()),

@@ -12,6 +12,7 @@ from reserve.catalog.queries import category_code_choices
 from reserve.catalog.service import get_material
 from reserve.errors import run_form
 from reserve.extensions import db
+from reserve.forms import MAX_DAYS, MAX_INT, checked_query_date, checked_query_int
 from reserve.stock import queries, service
 from reserve.stock.export import CardSheet, stock_card_workbook
 from reserve.stock.forms import MoveForm
@@ -26,20 +27,22 @@ def _date_arg(name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         flash(_("Dates are written like 2026-01-31."), "danger")
         return None
+    return checked_query_date(name, day)
 
 
-def _int_arg(name: str) -> int | None:
-    return request.args.get(name, type=int)
+def _int_arg(name: str, *, low: int = -MAX_INT, high: int = MAX_INT) -> int | None:
+    value = request.args.get(name, type=int)
+    return None if value is None else checked_query_int(name, value, low=low, high=high)
 
 
 @bp.get("")
 def stock_list():
     actor = current_actor()
-    horizon = _int_arg("expiring")
+    horizon = _int_arg("expiring", high=MAX_DAYS)
     filters = queries.StockFilter(
         q=request.args.get("q") or None,
         category_code=request.args.get("category") or None,

@@ -1,17 +1,17 @@
 """Stocktake forms, shared by the pages and the API (lengths from the columns)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from reserve.catalog.models import Material
+from reserve.forms import BoundedForm
 from reserve.stock.models import Batch, SerialItem
 from reserve.stocktakes.models import Stocktake, StocktakeLine
 from reserve.warehouses.models import Location
 
 
-class StocktakeForm(FlaskForm):
+class StocktakeForm(BoundedForm):
     warehouse_id = SelectField(
         _l("Warehouse"), coerce=int, choices=[], validators=[InputRequired()]
     )
@@ -25,7 +25,7 @@ class StocktakeForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=Stocktake.note.type.length)])
 
 
-class CountForm(FlaskForm):
+class CountForm(BoundedForm):
     """One count: the place by id (the count sheet) or by code (a person, a label); the batch by
     id or by its number and material code."""
 
@@ -72,7 +72,7 @@ class CountForm(FlaskForm):
         }
 
 
-class RejectForm(FlaskForm):
+class RejectForm(BoundedForm):
     reason = StringField(
         _l("Reason for sending it back"),
         validators=[
@@ -82,5 +82,5 @@ class RejectForm(FlaskForm):
     )
 
 
-class CancelForm(FlaskForm):
+class CancelForm(BoundedForm):
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=200)])

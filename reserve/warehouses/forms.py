@@ -2,11 +2,10 @@
 columns; the rules themselves live in the service)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from reserve.forms import optional_int
+from reserve.forms import BoundedForm, optional_int
 from reserve.warehouses.models import Location, Region, RegionLevel, Warehouse, WarehouseLevel
 from reserve.warehouses.service import WarehouseData
 
@@ -15,7 +14,7 @@ def _region_levels():
     return [(level.value, level.label) for level in RegionLevel]
 
 
-class RegionEditForm(FlaskForm):
+class RegionEditForm(BoundedForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=Region.name.type.length)])
     level = SelectField(_l("Level"), choices=_region_levels())
     parent_id = SelectField(_l("Parent region"), coerce=optional_int, choices=[])
@@ -28,7 +27,7 @@ class RegionForm(RegionEditForm):
     )
 
 
-class WarehouseForm(FlaskForm):
+class WarehouseForm(BoundedForm):
     code = StringField(
         _l("Code"), validators=[DataRequired(), Length(max=Warehouse.code.type.length)]
     )
@@ -67,7 +66,7 @@ class WarehouseForm(FlaskForm):
         )
 
 
-class LocationForm(FlaskForm):
+class LocationForm(BoundedForm):
     code = StringField(
         _l("Location code"), validators=[DataRequired(), Length(max=Location.code.type.length)]
     )
@@ -78,6 +77,6 @@ class LocationEditForm(LocationForm):
     is_active = BooleanField(_l("In use"), default=True)
 
 
-class LocationGridForm(FlaskForm):
+class LocationGridForm(BoundedForm):
     rows = IntegerField(_l("Rows (A, B, C …)"), validators=[InputRequired()])
     cols = IntegerField(_l("Columns (01, 02 …)"), validators=[InputRequired()])

@@ -173,7 +173,9 @@ def register_security(app: Flask) -> None:
     @app.errorhandler(Forbidden)  # a refusal names nothing: not the document, not its number
     def forbidden(error: Forbidden):
         if request.path.startswith("/api/"):
-            return jsonify({"error": error.code, "message": str(Forbidden.default_message)}), 403
+            # 职责分离 names only the actor's own act on a document they see: say why
+            message = error.message if error.shown_where_acted else Forbidden.default_message
+            return jsonify({"error": error.code, "message": str(message)}), 403
         return render_template("errors/403.html", status=403), 403
 
     @app.errorhandler(429)  # Flask-Limiter's RateLimitExceeded, and our own for bad tokens

@@ -25,6 +25,7 @@ T = TypeVar("T")
 class ReserveError(Exception):
     code = "error"
     status = 400
+    shown_where_acted = False  # a 403/404 naming no field becomes the error page, unless this
     default_message = _l("The request could not be carried out.")
 
     def __init__(self, message: Any = None, *, field: str | None = None, **details: Any):
@@ -58,6 +59,15 @@ class Forbidden(ReserveError):
     code = "forbidden"
     status = 403
     default_message = _l("You do not have permission to do this.")
+
+
+class SeparationOfDuties(Forbidden):
+    """职责分离: a refusal of what the actor did to a document they may see (approving their
+    own request, removing their own admin role). It names nothing they could not see, so a
+    page shows its reason where they acted, instead of the generic 403 page."""
+
+    code = "separation_of_duties"
+    shown_where_acted = True
 
 
 class Unauthorized(ReserveError):
@@ -120,7 +130,7 @@ def _attempt(
         with transaction() as session:
             return True, call(session)
     except ReserveError as error:
-        if error.status in (403, 404) and not error.field:
+        if error.status in (403, 404) and not error.field and not error.shown_where_acted:
             raise
         if on_error is not None:
             error = on_error(error)

@@ -31,7 +31,7 @@ from reserve.auth.signin import (  # noqa: F401  (the sign-in API, re-exported f
     unlock_user,
 )
 from reserve.db import utcnow
-from reserve.errors import Conflict, Forbidden, NotFound, ValidationError
+from reserve.errors import Conflict, Forbidden, NotFound, SeparationOfDuties, ValidationError
 from reserve.warehouses.models import Warehouse
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,40}$")
@@ -191,7 +191,7 @@ def update_user(
     before = _user_summary(user)
     role_set, warehouses = _check_roles_and_scopes(session, roles, warehouse_ids, enterprise_id)
     if user.id == actor.user_id and Role.ADMIN not in role_set:
-        raise Forbidden(_l("You cannot remove your own administrator role."))
+        raise SeparationOfDuties(_l("You cannot remove your own administrator role."))
     user.full_name = full_name.strip()
     user.phone = (phone or "").strip() or None
     user.enterprise_id = enterprise_id
@@ -216,7 +216,7 @@ def set_user_enabled(session: Session, *, user_id: int, enabled: bool, actor: Ac
     actor.require_role(Role.ADMIN)
     user = get_user(session, user_id)
     if user.id == actor.user_id and not enabled:
-        raise Forbidden(_l("You cannot disable your own account."))
+        raise SeparationOfDuties(_l("You cannot disable your own account."))
     if user.is_enabled != enabled:
         record(
             session,

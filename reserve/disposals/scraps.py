@@ -22,7 +22,7 @@ from reserve.disposals.lines import (
 )
 from reserve.disposals.models import Scrap, ScrapLine, ScrapReason, ScrapStatus
 from reserve.documents import is_same_person, stamp, transition
-from reserve.errors import Forbidden, ValidationError
+from reserve.errors import SeparationOfDuties, ValidationError
 from reserve.stock import ledger
 from reserve.stock.models import ItemStatus, MovementKind
 from reserve.stock.numbering import next_document_no
@@ -88,7 +88,7 @@ def _decide(
     actor.require_role(Role.APPROVER, Role.ADMIN)
     scrap = get_scrap(session, scrap_id)
     if is_requester(actor, scrap):
-        raise Forbidden(
+        raise SeparationOfDuties(
             _l("You requested scrap %(no)s yourself; another person must approve it.", no=scrap.no)
         )
     return transition(

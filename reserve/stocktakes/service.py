@@ -15,7 +15,7 @@ from reserve.auth.actor import Actor
 from reserve.catalog.models import Category, Material
 from reserve.db import local_today
 from reserve.documents import all_or_nothing, is_same_person, stamp, unstamp
-from reserve.errors import Conflict, Forbidden, NotFound, ValidationError
+from reserve.errors import Conflict, Forbidden, NotFound, SeparationOfDuties, ValidationError
 from reserve.stock.ledger import DocumentRef, check_period_open, post_movement
 from reserve.stock.models import Batch, MovementKind, StockBalance, StockMovement
 from reserve.stock.numbering import next_document_no
@@ -246,7 +246,7 @@ def _require_approver(actor: Actor) -> None:
 
 def _require_other_person(actor: Actor, stocktake: Stocktake) -> None:
     if is_same_person(actor, stocktake, "submitted"):
-        raise Forbidden(
+        raise SeparationOfDuties(
             _l(
                 "You submitted stocktake %(no)s, so another approver must approve it "
                 "(segregation of duties).",

@@ -275,9 +275,9 @@ def _take_out(
             document=document,
             actor=actor,
             note=note,
+            serial_nos=[item.serial_no for item in items],
+            serial_status=item_status,
         )
-        for item in items:
-            item.status = item_status.value
 
 
 # Rotation (轮换) ------------------------------------------------------------------------------

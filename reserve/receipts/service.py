@@ -27,7 +27,7 @@ from reserve.receipts.checks import (
 from reserve.receipts.models import Receipt, ReceiptLine, ReceiptStatus
 from reserve.stock import ledger
 from reserve.stock.ledger import DocumentRef
-from reserve.stock.models import Batch, ItemStatus, MovementKind, SerialItem
+from reserve.stock.models import Batch, MovementKind
 from reserve.stock.numbering import next_document_no
 
 __all__ = [
@@ -200,45 +200,6 @@ def _batch_for(session: Session, receipt: Receipt, index: int, line: CheckedLine
     return batch
 
 
-def _receive_serials(session: Session, index: int, line: CheckedLine, batch: Batch) -> None:
-    """单品入库: new items are created; an item coming back (issued, in use, under repair)
-    returns to stock at the line's location."""
-    if not line.serials:
-        return
-    existing = {
-        item.serial_no: item
-        for item in session.scalars(
-            select(SerialItem).where(
-                SerialItem.material_id == line.material.id, SerialItem.serial_no.in_(line.serials)
-            )
-        )
-    }
-    new = []
-    for number in line.serials:
-        item = existing.get(number)
-        if item is None:
-            new.append(
-                SerialItem(
-                    material_id=line.material.id,
-                    batch_id=batch.id,
-                    serial_no=number,
-                    status=ItemStatus.IN_STOCK.value,
-                    location_id=line.location_id,
-                )
-            )
-        else:
-            item.batch_id = batch.id
-            item.status = ItemStatus.IN_STOCK.value
-            item.location_id = line.location_id
-    try:
-        with session.begin_nested():
-            session.add_all(new)
-            session.flush()
-    except IntegrityError:  # another receipt took one of these numbers a moment ago
-        check_serials_free(session, index, line.material, line.serials)
-        raise
-
-
 def post_receipt(session: Session, *, receipt_id: int, actor: Actor) -> Receipt:
     """入库过账：create the batches and serial items and post a RECEIPT movement per line."""
     receipt = _locked(session, receipt_id, actor)
@@ -249,16 +210,20 @@ def post_receipt(session: Session, *, receipt_id: int, actor: Actor) -> Receipt:
         batch = _batch_for(session, receipt, index, line)
         stored.batch_id = batch.id
         stored.production_date, stored.expiry_date = batch.production_date, batch.expiry_date
-        _receive_serials(session, index, line, batch)
-        ledger.post_movement(
-            session,
-            kind=MovementKind.RECEIPT,
-            location_id=line.location_id,
-            batch_id=batch.id,
-            qty=line.qty,
-            document=document,
-            actor=actor,
-        )
+        try:  # new serial items are created, returning ones come back, by the ledger
+            ledger.post_movement(
+                session,
+                kind=MovementKind.RECEIPT,
+                location_id=line.location_id,
+                batch_id=batch.id,
+                qty=line.qty,
+                document=document,
+                actor=actor,
+                serial_nos=line.serials,
+            )
+        except Conflict:  # another receipt took one of these numbers a moment ago: say which
+            check_serials_free(session, index, line.material, line.serials)
+            raise
     receipt.status = ReceiptStatus.POSTED.value
     receipt.posted_at = utcnow()
     receipt.posted_by_id = actor.user_id

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -104,7 +104,15 @@ def test_candidates_are_scoped_and_leave_out_reserved_stock(
     assert queries.rotation_candidates(db, viewer, warehouse_id=-1).total == 0
     from reserve.stock import ledger
 
-    ledger.reserve_qty(db, location_id=s["location"].id, batch_id=s["batch"].id, qty=20)
+    ledger.reserve(
+        db,
+        location_id=s["location"].id,
+        batch_id=s["batch"].id,
+        qty=20,
+        document=ledger.DocumentRef("test", None, None, date.today()),
+        line_id=None,
+        actor=s["keeper"],
+    )
     assert queries.rotation_candidates(db, viewer).total == 0
 
 

@@ -9,8 +9,9 @@ from reserve.disposals import queries, service
 from reserve.disposals.models import Disposition, RotationStatus, ScrapReason, ScrapStatus
 from reserve.disposals.service import DisposalLineData
 from reserve.errors import Conflict, Forbidden, InsufficientStock, ValidationError
+from reserve.stock import ledger
 from reserve.stock.ledger import PeriodClosed
-from reserve.stock.models import ClosedMonth, MovementKind, SerialItem, StockMovement
+from reserve.stock.models import ClosedMonth, ItemStatus, MovementKind, SerialItem, StockMovement
 from reserve.warehouses.models import Location
 from tests.disposals.conftest import days
 
@@ -102,7 +103,6 @@ def test_candidates_are_scoped_and_leave_out_reserved_stock(
     viewer = actor_for(make_user(Role.VIEWER))
     assert queries.rotation_candidates(db, viewer).total == 1
     assert queries.rotation_candidates(db, viewer, warehouse_id=-1).total == 0
-    from reserve.stock import ledger
 
     ledger.reserve(
         db,
@@ -390,7 +390,17 @@ def test_a_serial_item_no_longer_in_stock_is_refused(
     s = setup
     pump = make_material("排水泵", unit="台", tracking="serial")
     location, batch = put_stock(pump, s["warehouse"], 2, serial_nos=("P-1", "P-2"))
-    db.execute(sa.update(SerialItem).where(SerialItem.serial_no == "P-1").values(status="repair"))
+    ledger.post_movement(  # sent for repair: out of stock through the ledger
+        db,
+        kind=MovementKind.ISSUE,
+        location_id=location.id,
+        batch_id=batch.id,
+        qty=-1,
+        document=ledger.DocumentRef("test", None, None, date.today()),
+        actor=s["keeper"],
+        serial_nos=["P-1"],
+        serial_status=ItemStatus.REPAIR,
+    )
     before = ledger_state()
     with pytest.raises(ValidationError, match="Not in stock at A-01-01 .*: P-1"):
         _scrap(db, s, DisposalLineData(location.id, batch.id, 1, ("P-1",)))

@@ -84,7 +84,6 @@ def stock_verify() -> None:
     """Rebuild every balance, reservation cache and serial count; print each difference (exit 1
     if any)."""
     from flask_babel import gettext as _
-    from flask_babel import ngettext
 
     from reserve.extensions import db
     from reserve.stock.ledger import describe, verify
@@ -93,14 +92,7 @@ def stock_verify() -> None:
     for line in describe(db.session, found):
         click.echo(_("DIFFERENCE %(what)s", what=line))
     if found:
-        click.echo(
-            ngettext(
-                "%(num)d difference between the caches and the ledger.",
-                "%(num)d differences between the caches and the ledger.",
-                len(found),
-            ),
-            err=True,
-        )
+        click.echo(_("Differences from the ledger: %(n)s.", n=len(found)), err=True)
         sys.exit(1)
     click.echo(_("All balances, reservations and serial items agree with the ledger."))
 

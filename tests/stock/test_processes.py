@@ -190,7 +190,7 @@ def test_a_process_killed_mid_receipt_leaves_all_or_nothing(committed_url, tmp_p
         args=(committed_url, ids["location"], ids["batches"], str(marker), 25),
     )
     child.start()
-    for _ in range(600):
+    for _ in range(2400):  # a spawned child needs a while on a loaded machine
         if marker.exists():
             break
         time.sleep(0.05)
@@ -230,7 +230,8 @@ def _receipt_status(url):
 
 def _reverse_at_the_barrier(url: str, movement_id: int, barrier, results) -> None:
     """Reverse the movement; both racers pass the "already reversed?" check, then meet at the
-    barrier before inserting (on SQLite the write lock orders them and the barrier times out)."""
+    barrier before inserting (on SQLite the write lock orders them: the first waits out a short
+    barrier, shorter than the second's busy timeout, and commits)."""
     import contextlib
     import threading
 
@@ -238,10 +239,11 @@ def _reverse_at_the_barrier(url: str, movement_id: int, barrier, results) -> Non
 
     app = test_app(url)
     real_post = ledger.post_movement
+    patience = 3 if url.startswith("sqlite") else 120
 
     def meet_then_post(*args, **kwargs):
         with contextlib.suppress(threading.BrokenBarrierError):
-            barrier.wait(timeout=5)
+            barrier.wait(timeout=patience)
         return real_post(*args, **kwargs)
 
     ledger.post_movement = meet_then_post
@@ -299,10 +301,21 @@ def _last_month() -> date:
     return date.today().replace(day=1) - timedelta(days=1)
 
 
-def _post_into_last_month(url, location_id, batch_id, marker, hold, results) -> None:
-    """Post into last month; with ``hold``, keep the transaction open a while after posting."""
+def _hold_until(marker: str, other: str) -> None:
+    """Say we got there, wait until the other process is about to begin, then a moment more
+    (enough for it to reach the lock)."""
+    Path(marker).write_text("here")
+    _wait_for(Path(other))
+    time.sleep(1.0)
+
+
+def _post_into_last_month(url, location_id, batch_id, marker, other, results) -> None:
+    """Post into last month; with ``other``, hold the transaction open until the other
+    process is at the door; without, say we are at the door first."""
     app = test_app(url)
     with app.app_context():
+        if other is None:
+            Path(marker).write_text("starting")
         try:
             with transaction() as s:
                 ledger.post_movement(
@@ -314,31 +327,31 @@ def _post_into_last_month(url, location_id, batch_id, marker, hold, results) -> 
                     document=ledger.DocumentRef("late", None, None, _last_month()),
                     actor=Actor.system("poster"),
                 )
-                if hold:
-                    Path(marker).write_text("posted")
-                    time.sleep(hold)
+                if other is not None:
+                    _hold_until(marker, other)
             results.put(("posted", time.time()))
         except ledger.PeriodClosed:
             results.put(("refused", time.time()))
     _dispose(app)
 
 
-def _close_last_month(url, marker, hold, results) -> None:
+def _close_last_month(url, marker, other, results) -> None:
     from reserve.stock.periods import close_month
 
     app = test_app(url)
     with app.app_context():
+        if other is None:
+            Path(marker).write_text("starting")
         with transaction() as s:
             close_month(s, month=_last_month().strftime("%Y-%m"), actor=Actor.system("closer"))
-            if hold:
-                Path(marker).write_text("closed")
-                time.sleep(hold)
+            if other is not None:
+                _hold_until(marker, other)
         results.put(("closed", time.time()))
     _dispose(app)
 
 
 def _wait_for(marker: Path) -> None:
-    for _ in range(600):
+    for _ in range(2400):
         if marker.exists():
             return
         time.sleep(0.05)
@@ -347,14 +360,16 @@ def _wait_for(marker: Path) -> None:
 
 def test_a_close_waits_for_a_posting_in_flight(committed_url, tmp_path):
     ids = _seed(committed_url, qty=0)
-    marker, results = tmp_path / "posted", SPAWN.Queue()
+    first, second, results = tmp_path / "posted", tmp_path / "closing", SPAWN.Queue()
     poster = SPAWN.Process(
         target=_post_into_last_month,
-        args=(committed_url, ids["location"], ids["batches"][0], str(marker), 2, results),
+        args=(committed_url, ids["location"], ids["batches"][0], str(first), str(second), results),
     )
     poster.start()
-    _wait_for(marker)
-    closer = SPAWN.Process(target=_close_last_month, args=(committed_url, None, 0, results))
+    _wait_for(first)
+    closer = SPAWN.Process(
+        target=_close_last_month, args=(committed_url, str(second), None, results)
+    )
     closer.start()
     poster.join(60)
     closer.join(60)
@@ -368,13 +383,15 @@ def test_a_close_waits_for_a_posting_in_flight(committed_url, tmp_path):
 
 def test_a_posting_waits_for_a_close_in_flight_and_is_refused(committed_url, tmp_path):
     ids = _seed(committed_url, qty=0)
-    marker, results = tmp_path / "closed", SPAWN.Queue()
-    closer = SPAWN.Process(target=_close_last_month, args=(committed_url, str(marker), 2, results))
+    first, second, results = tmp_path / "closed", tmp_path / "posting", SPAWN.Queue()
+    closer = SPAWN.Process(
+        target=_close_last_month, args=(committed_url, str(first), str(second), results)
+    )
     closer.start()
-    _wait_for(marker)
+    _wait_for(first)
     poster = SPAWN.Process(
         target=_post_into_last_month,
-        args=(committed_url, ids["location"], ids["batches"][0], None, 0, results),
+        args=(committed_url, ids["location"], ids["batches"][0], str(second), None, results),
     )
     poster.start()
     closer.join(60)

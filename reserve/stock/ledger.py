@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, insert, select, text, update
+from sqlalchemy import and_, case, func, insert, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Material
-from reserve.db import utcnow
+from reserve.db import UTCDateTime, utcnow
 from reserve.errors import Conflict, InsufficientStock, NotFound, ValidationError
 from reserve.stock import serials
 from reserve.stock.guard import ledger_writes as _ledger_writes
@@ -266,7 +266,7 @@ def _take_from_reservation(
             status=case(
                 (closes, ReservationStatus.CONSUMED.value), else_=ReservationStatus.OPEN.value
             ),
-            closed_at=case((closes, utcnow()), else_=None),
+            closed_at=case((closes, literal(utcnow(), UTCDateTime())), else_=None),
         )
         .returning(StockReservation.id)
         .execution_options(synchronize_session="fetch")
@@ -360,7 +360,7 @@ def release(
                 status=case(
                     (closes, ReservationStatus.RELEASED.value), else_=ReservationStatus.OPEN.value
                 ),
-                closed_at=case((closes, utcnow()), else_=None),
+                closed_at=case((closes, literal(utcnow(), UTCDateTime())), else_=None),
                 released_by_id=actor.user_id,
                 released_by=actor.username,
             )

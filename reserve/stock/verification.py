@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, literal, select, tuple_, union_all
+from sqlalchemy import BigInteger, case, cast, func, literal, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from reserve.catalog.models import Material
@@ -56,83 +56,82 @@ class Discrepancy:
 
 
 def verify(session: Session) -> list[Discrepancy]:
-    """核对：recompute every balance, reserved quantity and serial count; list each difference."""
-    zero = literal(0)
-    serial_tracked = case((Material.tracking == "serial", 1), else_=0)
+    """核对：recompute every balance, reserved quantity and serial count; list each difference.
+
+    Each table is read once, side by side: every row adds what its cache says and subtracts
+    what it accounts for, so a (location, batch) whose three sums are not all zero differs.
+    (0 ≤ reserved ≤ qty needs no check here: the database's CHECK holds it.) Only the rare
+    differing places are then read again for the figures."""
+    zero = cast(literal(0), BigInteger)
+    serial_tracked = select(Material.id).where(Material.tracking == "serial")
     both = union_all(
         select(
             StockBalance.location_id,
             StockBalance.batch_id,
-            StockBalance.qty.label("balance_qty"),
-            zero.label("ledger_qty"),
-            StockBalance.reserved.label("reserved"),
-            zero.label("open_reserved"),
-            zero.label("serial_items"),
-            serial_tracked.label("tracked"),
-        ).join(Material, Material.id == StockBalance.material_id),
-        select(
-            StockMovement.location_id, StockMovement.batch_id, zero, StockMovement.qty, zero, zero
-        ).add_columns(zero, zero),
+            StockBalance.qty.label("qty_diff"),
+            StockBalance.reserved.label("reserved_diff"),
+            case(
+                (StockBalance.material_id.in_(serial_tracked), StockBalance.qty), else_=zero
+            ).label("serial_diff"),
+        ),
+        select(StockMovement.location_id, StockMovement.batch_id, -StockMovement.qty, zero, zero),
         select(
             StockReservation.location_id,
             StockReservation.batch_id,
             zero,
-            zero,
-            zero,
-            StockReservation.qty - StockReservation.consumed_qty - StockReservation.released_qty,
-            zero,
+            StockReservation.consumed_qty + StockReservation.released_qty - StockReservation.qty,
             zero,
         ).where(StockReservation.status == ReservationStatus.OPEN.value),
         select(
-            SerialItem.location_id,
-            SerialItem.batch_id,
-            zero,
-            zero,
-            zero,
-            zero,
-            literal(1),
-            literal(1),
+            SerialItem.location_id, SerialItem.batch_id, zero, zero, cast(literal(-1), BigInteger)
         ).where(SerialItem.status == ItemStatus.IN_STOCK.value),
     ).subquery()
-    balance_qty = func.sum(both.c.balance_qty)
-    ledger_qty = func.sum(both.c.ledger_qty)
-    reserved = func.sum(both.c.reserved)
-    open_reserved = func.sum(both.c.open_reserved)
-    serial_items = func.sum(both.c.serial_items)
-    tracked = func.max(both.c.tracked)
-    rows = session.execute(
-        select(
-            both.c.location_id,
-            both.c.batch_id,
-            balance_qty,
-            ledger_qty,
-            reserved,
-            open_reserved,
-            serial_items,
-            tracked,
-        )
+    qty_diff = func.sum(both.c.qty_diff)
+    reserved_diff = func.sum(both.c.reserved_diff)
+    serial_diff = func.sum(both.c.serial_diff)
+    differing = session.execute(
+        select(both.c.location_id, both.c.batch_id, qty_diff, reserved_diff, serial_diff)
         .group_by(both.c.location_id, both.c.batch_id)
-        .having(
-            (balance_qty != ledger_qty)
-            | (reserved != open_reserved)
-            | (reserved < 0)
-            | (reserved > balance_qty)
-            | ((tracked > 0) & (serial_items != balance_qty))
-        )
+        .having((qty_diff != 0) | (reserved_diff != 0) | (serial_diff != 0))
         .order_by(both.c.location_id, both.c.batch_id)
-    )
+    ).all()
+    if not differing:
+        return []
+    balances = _balances_at(session, [(row[0], row[1]) for row in differing])
     found = []
-    for loc, batch, qty, moved, cached, open_, items, is_tracked in rows:
-        numbers = [int(v) for v in (qty, moved, cached, open_, items)]  # PG sums as numeric
-        kinds = []
-        if numbers[0] != numbers[1]:
-            kinds.append(DiscrepancyKind.QTY)
-        if numbers[2] != numbers[3] or numbers[2] < 0 or numbers[2] > numbers[0]:
-            kinds.append(DiscrepancyKind.RESERVED)
-        if is_tracked and numbers[4] != numbers[0]:
-            kinds.append(DiscrepancyKind.SERIAL)
-        found.extend(Discrepancy(kind, loc, batch, *numbers) for kind in kinds)
+    for loc, batch, qty_d, reserved_d, serial_d in differing:
+        qty, reserved, tracked = balances.get((loc, batch), (0, 0, False))
+        qty_d, reserved_d, serial_d = int(qty_d), int(reserved_d), int(serial_d)  # PG: numeric
+        figures = (qty, qty - qty_d, reserved, reserved - reserved_d, qty * tracked - serial_d)
+        for kind, diff in (
+            (DiscrepancyKind.QTY, qty_d),
+            (DiscrepancyKind.RESERVED, reserved_d),
+            (DiscrepancyKind.SERIAL, serial_d),
+        ):
+            if diff:
+                found.append(Discrepancy(kind, loc, batch, *figures))
     return found
+
+
+def _balances_at(session: Session, keys: list[tuple]) -> dict[tuple, tuple[int, int, bool]]:
+    """qty, reserved and whether serial-tracked, of the balances at these places."""
+    rows = {}
+    known = [key for key in keys if key[0] is not None]
+    for start in range(0, len(known), 500):
+        chunk = known[start : start + 500]
+        for loc, batch, qty, reserved, tracking in session.execute(
+            select(
+                StockBalance.location_id,
+                StockBalance.batch_id,
+                StockBalance.qty,
+                StockBalance.reserved,
+                Material.tracking,
+            )
+            .join(Material, Material.id == StockBalance.material_id)
+            .where(tuple_(StockBalance.location_id, StockBalance.batch_id).in_(chunk))
+        ):
+            rows[(loc, batch)] = (int(qty), int(reserved), tracking == "serial")
+    return rows
 
 
 def describe(session: Session, found: Iterable[Discrepancy]) -> list[str]:

@@ -83,17 +83,36 @@ stock_cli = AppGroup("stock", help="The stock ledger.")
 
 @stock_cli.command("verify")
 def stock_verify() -> None:
-    """Rebuild every balance from the movements; print each difference (exit 1 if any)."""
+    """Rebuild every balance, reservation cache and serial count; print each difference (exit 1
+    if any)."""
+    from flask_babel import gettext as _
+
     from reserve.extensions import db
-    from reserve.stock.ledger import verify
+    from reserve.stock.ledger import describe, verify
 
     found = verify(db.session)
-    for discrepancy in found:
-        click.echo(f"DIFFERENCE {discrepancy}")
+    for line in describe(db.session, found):
+        click.echo(_("DIFFERENCE %(what)s", what=line))
     if found:
-        click.echo(f"{len(found)} balance(s) differ from the ledger.", err=True)
+        click.echo(_("Differences from the ledger: %(n)s.", n=len(found)), err=True)
         sys.exit(1)
-    click.echo("All balances agree with the ledger.")
+    click.echo(_("All balances, reservations and serial items agree with the ledger."))
+
+
+@stock_cli.command("close-month")
+@click.argument("month")
+def stock_close_month(month: str) -> None:
+    """Close a past month (月结), e.g. 2026-10: nothing posts into it afterwards."""
+    from flask_babel import gettext as _
+
+    from reserve.stock.periods import close_month
+
+    try:
+        with transaction() as session:
+            close_month(session, month=month, actor=Actor.system("cli"))
+    except ReserveError as error:
+        fail(error)
+    click.echo(_("The month %(month)s is closed.", month=month.strip()))
 
 
 backup_cli = AppGroup("backup", help="Backups: one file with the database and the attachments.")

@@ -240,9 +240,9 @@ def take_out(
                 document=document,
                 actor=actor,
                 note=note,
+                serial_nos=[item.serial_no for item in items],
+                serial_status=item_status,
             )
-            for item in items:
-                item.status = item_status.value
 
 
 # The document around the lines (a rotation or a scrap) -----------------------------------------

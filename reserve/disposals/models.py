@@ -99,6 +99,7 @@ class RotationLine(Base):
     """A line of a rotation: a quantity of one batch at one location (and its serial items)."""
 
     __tablename__ = "rotation_lines"
+    __table_args__ = (sa.CheckConstraint("qty > 0", name="qty_positive"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rotation_id: Mapped[int] = mapped_column(
@@ -232,6 +233,7 @@ class ScrapLine(Base):
     """A line of a scrap: a quantity of one batch at one location (and its serial items)."""
 
     __tablename__ = "scrap_lines"
+    __table_args__ = (sa.CheckConstraint("qty > 0", name="qty_positive"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     scrap_id: Mapped[int] = mapped_column(

@@ -94,7 +94,10 @@ class ReceiptLine(Base):
     """入库单明细: one batch of one material into one location. The batch is set on posting."""
 
     __tablename__ = "receipt_lines"
-    __table_args__ = (sa.UniqueConstraint("receipt_id", "line_no"),)
+    __table_args__ = (
+        sa.UniqueConstraint("receipt_id", "line_no"),
+        sa.CheckConstraint("qty > 0", name="qty_positive"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     receipt_id: Mapped[int] = mapped_column(sa.ForeignKey("receipts.id", ondelete="CASCADE"))

@@ -6,7 +6,6 @@ creates the batches (批次) and serial items (单品) the goods arrive as. Ever
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,7 +13,7 @@ from reserve.audit.service import record, snapshot
 from reserve.auth.actor import Actor
 from reserve.db import local_today
 from reserve.documents import MAX_LINES, all_or_nothing, stamp, transition
-from reserve.errors import Forbidden, NotFound
+from reserve.errors import Conflict, Forbidden, NotFound
 from reserve.receipts.checks import (
     CheckedLine,
     ReceiptData,
@@ -28,7 +27,7 @@ from reserve.receipts.checks import (
 from reserve.receipts.models import Receipt, ReceiptLine, ReceiptStatus
 from reserve.stock import ledger
 from reserve.stock.ledger import DocumentRef
-from reserve.stock.models import Batch, ItemStatus, MovementKind, SerialItem
+from reserve.stock.models import Batch, MovementKind
 from reserve.stock.numbering import next_document_no
 
 __all__ = [
@@ -192,45 +191,6 @@ def _batch_for(session: Session, receipt: Receipt, index: int, line: CheckedLine
     return batch
 
 
-def _receive_serials(session: Session, index: int, line: CheckedLine, batch: Batch) -> None:
-    """单品入库: new items are created; an item coming back (issued, in use, under repair)
-    returns to stock at the line's location."""
-    if not line.serials:
-        return
-    existing = {
-        item.serial_no: item
-        for item in session.scalars(
-            select(SerialItem).where(
-                SerialItem.material_id == line.material.id, SerialItem.serial_no.in_(line.serials)
-            )
-        )
-    }
-    new = []
-    for number in line.serials:
-        item = existing.get(number)
-        if item is None:
-            new.append(
-                SerialItem(
-                    material_id=line.material.id,
-                    batch_id=batch.id,
-                    serial_no=number,
-                    status=ItemStatus.IN_STOCK.value,
-                    location_id=line.location_id,
-                )
-            )
-        else:
-            item.batch_id = batch.id
-            item.status = ItemStatus.IN_STOCK.value
-            item.location_id = line.location_id
-    try:
-        with session.begin_nested():
-            session.add_all(new)
-            session.flush()
-    except IntegrityError:  # another receipt took one of these numbers a moment ago
-        check_serials_free(session, index, line.material, line.serials)
-        raise
-
-
 def post_receipt(session: Session, *, receipt_id: int, actor: Actor) -> Receipt:
     """入库过账：claim the draft, then create the batches and serial items and post a RECEIPT
     movement per line (a failure on any line rolls the claim back with the rest)."""
@@ -242,16 +202,20 @@ def post_receipt(session: Session, *, receipt_id: int, actor: Actor) -> Receipt:
             batch = _batch_for(session, receipt, index, line)
             stored.batch_id = batch.id
             stored.production_date, stored.expiry_date = batch.production_date, batch.expiry_date
-            _receive_serials(session, index, line, batch)
-            ledger.post_movement(
-                session,
-                kind=MovementKind.RECEIPT,
-                location_id=line.location_id,
-                batch_id=batch.id,
-                qty=line.qty,
-                document=document,
-                actor=actor,
-            )
+            try:  # new serial items are created, returning ones come back, by the ledger
+                ledger.post_movement(
+                    session,
+                    kind=MovementKind.RECEIPT,
+                    location_id=line.location_id,
+                    batch_id=batch.id,
+                    qty=line.qty,
+                    document=document,
+                    actor=actor,
+                    serial_nos=line.serials,
+                )
+            except Conflict:  # another receipt took one of these numbers just now: say which
+                check_serials_free(session, index, line.material, line.serials)
+                raise
     session.flush()
     record(
         session,
@@ -288,7 +252,6 @@ def get_receipt(session: Session, receipt_id: int, *, actor: Actor | None = None
     receipt = session.get(Receipt, receipt_id)
     if receipt is None:
         raise NotFound(_l("No such receipt."))
-    visible = actor.visible_warehouse_ids() if actor is not None else None
-    if visible is not None and receipt.warehouse_id not in visible:
+    if actor is not None and not actor.may_see(receipt.warehouse_id):
         raise Forbidden(_l("You do not keep this warehouse."))
     return receipt

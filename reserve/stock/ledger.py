@@ -1,32 +1,55 @@
-"""库存台账: the only code that changes stock quantities.
+"""库存台账: the only code that changes stock quantities, reservations and serial items.
 
-Every change is an immutable ``StockMovement`` row; ``StockBalance`` is a cache of their sum per
-(location, batch), kept in the same transaction. Decrements are one conditional UPDATE checked
-by its result (``… WHERE qty - reserved >= :n``), so two racing dispatchers cannot both take the
-last ten tents: one wins, the other gets ``InsufficientStock``. Corrections are reversals, never
-edits. The id order of movements is the posting order; a document's paper date is kept on the
-movement but never reorders it, and nothing posts into a closed month.
+Every change of quantity is an immutable ``StockMovement`` row; ``StockBalance`` is a cache of
+their sum per (location, batch), kept in the same transaction. Decrements are one conditional
+UPDATE checked by its result (``… WHERE qty - reserved >= :n``), so two racing dispatchers cannot
+both take the last ten tents: one wins, the other gets ``InsufficientStock``. Corrections are
+reversals, never edits. The id order of movements is the posting order; a document's paper date
+is kept on the movement but never reorders it, and nothing posts into a closed month (posting
+holds the month's lock shared, 月结 takes it exclusively).
+
+Reservations (预留) are rows too: who set aside how much of which (location, batch) for which
+document line; ``StockBalance.reserved`` is the cache of their open remainders. Serial items move
+and change status with the quantity that carries them (``serial_nos``). ``verify`` rebuilds all
+three caches in one pass and names every difference.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import chain
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, event, func, insert, literal, select, union_all, update
+from sqlalchemy import and_, case, func, insert, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import Session
 
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Material
+from reserve.db import UTCDateTime, utcnow
 from reserve.errors import Conflict, InsufficientStock, NotFound, ValidationError
-from reserve.stock.models import Batch, ClosedMonth, MovementKind, StockBalance, StockMovement
+from reserve.stock import serials
+from reserve.stock.guard import ledger_writes as _ledger_writes
+from reserve.stock.models import (
+    Batch,
+    ClosedMonth,
+    ItemStatus,
+    MovementKind,
+    ReservationStatus,
+    StockBalance,
+    StockMovement,
+    StockReservation,
+)
+from reserve.stock.verification import Discrepancy, DiscrepancyKind, describe, verify
 from reserve.warehouses.models import Location, Warehouse
+
+__all__ = [  # verify lives in its own module; callers know it as ledger.verify
+    "Discrepancy",
+    "DiscrepancyKind",
+    "describe",
+    "verify",
+]
 
 MAX_QTY = 1_000_000_000
 INCREASING = {
@@ -43,38 +66,8 @@ DECREASING = {
     MovementKind.ROTATE_OUT,
     MovementKind.SCRAP,
 }
-
-
-_STOCK_TABLES = {StockBalance.__tablename__, StockMovement.__tablename__}
-_writing: ContextVar[bool] = ContextVar("ledger_writing", default=False)
-
-
-@contextmanager
-def _ledger_writes() -> Iterator[None]:
-    token = _writing.set(True)
-    try:
-        yield
-    finally:
-        _writing.reset(token)
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_stock_writes_in_flush(session: Session, _context, _instances) -> None:
-    """Belt and braces for law 1: an ORM object of a stock table changed outside the ledger."""
-    if _writing.get():
-        return
-    for obj in chain(session.new, session.dirty, session.deleted):
-        if isinstance(obj, StockBalance | StockMovement):
-            raise RuntimeError("only reserve.stock.ledger writes stock balances and movements")
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _refuse_stock_dml(state: ORMExecuteState) -> None:
-    if _writing.get() or not (state.is_insert or state.is_update or state.is_delete):
-        return
-    table = getattr(state.statement, "table", None)
-    if getattr(table, "name", None) in _STOCK_TABLES:
-        raise RuntimeError("only reserve.stock.ledger writes stock balances and movements")
+# PostgreSQL advisory lock namespace of the accounting periods ("RESV"); the key is YYYYMM.
+PERIOD_LOCK_NAMESPACE = 0x52455356
 
 
 class PeriodClosed(Conflict):
@@ -91,23 +84,6 @@ class DocumentRef:
     date: date
 
 
-@dataclass(frozen=True)
-class Discrepancy:
-    """A balance that does not equal the sum of its movements."""
-
-    location_id: int
-    batch_id: int
-    balance_qty: int
-    ledger_qty: int
-    reserved: int
-
-    def __str__(self) -> str:
-        return (
-            f"location {self.location_id} batch {self.batch_id}: balance {self.balance_qty}, "
-            f"movements sum to {self.ledger_qty}, reserved {self.reserved}"
-        )
-
-
 def check_qty(qty: object, field: str = "qty") -> int:
     """A quantity is a whole number from 1 to 10⁹ in the material's unit."""
     if isinstance(qty, bool) or not isinstance(qty, int):
@@ -119,9 +95,28 @@ def check_qty(qty: object, field: str = "qty") -> int:
     return qty
 
 
+def lock_period(session: Session, month: str, *, exclusive: bool) -> None:
+    """Hold the month's lock to the end of the transaction: postings share it, 月结 takes it
+    alone, so a close waits for the postings in flight and a posting waits for a close in
+    flight (then sees it). On SQLite the database's single write lock does the same: every
+    write transaction begins IMMEDIATE (``reserve.db.transaction``)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    key = int(month.replace("-", ""))
+    session.execute(
+        text(f"SELECT {function}(:namespace, :key)"),
+        {"namespace": PERIOD_LOCK_NAMESPACE, "key": key},
+    )
+
+
 def check_period_open(session: Session, document_date: date) -> None:
+    """Refuse a document date in a closed month; the month stays open until this transaction
+    ends (its lock is held shared)."""
     month = document_date.strftime("%Y-%m")
-    if session.get(ClosedMonth, month) is not None:
+    lock_period(session, month, exclusive=False)
+    closed = session.scalar(select(ClosedMonth.month).where(ClosedMonth.month == month))
+    if closed is not None:
         raise PeriodClosed(
             _l("The month %(month)s is closed; nothing more can be posted into it.", month=month)
         )
@@ -168,6 +163,7 @@ def _place(session: Session, location_id: int, batch_id: int):
             Batch.batch_no,
             Material.name.label("material_name"),
             Material.unit,
+            Material.tracking,
         )
         .join(Warehouse, Warehouse.id == Location.warehouse_id)
         .join(Batch, Batch.id == batch_id)
@@ -244,7 +240,7 @@ def _decrease(
     session: Session, place, location_id: int, batch_id: int, n: int, from_reserved: bool
 ) -> int:
     stmt = update(StockBalance).where(_balance_key(location_id, batch_id))
-    if from_reserved:  # shipping what an approved order reserved
+    if from_reserved:  # shipping what a reservation set aside (already checked on its row)
         stmt = stmt.where(StockBalance.reserved >= n).values(
             qty=StockBalance.qty - n, reserved=StockBalance.reserved - n
         )
@@ -260,6 +256,159 @@ def _decrease(
     return after
 
 
+# Reservations (预留) -------------------------------------------------------------------------
+
+
+def _take_from_reservation(
+    session: Session, *, reservation_id: int, location_id: int, batch_id: int, n: int
+) -> None:
+    """Consume ``n`` of an open reservation of this (location, batch): one conditional UPDATE."""
+    closes = StockReservation.consumed_qty + StockReservation.released_qty + n >= (
+        StockReservation.qty
+    )
+    done = session.execute(
+        update(StockReservation)
+        .where(
+            StockReservation.id == reservation_id,
+            StockReservation.location_id == location_id,
+            StockReservation.batch_id == batch_id,
+            StockReservation.status == ReservationStatus.OPEN.value,
+            StockReservation.qty - StockReservation.consumed_qty - StockReservation.released_qty
+            >= n,
+        )
+        .values(
+            consumed_qty=StockReservation.consumed_qty + n,
+            status=case(
+                (closes, ReservationStatus.CONSUMED.value), else_=ReservationStatus.OPEN.value
+            ),
+            closed_at=case((closes, literal(utcnow(), UTCDateTime())), else_=None),
+        )
+        .returning(StockReservation.id)
+        .execution_options(synchronize_session="fetch")
+    ).scalar()
+    if done is not None:
+        return
+    reservation = session.get(StockReservation, reservation_id, populate_existing=True)
+    if reservation is None:
+        raise NotFound(_l("No such reservation."))
+    if (reservation.location_id, reservation.batch_id) != (location_id, batch_id):
+        raise Conflict(_l("This reservation is for another location or batch."))
+    raise Conflict(
+        _l(
+            "Reservation %(id)s has %(open)s open; %(wanted)s cannot be taken from it.",
+            id=reservation.id,
+            open=reservation.open_qty,
+            wanted=n,
+        )
+    )
+
+
+def reserve(
+    session: Session,
+    *,
+    location_id: int,
+    batch_id: int,
+    qty: int,
+    document: DocumentRef,
+    line_id: int | None,
+    actor: Actor,
+) -> StockReservation:
+    """预留：set aside available stock for a document line (no movement: nothing moved)."""
+    check_qty(qty)
+    place = _place(session, location_id, batch_id)
+    with _ledger_writes():
+        result = session.execute(
+            update(StockBalance)
+            .where(
+                _balance_key(location_id, batch_id), StockBalance.qty - StockBalance.reserved >= qty
+            )
+            .values(reserved=StockBalance.reserved + qty)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise _insufficient(session, place, location_id, batch_id, qty)
+        reservation = StockReservation(
+            location_id=location_id,
+            batch_id=batch_id,
+            material_id=place.material_id,
+            warehouse_id=place.warehouse_id,
+            document_type=document.type,
+            document_id=document.id,
+            document_no=document.no,
+            line_id=line_id,
+            qty=qty,
+            consumed_qty=0,
+            released_qty=0,
+            status=ReservationStatus.OPEN.value,
+            user_id=actor.user_id,
+            username=actor.username,
+        )
+        session.add(reservation)
+        session.flush()
+    return reservation
+
+
+def release(
+    session: Session, *, reservation_id: int, qty: int | None = None, actor: Actor
+) -> StockReservation:
+    """释放预留：give back all (or ``qty``) of what a reservation still holds open."""
+    reservation = session.get(StockReservation, reservation_id, populate_existing=True)
+    if reservation is None:
+        raise NotFound(_l("No such reservation."))
+    n = reservation.open_qty if qty is None else check_qty(qty)
+    if reservation.status != ReservationStatus.OPEN.value or n == 0:
+        raise Conflict(_l("Reservation %(id)s is no longer open.", id=reservation.id))
+    closes = StockReservation.consumed_qty + StockReservation.released_qty + n >= (
+        StockReservation.qty
+    )
+    with _ledger_writes():
+        done = session.execute(
+            update(StockReservation)
+            .where(
+                StockReservation.id == reservation_id,
+                StockReservation.status == ReservationStatus.OPEN.value,
+                StockReservation.qty - StockReservation.consumed_qty - StockReservation.released_qty
+                >= n,
+            )
+            .values(
+                released_qty=StockReservation.released_qty + n,
+                status=case(
+                    (closes, ReservationStatus.RELEASED.value), else_=ReservationStatus.OPEN.value
+                ),
+                closed_at=case((closes, literal(utcnow(), UTCDateTime())), else_=None),
+                released_by_id=actor.user_id,
+                released_by=actor.username,
+            )
+            .returning(StockReservation.id)
+            .execution_options(synchronize_session="fetch")
+        ).scalar()
+        if done is None:
+            raise Conflict(
+                _l(
+                    "Reservation %(id)s has %(open)s open; %(wanted)s cannot be released.",
+                    id=reservation.id,
+                    open=reservation.open_qty,
+                    wanted=n,
+                )
+            )
+        cached = session.execute(
+            update(StockBalance)
+            .where(
+                _balance_key(reservation.location_id, reservation.batch_id),
+                StockBalance.reserved >= n,
+            )
+            .values(reserved=StockBalance.reserved - n)
+            .execution_options(synchronize_session=False)
+        )
+        if cached.rowcount != 1:  # the cache disagrees with the rows: refuse, verify names it
+            raise Conflict(_l("Less is reserved there than the quantity to release."))
+    session.refresh(reservation)
+    return reservation
+
+
+# Movements (流水) -----------------------------------------------------------------------------
+
+
 def post_movement(
     session: Session,
     *,
@@ -270,23 +419,44 @@ def post_movement(
     document: DocumentRef,
     actor: Actor,
     note: str | None = None,
-    from_reserved: bool = False,
+    from_reserved: int | None = None,
     reverses_id: int | None = None,
+    serial_nos: Sequence[str] = (),
+    serial_status: ItemStatus | None = None,
 ) -> StockMovement:
-    """记账：post one signed quantity change and keep its balance, in the caller's transaction."""
+    """记账：post one signed quantity change and keep its balance, in the caller's transaction.
+
+    ``from_reserved`` names the reservation a decrease ships from; ``serial_nos`` the serial
+    items it carries (one per unit), which move or change status with it."""
     kind = MovementKind(kind)
     if isinstance(qty, bool) or not isinstance(qty, int) or qty == 0:
         raise ValidationError(_l("A quantity is a whole number other than zero."), field="qty")
     check_qty(abs(qty))
     if (kind in INCREASING and qty < 0) or (kind in DECREASING and qty > 0):
         raise ValidationError(_l("The sign of the quantity does not fit the movement."))
+    if from_reserved is not None and qty > 0:
+        raise ValidationError(_l("Only a decrease ships from a reservation."))
     check_period_open(session, document.date)
     place = _place(session, location_id, batch_id)
+    numbers = serials.numbers_for(place, qty, serial_nos)
     with _ledger_writes():
+        if numbers and qty > 0:
+            serials.take_in(session, place, location_id, batch_id, numbers)
+        elif numbers:
+            serials.take_out(session, place, kind, location_id, batch_id, numbers, serial_status)
+        if from_reserved is not None:
+            _take_from_reservation(
+                session,
+                reservation_id=from_reserved,
+                location_id=location_id,
+                batch_id=batch_id,
+                n=-qty,
+            )
         if qty > 0:
             after = _increase(session, place, location_id, batch_id, qty)
         else:
-            after = _decrease(session, place, location_id, batch_id, -qty, from_reserved)
+            shipping = from_reserved is not None
+            after = _decrease(session, place, location_id, batch_id, -qty, shipping)
         movement = StockMovement(
             document_date=document.date,
             kind=kind.value,
@@ -312,7 +482,10 @@ def post_movement(
 def reverse_movement(
     session: Session, *, movement_id: int, actor: Actor, reason: str, document_date: date
 ) -> StockMovement:
-    """冲销：undo a movement by posting its opposite; the original stays as it was."""
+    """冲销：undo a movement by posting its opposite; the original stays as it was.
+
+    A movement is reversed at most once: checked here for the message, and by a unique index
+    on ``reverses_id`` for two reversals racing."""
     original = session.get(StockMovement, movement_id)
     if original is None:
         raise NotFound(_l("No such movement."))
@@ -325,80 +498,23 @@ def reverse_movement(
     )
     if already:
         raise Conflict(_l("This movement has already been reversed."))
-    return post_movement(
-        session,
-        kind=MovementKind.REVERSAL,
-        location_id=original.location_id,
-        batch_id=original.batch_id,
-        qty=-original.qty,
-        document=DocumentRef(
-            original.document_type, original.document_id, original.document_no, document_date
-        ),
-        actor=actor,
-        note=reason.strip(),
-        reverses_id=original.id,
-    )
-
-
-def reserve_qty(session: Session, *, location_id: int, batch_id: int, qty: int) -> None:
-    """预留：set aside available stock for an approved order (no movement: nothing moved)."""
-    check_qty(qty)
-    with _ledger_writes():
-        result = session.execute(
-            update(StockBalance)
-            .where(
-                _balance_key(location_id, batch_id), StockBalance.qty - StockBalance.reserved >= qty
+    try:
+        with session.begin_nested():
+            return post_movement(
+                session,
+                kind=MovementKind.REVERSAL,
+                location_id=original.location_id,
+                batch_id=original.batch_id,
+                qty=-original.qty,
+                document=DocumentRef(
+                    original.document_type,
+                    original.document_id,
+                    original.document_no,
+                    document_date,
+                ),
+                actor=actor,
+                note=reason.strip(),
+                reverses_id=original.id,
             )
-            .values(reserved=StockBalance.reserved + qty)
-            .execution_options(synchronize_session=False)
-        )
-    if result.rowcount != 1:
-        raise _insufficient(
-            session, _place(session, location_id, batch_id), location_id, batch_id, qty
-        )
-
-
-def release_qty(session: Session, *, location_id: int, batch_id: int, qty: int) -> None:
-    """释放预留：give back a reservation (a cancelled order, a short-closed line)."""
-    check_qty(qty)
-    with _ledger_writes():
-        result = session.execute(
-            update(StockBalance)
-            .where(_balance_key(location_id, batch_id), StockBalance.reserved >= qty)
-            .values(reserved=StockBalance.reserved - qty)
-            .execution_options(synchronize_session=False)
-        )
-    if result.rowcount != 1:
-        raise Conflict(_l("Less is reserved there than the quantity to release."))
-
-
-def verify(session: Session) -> list[Discrepancy]:
-    """核对：recompute every balance from the movements and list each one that differs.
-
-    One pass over each table: balances and movements side by side (UNION ALL), grouped once."""
-    both = union_all(
-        select(
-            StockBalance.location_id,
-            StockBalance.batch_id,
-            StockBalance.qty.label("balance_qty"),
-            literal(0).label("ledger_qty"),
-            StockBalance.reserved.label("reserved"),
-        ),
-        select(
-            StockMovement.location_id,
-            StockMovement.batch_id,
-            literal(0),
-            StockMovement.qty,
-            literal(0),
-        ),
-    ).subquery()
-    balance_qty = func.sum(both.c.balance_qty)
-    ledger_qty = func.sum(both.c.ledger_qty)
-    reserved = func.sum(both.c.reserved)
-    rows = session.execute(
-        select(both.c.location_id, both.c.batch_id, balance_qty, ledger_qty, reserved)
-        .group_by(both.c.location_id, both.c.batch_id)
-        .having((balance_qty != ledger_qty) | (reserved < 0) | (reserved > balance_qty))
-        .order_by(both.c.location_id, both.c.batch_id)
-    )
-    return [Discrepancy(*(int(v) for v in row)) for row in rows]
+    except IntegrityError:  # the unique index: another reversal of it committed first
+        raise Conflict(_l("This movement has already been reversed.")) from None

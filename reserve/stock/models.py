@@ -1,6 +1,9 @@
-"""批次, 单品, 库存余额 and 库存流水: the stock ledger's tables.
+"""批次, 单品, 库存余额, 库存流水 and 预留: the stock ledger's tables.
 
-Only ``reserve.stock.ledger`` writes ``stock_balances`` and ``stock_movements``."""
+Only ``reserve.stock.ledger`` writes ``stock_balances``, ``stock_movements``,
+``stock_reservations`` and the status and place of ``serial_items``. The database guards it too:
+movements are append-only (a trigger), reversed at most once (a unique index), and the CHECKs
+below hold whatever writes."""
 
 from __future__ import annotations
 
@@ -170,6 +173,9 @@ class StockMovement(Base):
             "id",
             "qty",
         ),
+        # a movement is reversed at most once, even by two concurrent reversals
+        sa.Index("uq_stock_movements_reverses_id", "reverses_id", unique=True),
+        sa.CheckConstraint("qty <> 0", name="qty_not_zero"),
     )
 
     id: Mapped[int] = mapped_column(
@@ -193,14 +199,115 @@ class StockMovement(Base):
     reverses_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stock_movements.id"))
 
 
+# Append-only in the database, as audit_entries: the same trigger the migration creates, for a
+# schema made by ``create_all`` (tests while models are in flux).
+_MOVEMENTS_APPEND_ONLY = "stock movements are append-only"
+for _event in ("UPDATE", "DELETE"):
+    sa.event.listen(
+        StockMovement.__table__,
+        "after_create",
+        sa.DDL(
+            f"CREATE TRIGGER stock_movements_no_{_event.lower()} BEFORE {_event} ON "
+            f"stock_movements BEGIN SELECT RAISE(ABORT, '{_MOVEMENTS_APPEND_ONLY}'); END"
+        ).execute_if(dialect="sqlite"),
+    )
+sa.event.listen(
+    StockMovement.__table__,
+    "after_create",
+    sa.DDL(
+        "CREATE FUNCTION stock_movements_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$$ BEGIN RAISE EXCEPTION '{_MOVEMENTS_APPEND_ONLY}'; END $$"
+    ).execute_if(dialect="postgresql"),
+)
+sa.event.listen(
+    StockMovement.__table__,
+    "after_create",
+    sa.DDL(
+        "CREATE TRIGGER stock_movements_append_only BEFORE UPDATE OR DELETE ON stock_movements "
+        "FOR EACH ROW EXECUTE FUNCTION stock_movements_append_only()"
+    ).execute_if(dialect="postgresql"),
+)
+sa.event.listen(
+    StockMovement.__table__,
+    "before_drop",
+    sa.DDL("DROP FUNCTION IF EXISTS stock_movements_append_only() CASCADE").execute_if(
+        dialect="postgresql"
+    ),
+)
+
+
+class ReservationStatus(enum.StrEnum):
+    OPEN = "open"
+    CONSUMED = "consumed"  # closed by shipping what was reserved
+    RELEASED = "released"  # closed by giving (the rest of) it back
+
+    @property
+    def label(self):
+        return {
+            "open": _l("Open"),
+            "consumed": _l("Consumed"),
+            "released": _l("Released"),
+        }[self.value]
+
+
+class StockReservation(Base):
+    """预留: stock set aside at one (location, batch) for one document line. Open while
+    ``qty - consumed_qty - released_qty > 0``; the balance's ``reserved`` is the sum of the open
+    remainders, and ``flask stock verify`` rebuilds it from them."""
+
+    __tablename__ = "stock_reservations"
+    __table_args__ = (
+        sa.CheckConstraint("qty > 0", name="qty_positive"),
+        sa.CheckConstraint(
+            "consumed_qty >= 0 AND released_qty >= 0 AND consumed_qty + released_qty <= qty",
+            name="consumed_released_within_qty",
+        ),
+        sa.CheckConstraint(
+            "(status = 'open') = (consumed_qty + released_qty < qty)", name="open_iff_remaining"
+        ),
+        sa.CheckConstraint("status IN ('open', 'consumed', 'released')", name="status_known"),
+        sa.Index("ix_stock_reservations_balance", "location_id", "batch_id", "status"),
+        sa.Index("ix_stock_reservations_document", "document_type", "document_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"))
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id"))
+    material_id: Mapped[int] = mapped_column(sa.ForeignKey("materials.id"))
+    warehouse_id: Mapped[int] = mapped_column(sa.ForeignKey("warehouses.id"), index=True)
+    document_type: Mapped[str] = mapped_column(sa.String(20))
+    document_id: Mapped[int | None]
+    document_no: Mapped[str | None] = mapped_column(sa.String(40))
+    line_id: Mapped[int | None]
+    qty: Mapped[int] = mapped_column(sa.BigInteger)
+    consumed_qty: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    released_qty: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    status: Mapped[str] = mapped_column(sa.String(10), default=ReservationStatus.OPEN.value)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    username: Mapped[str] = mapped_column(sa.String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    released_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    released_by: Mapped[str | None] = mapped_column(sa.String(40))
+
+    @property
+    def open_qty(self) -> int:
+        return self.qty - self.consumed_qty - self.released_qty
+
+    @property
+    def status_label(self):
+        return ReservationStatus(self.status).label
+
+
 class ClosedMonth(Base):
-    """已结账月份: nothing posts with a document date in a closed month (月结 comes with the
-    reports issue; the ledger already refuses)."""
+    """已结账月份: nothing posts with a document date in a closed month. Written by
+    ``reserve.stock.periods.close_month`` (月结), which waits for postings in flight."""
 
     __tablename__ = "closed_months"
 
     month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)  # "2026-10"
     closed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     closed_by: Mapped[str] = mapped_column(sa.String(40))
 
 
@@ -218,6 +325,7 @@ class StockMove(Base):
     """移库单: stock moved between two locations of one warehouse."""
 
     __tablename__ = "stock_moves"
+    __table_args__ = (sa.CheckConstraint("qty > 0", name="qty_positive"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     no: Mapped[str] = mapped_column(sa.String(20), unique=True)

@@ -96,7 +96,7 @@ def move_stock(
     batch = session.get(Batch, batch_id)
     if batch is None:
         raise NotFound(_l("No such batch."))
-    items = _serials_at(session, batch, source.id, serial_nos, qty)
+    serials = [item.serial_no for item in _serials_at(session, batch, source.id, serial_nos, qty)]
     move = StockMove(
         no=next_document_no(session, "move", document_date),
         warehouse_id=warehouse_id,
@@ -120,6 +120,7 @@ def move_stock(
         document=document,
         actor=actor,
         note=note,
+        serial_nos=serials,
     )
     ledger.post_movement(
         session,
@@ -130,8 +131,7 @@ def move_stock(
         document=document,
         actor=actor,
         note=note,
+        serial_nos=serials,
     )
-    for item in items:
-        item.location_id = target.id
     record(session, actor=actor, action="create", obj=move, label=move.no, after=snapshot(move))
     return move

@@ -133,7 +133,12 @@ class StocktakeLine(Base):
     """盘点明细: what the books said and what was counted for one batch at one location."""
 
     __tablename__ = "stocktake_lines"
-    __table_args__ = (sa.UniqueConstraint("stocktake_id", "location_id", "batch_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("stocktake_id", "location_id", "batch_id"),
+        sa.CheckConstraint(
+            "system_qty >= 0 AND (counted_qty IS NULL OR counted_qty >= 0)", name="qty_not_negative"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     stocktake_id: Mapped[int] = mapped_column(sa.ForeignKey("stocktakes.id", ondelete="CASCADE"))

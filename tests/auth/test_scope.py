@@ -18,8 +18,9 @@ from reserve.agreements.service import get_enterprise
 from reserve.auth.actor import Actor
 from reserve.auth.models import Role
 from reserve.db import local_today
+from reserve.disposals.lines import DisposalLineData
 from reserve.disposals.models import Scrap
-from reserve.disposals.service import DisposalLineData, request_scrap
+from reserve.disposals.scraps import request_scrap
 from reserve.errors import Forbidden
 from reserve.receipts.models import Receipt, ReceiptStatus
 from reserve.receipts.service import ReceiptData, ReceiptLineData, create_receipt, post_receipt

@@ -50,6 +50,9 @@ def test_demo_loads_the_city_and_refuses_a_second_time(app, db):
     enterprise = db.scalar(select(User).where(User.username == "enterprise"))
     assert enterprise.enterprise_id is not None
 
+    verified = runner.invoke(args=["stock", "verify"])  # balances, reservations, serial items
+    assert verified.exit_code == 0, verified.output
+
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 1 and "不为空" in again.output
     quiet = runner.invoke(args=["demo", "--if-empty"])

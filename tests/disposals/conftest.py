@@ -61,17 +61,8 @@ def put_stock(db, system_actor):
             qty=qty,
             actor=system_actor,
             document=ledger.DocumentRef("receipt", None, None, local_today()),
+            serial_nos=serial_nos,  # the ledger creates the serial items with their stock
         )
-        for serial_no in serial_nos:
-            db.add(
-                SerialItem(
-                    material_id=material.id,
-                    batch_id=batch.id,
-                    serial_no=serial_no,
-                    location_id=location.id,
-                )
-            )
-        db.flush()
         return location, batch
 
     return put

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -10,8 +10,9 @@ from reserve.disposals.lines import DisposalLineData
 from reserve.disposals.models import Disposition, RotationStatus, ScrapReason, ScrapStatus
 from reserve.errors import Conflict, Forbidden, InsufficientStock, ValidationError
 from reserve.receipts.models import Receipt
+from reserve.stock import ledger
 from reserve.stock.ledger import PeriodClosed
-from reserve.stock.models import ClosedMonth, MovementKind, SerialItem, StockMovement
+from reserve.stock.models import ClosedMonth, ItemStatus, MovementKind, SerialItem, StockMovement
 from reserve.warehouses.models import Location
 from tests.disposals.conftest import days
 
@@ -103,9 +104,16 @@ def test_candidates_are_scoped_and_leave_out_reserved_stock(
     viewer = actor_for(make_user(Role.VIEWER))
     assert queries.rotation_candidates(db, viewer).total == 1
     assert queries.rotation_candidates(db, viewer, warehouse_id=-1).total == 0
-    from reserve.stock import ledger
 
-    ledger.reserve_qty(db, location_id=s["location"].id, batch_id=s["batch"].id, qty=20)
+    ledger.reserve(
+        db,
+        location_id=s["location"].id,
+        batch_id=s["batch"].id,
+        qty=20,
+        document=ledger.DocumentRef("test", None, None, date.today()),
+        line_id=None,
+        actor=s["keeper"],
+    )
     assert queries.rotation_candidates(db, viewer).total == 0
 
 
@@ -387,7 +395,17 @@ def test_a_serial_item_no_longer_in_stock_is_refused(
     s = setup
     pump = make_material("排水泵", unit="台", tracking="serial")
     location, batch = put_stock(pump, s["warehouse"], 2, serial_nos=("P-1", "P-2"))
-    db.execute(sa.update(SerialItem).where(SerialItem.serial_no == "P-1").values(status="repair"))
+    ledger.post_movement(  # sent for repair: out of stock through the ledger
+        db,
+        kind=MovementKind.ISSUE,
+        location_id=location.id,
+        batch_id=batch.id,
+        qty=-1,
+        document=ledger.DocumentRef("test", None, None, date.today()),
+        actor=s["keeper"],
+        serial_nos=["P-1"],
+        serial_status=ItemStatus.REPAIR,
+    )
     before = ledger_state()
     with pytest.raises(ValidationError, match="Not in stock at A-01-01 .*: P-1"):
         _scrap(db, s, DisposalLineData(location.id, batch.id, 1, ("P-1",)))

@@ -390,9 +390,17 @@ def test_a_returned_serial_item_comes_back_into_stock(db, site):
     )
     service.post_receipt(db, receipt_id=first.id, actor=site.keeper)
     item = db.scalar(select(SerialItem).where(SerialItem.serial_no == "SN-R"))
-    item.status = ItemStatus.ISSUED.value  # as a shipment would leave it
-    item.location_id = None
-    db.flush()
+    ledger.post_movement(  # a shipment takes it out
+        db,
+        kind=MovementKind.ISSUE,
+        location_id=item.location_id,
+        batch_id=item.batch_id,
+        qty=-1,
+        document=ledger.DocumentRef("test", None, None, TODAY),
+        actor=site.keeper,
+        serial_nos=["SN-R"],
+    )
+    assert item.status == ItemStatus.ISSUED
     back = service.create_receipt(
         db,
         data=receipt_data(

@@ -89,3 +89,15 @@ def post(
         actor=actor or place.actor,
         **kwargs,
     )
+
+
+def reserve(db, place: Place, qty: int, *, location=None, batch=None, line_id=None, actor=None):
+    return ledger.reserve(
+        db,
+        location_id=(location or place.a1).id,
+        batch_id=(batch or place.batch).id,
+        qty=qty,
+        document=ledger.DocumentRef("test", None, "T-1", TODAY),
+        line_id=line_id,
+        actor=actor or place.actor,
+    )

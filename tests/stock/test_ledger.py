@@ -3,10 +3,17 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select, update
 
-from reserve.errors import Conflict, InsufficientStock, ValidationError
+from reserve.errors import Conflict, InsufficientStock, NotFound, ValidationError
 from reserve.stock import ledger
-from reserve.stock.models import ClosedMonth, MovementKind, StockBalance, StockMovement
-from tests.stock.conftest import post
+from reserve.stock.models import (
+    ClosedMonth,
+    MovementKind,
+    ReservationStatus,
+    StockBalance,
+    StockMovement,
+    StockReservation,
+)
+from tests.stock.conftest import post, reserve
 
 
 def _balance(db, place, location=None, batch=None):
@@ -46,7 +53,7 @@ def test_running_balance_after_each_movement(db, place):
 
 def test_decrement_past_available_is_refused_with_a_clear_message(db, place):
     post(db, place, 10)
-    ledger.reserve_qty(db, location_id=place.a1.id, batch_id=place.batch.id, qty=4)
+    reserve(db, place, 4)
     before = _counts(db)
     with pytest.raises(InsufficientStock) as error:
         post(db, place, -7)
@@ -56,21 +63,114 @@ def test_decrement_past_available_is_refused_with_a_clear_message(db, place):
     assert _counts(db) == before
 
 
+def test_a_reservation_is_a_row_with_who_and_which_document(db, place, make_user):
+    from reserve.auth.actor import Actor
+    from reserve.auth.models import Role
+
+    keeper = Actor.for_user(make_user(Role.KEEPER, warehouses=[place.warehouse]))
+    post(db, place, 10)
+    reservation = ledger.reserve(
+        db,
+        location_id=place.a1.id,
+        batch_id=place.batch.id,
+        qty=4,
+        document=ledger.DocumentRef("order", 42, "DB-1", date.today()),
+        line_id=7,
+        actor=keeper,
+    )
+    assert (reservation.document_type, reservation.document_id, reservation.line_id) == (
+        "order",
+        42,
+        7,
+    )
+    assert (reservation.user_id, reservation.username) == (keeper.user_id, keeper.username)
+    assert (reservation.material_id, reservation.warehouse_id) == (
+        place.material.id,
+        place.warehouse.id,
+    )
+    assert reservation.status == ReservationStatus.OPEN.value and reservation.created_at
+    assert _balance(db, place).reserved == 4
+    assert ledger.verify(db) == []
+
+
+def test_reserving_more_than_available_is_refused_and_changes_nothing(db, place):
+    post(db, place, 10)
+    reserve(db, place, 7)
+    with pytest.raises(InsufficientStock):
+        reserve(db, place, 4)
+    assert _balance(db, place).reserved == 7
+    assert db.scalar(select(func.count()).select_from(StockReservation)) == 1
+
+
 def test_issue_from_reserved_consumes_the_reservation(db, place):
     post(db, place, 10)
-    ledger.reserve_qty(db, location_id=place.a1.id, batch_id=place.batch.id, qty=4)
-    post(db, place, -4, from_reserved=True)
+    reservation = reserve(db, place, 4)
+    post(db, place, -3, from_reserved=reservation.id)
+    db.refresh(reservation)
+    assert (reservation.consumed_qty, reservation.status) == (3, ReservationStatus.OPEN.value)
+    assert (_balance(db, place).qty, _balance(db, place).reserved) == (7, 1)
+    post(db, place, -1, from_reserved=reservation.id)
+    db.refresh(reservation)
+    assert (reservation.consumed_qty, reservation.status) == (4, ReservationStatus.CONSUMED.value)
+    assert reservation.closed_at is not None
     balance = _balance(db, place)
     assert (balance.qty, balance.reserved) == (6, 0)
+    assert ledger.verify(db) == []
 
 
-def test_release_more_than_reserved_is_refused(db, place):
+def test_shipping_more_than_the_reservation_holds_is_refused(db, place):
     post(db, place, 10)
-    ledger.reserve_qty(db, location_id=place.a1.id, batch_id=place.batch.id, qty=2)
+    small = reserve(db, place, 2)
+    reserve(db, place, 5)  # the balance has 7 reserved, but this reservation only 2
+    before = _counts(db)
+    with pytest.raises(Conflict, match="2"):
+        post(db, place, -3, from_reserved=small.id)
+    assert _counts(db) == before and _balance(db, place).reserved == 7
+
+
+def test_shipping_from_a_reservation_of_another_balance_is_refused(db, place):
+    post(db, place, 10)
+    post(db, place, 10, location=place.a2)
+    elsewhere = reserve(db, place, 5, location=place.a2)
     with pytest.raises(Conflict):
-        ledger.release_qty(db, location_id=place.a1.id, batch_id=place.batch.id, qty=3)
-    ledger.release_qty(db, location_id=place.a1.id, batch_id=place.batch.id, qty=2)
+        post(db, place, -5, from_reserved=elsewhere.id)
+    with pytest.raises(NotFound):
+        post(db, place, -1, from_reserved=elsewhere.id + 1000)
+    assert _balance(db, place).qty == 10 and _balance(db, place, place.a2).reserved == 5
+
+
+def test_release_part_then_the_rest(db, place):
+    post(db, place, 10)
+    reservation = reserve(db, place, 5)
+    ledger.release(db, reservation_id=reservation.id, qty=2, actor=place.actor)
+    assert (reservation.released_qty, reservation.status) == (2, ReservationStatus.OPEN.value)
+    assert _balance(db, place).reserved == 3
+    with pytest.raises(Conflict):
+        ledger.release(db, reservation_id=reservation.id, qty=4, actor=place.actor)
+    ledger.release(db, reservation_id=reservation.id, actor=place.actor)  # all that is open
+    assert (reservation.released_qty, reservation.status) == (5, ReservationStatus.RELEASED.value)
+    assert reservation.released_by == place.actor.username and reservation.closed_at
     assert _balance(db, place).reserved == 0
+    with pytest.raises(Conflict):
+        ledger.release(db, reservation_id=reservation.id, actor=place.actor)
+    assert ledger.verify(db) == []
+
+
+def test_the_database_refuses_a_reservation_of_nothing(db, place):
+    import sqlalchemy as sa
+
+    post(db, place, 10)
+    reservation = reserve(db, place, 3)
+    with pytest.raises(sa.exc.IntegrityError), db.begin_nested(), ledger._ledger_writes():
+        db.execute(
+            update(StockReservation)
+            .where(StockReservation.id == reservation.id)
+            .values(consumed_qty=3, released_qty=1)
+        )
+    with pytest.raises(sa.exc.IntegrityError), db.begin_nested(), ledger._ledger_writes():
+        db.execute(
+            update(StockReservation).where(StockReservation.id == reservation.id).values(qty=0)
+        )
 
 
 @pytest.mark.parametrize("qty", [0, 1.5, True, "3", 10**9 + 1, -(10**9) - 1])
@@ -151,7 +251,7 @@ def test_verify_reports_a_tampered_balance(db, place):
             .execution_options(synchronize_session=False)
         )
     found = ledger.verify(db)
-    assert len(found) == 1
+    assert len(found) == 1 and found[0].kind is ledger.DiscrepancyKind.QTY
     assert (found[0].balance_qty, found[0].ledger_qty) == (7, 3)
 
 
@@ -178,7 +278,7 @@ def test_fefo_orders_by_expiry_then_receipt(db, place, make_batch):
     post(db, place, 5, batch=late)
     post(db, place, 5, batch=early, location=place.a2)
     post(db, place, 4, batch=place.batch2)  # no expiry, received later
-    ledger.reserve_qty(db, location_id=place.a1.id, batch_id=late.id, qty=5)  # none available
+    reserve(db, place, 5, batch=late)  # none available
     order = [s.batch_no for s in fefo_sources(db, material_id=place.material.id)]
     assert order == ["EARLY", "B1", "B2"]
     assert fefo_sources(db, material_id=place.material.id, warehouse_ids=[]) == []

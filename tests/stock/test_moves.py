@@ -59,18 +59,12 @@ def test_serial_items_follow_the_move(db, place, make_material):
     batch = Batch(material_id=generator.id, batch_no="G1", source="purchase")
     db.add(batch)
     db.flush()
-    items = [
-        SerialItem(
-            material_id=generator.id,
-            batch_id=batch.id,
-            serial_no=f"S{i}",
-            location_id=place.a1.id,
-            status=ItemStatus.IN_STOCK.value,
-        )
-        for i in range(2)
+    post(db, place, 2, batch=batch, serial_nos=["S0", "S1"])
+    items = db.scalars(select(SerialItem).order_by(SerialItem.serial_no)).all()
+    assert [(i.serial_no, i.status, i.location_id) for i in items] == [
+        ("S0", ItemStatus.IN_STOCK, place.a1.id),
+        ("S1", ItemStatus.IN_STOCK, place.a1.id),
     ]
-    db.add_all(items)
-    post(db, place, 2, batch=batch)
     with pytest.raises(ValidationError), db.begin_nested():
         _move(db, place, 1, batch_id=batch.id, serial_nos=["NOPE"])
     _move(db, place, 1, batch_id=batch.id, serial_nos=["S1"])

@@ -5,7 +5,7 @@ import multiprocessing
 import os
 import signal
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -190,7 +190,7 @@ def test_a_process_killed_mid_receipt_leaves_all_or_nothing(committed_url, tmp_p
         args=(committed_url, ids["location"], ids["batches"], str(marker), 25),
     )
     child.start()
-    for _ in range(600):
+    for _ in range(2400):  # a spawned child needs a while on a loaded machine
         if marker.exists():
             break
         time.sleep(0.05)
@@ -223,3 +223,181 @@ def _receipt_status(url):
         flask_db.session.remove()
     _dispose(app)
     return status
+
+
+# A movement is reversed at most once, even by two reversals racing ---------------------------
+
+
+def _reverse_at_the_barrier(url: str, movement_id: int, barrier, results) -> None:
+    """Reverse the movement; both racers pass the "already reversed?" check, then meet at the
+    barrier before inserting (on SQLite the write lock orders them: the first waits out a short
+    barrier, shorter than the second's busy timeout, and commits)."""
+    import contextlib
+    import threading
+
+    from reserve.errors import Conflict
+
+    app = test_app(url)
+    real_post = ledger.post_movement
+    patience = 3 if url.startswith("sqlite") else 120
+
+    def meet_then_post(*args, **kwargs):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=patience)
+        return real_post(*args, **kwargs)
+
+    ledger.post_movement = meet_then_post
+    with app.app_context():
+        try:
+            with transaction() as s:
+                ledger.reverse_movement(
+                    s,
+                    movement_id=movement_id,
+                    actor=Actor.system(f"reverser-{os.getpid()}"),
+                    reason="race",
+                    document_date=date.today(),
+                )
+            results.put("won")
+        except Conflict:
+            results.put("lost")
+    _dispose(app)
+
+
+def test_two_processes_reversing_one_movement_reverse_it_once(committed_url):
+    ids = _seed(committed_url, qty=100)
+    app = test_app(committed_url)
+    with app.app_context(), transaction() as s:
+        issue_id = ledger.post_movement(
+            s,
+            kind=MovementKind.ISSUE,
+            location_id=ids["location"],
+            batch_id=ids["batches"][0],
+            qty=-5,
+            document=ledger.DocumentRef("race", None, None, date.today()),
+            actor=Actor.system("seed"),
+        ).id
+    _dispose(app)
+    barrier, results = SPAWN.Barrier(2), SPAWN.Queue()
+    racers = [
+        SPAWN.Process(
+            target=_reverse_at_the_barrier, args=(committed_url, issue_id, barrier, results)
+        )
+        for _ in range(2)
+    ]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(60)
+    assert [racer.exitcode for racer in racers] == [0, 0]
+    assert sorted(results.get(timeout=5) for _ in racers) == ["lost", "won"]
+    found, moves, total, _ = _verify(committed_url)
+    assert (found, moves, total) == ([], 3, 100)  # receipt, issue, ONE reversal
+
+
+# Month close and posting cannot race -------------------------------------------------------
+
+
+def _last_month() -> date:
+    return date.today().replace(day=1) - timedelta(days=1)
+
+
+def _hold_until(marker: str, other: str) -> None:
+    """Say we got there, wait until the other process is about to begin, then a moment more
+    (enough for it to reach the lock)."""
+    Path(marker).write_text("here")
+    _wait_for(Path(other))
+    time.sleep(1.0)
+
+
+def _post_into_last_month(url, location_id, batch_id, marker, other, results) -> None:
+    """Post into last month; with ``other``, hold the transaction open until the other
+    process is at the door; without, say we are at the door first."""
+    app = test_app(url)
+    with app.app_context():
+        if other is None:
+            Path(marker).write_text("starting")
+        try:
+            with transaction() as s:
+                ledger.post_movement(
+                    s,
+                    kind=MovementKind.RECEIPT,
+                    location_id=location_id,
+                    batch_id=batch_id,
+                    qty=1,
+                    document=ledger.DocumentRef("late", None, None, _last_month()),
+                    actor=Actor.system("poster"),
+                )
+                if other is not None:
+                    _hold_until(marker, other)
+            results.put(("posted", time.time()))
+        except ledger.PeriodClosed:
+            results.put(("refused", time.time()))
+    _dispose(app)
+
+
+def _close_last_month(url, marker, other, results) -> None:
+    from reserve.stock.periods import close_month
+
+    app = test_app(url)
+    with app.app_context():
+        if other is None:
+            Path(marker).write_text("starting")
+        with transaction() as s:
+            close_month(s, month=_last_month().strftime("%Y-%m"), actor=Actor.system("closer"))
+            if other is not None:
+                _hold_until(marker, other)
+        results.put(("closed", time.time()))
+    _dispose(app)
+
+
+def _wait_for(marker: Path) -> None:
+    for _ in range(2400):
+        if marker.exists():
+            return
+        time.sleep(0.05)
+    raise AssertionError("the first process never got there")
+
+
+def test_a_close_waits_for_a_posting_in_flight(committed_url, tmp_path):
+    ids = _seed(committed_url, qty=0)
+    first, second, results = tmp_path / "posted", tmp_path / "closing", SPAWN.Queue()
+    poster = SPAWN.Process(
+        target=_post_into_last_month,
+        args=(committed_url, ids["location"], ids["batches"][0], str(first), str(second), results),
+    )
+    poster.start()
+    _wait_for(first)
+    closer = SPAWN.Process(
+        target=_close_last_month, args=(committed_url, str(second), None, results)
+    )
+    closer.start()
+    poster.join(60)
+    closer.join(60)
+    assert (poster.exitcode, closer.exitcode) == (0, 0)
+    outcome = dict(results.get(timeout=5) for _ in range(2))
+    assert set(outcome) == {"posted", "closed"}
+    assert outcome["closed"] >= outcome["posted"]  # the close committed after the posting
+    found, moves, total, _ = _verify(committed_url)
+    assert (found, moves, total) == ([], 1, 1)
+
+
+def test_a_posting_waits_for_a_close_in_flight_and_is_refused(committed_url, tmp_path):
+    ids = _seed(committed_url, qty=0)
+    first, second, results = tmp_path / "closed", tmp_path / "posting", SPAWN.Queue()
+    closer = SPAWN.Process(
+        target=_close_last_month, args=(committed_url, str(first), str(second), results)
+    )
+    closer.start()
+    _wait_for(first)
+    poster = SPAWN.Process(
+        target=_post_into_last_month,
+        args=(committed_url, ids["location"], ids["batches"][0], str(second), None, results),
+    )
+    poster.start()
+    closer.join(60)
+    poster.join(60)
+    assert (closer.exitcode, poster.exitcode) == (0, 0)
+    outcome = dict(results.get(timeout=5) for _ in range(2))
+    assert set(outcome) == {"closed", "refused"}
+    found, moves, total, _ = _verify(committed_url)
+    assert (found, moves, total) == ([], 0, 0)

@@ -1,5 +1,6 @@
-"""Random sequences of receipts, issues, moves, reservations, releases, adjustments and scraps
-keep the ledger's invariants: balance = sum of movements, 0 ≤ reserved ≤ qty, never negative."""
+"""Random sequences of receipts, issues, moves, reservations, partial shipments from them,
+releases, adjustments and scraps keep the ledger's invariants: balance = sum of movements,
+0 ≤ reserved ≤ qty, never negative, and the reserved cache = the open reservations' remainders."""
 
 from collections import Counter
 from datetime import date
@@ -14,11 +15,11 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from reserve.errors import InsufficientStock
+from reserve.errors import Conflict, InsufficientStock
 from reserve.stock import ledger
-from reserve.stock.models import MovementKind, StockBalance
+from reserve.stock.models import MovementKind, ReservationStatus, StockBalance, StockReservation
 from reserve.warehouses.models import Location
 
 QTY = st.integers(min_value=1, max_value=40)
@@ -48,6 +49,8 @@ def test_ledger_state_machine(ledger_world):
             self.savepoint = session.begin_nested()
             self.qty: Counter = Counter()
             self.reserved: Counter = Counter()
+            self.open: dict[int, tuple[tuple[int, int], int]] = {}  # id -> (key, open qty)
+            self.lines = iter(range(1, 10**6))
 
         def teardown(self):
             self.savepoint.rollback()
@@ -139,26 +142,83 @@ def test_ledger_state_machine(ledger_world):
             key = (loc, batch)
             n = data.draw(st.integers(1, max(1, self._available(key) + 2)))
             if n <= self._available(key):
-                ledger.reserve_qty(session, location_id=loc, batch_id=batch, qty=n)
+                reservation = self._reserve(key, n)
                 self.reserved[key] += n
+                self.open[reservation.id] = (key, n)
             else:
                 with pytest.raises(InsufficientStock), session.begin_nested():
-                    ledger.reserve_qty(session, location_id=loc, batch_id=batch, qty=n)
+                    self._reserve(key, n)
 
-        @rule(loc=st.sampled_from(locations), batch=st.sampled_from(batches), n=QTY)
-        def release(self, loc, batch, n):
-            key = (loc, batch)
-            if n <= self.reserved[key]:
-                ledger.release_qty(session, location_id=loc, batch_id=batch, qty=n)
-                self.reserved[key] -= n
+        def _reserve(self, key, n):
+            return ledger.reserve(
+                session,
+                location_id=key[0],
+                batch_id=key[1],
+                qty=n,
+                document=ledger.DocumentRef("order", 1, "DB-FUZZ", date.today()),
+                line_id=next(self.lines),
+                actor=place.actor,
+            )
 
-        @rule(loc=st.sampled_from(locations), batch=st.sampled_from(batches), n=QTY)
-        def ship_reserved(self, loc, batch, n):
-            key = (loc, batch)
-            if n <= self.reserved[key]:
-                self._post(MovementKind.ISSUE, key, -n, from_reserved=True)
-                self.qty[key] -= n
-                self.reserved[key] -= n
+        def _pick(self, data):
+            if not self.open:
+                return None
+            return data.draw(st.sampled_from(sorted(self.open)))
+
+        @rule(data=st.data())
+        def ship_part_of_a_reservation(self, data):
+            """Partial consumption: ship some (or all) of what one reservation holds open."""
+            reservation_id = self._pick(data)
+            if reservation_id is None:
+                return
+            key, open_qty = self.open[reservation_id]
+            n = data.draw(st.integers(1, open_qty))
+            self._post(MovementKind.ISSUE, key, -n, from_reserved=reservation_id)
+            self.qty[key] -= n
+            self.reserved[key] -= n
+            self._left(reservation_id, key, open_qty - n)
+
+        @rule(data=st.data())
+        def ship_more_than_a_reservation_holds(self, data):
+            reservation_id = self._pick(data)
+            if reservation_id is None:
+                return
+            key, open_qty = self.open[reservation_id]
+            with pytest.raises(Conflict), session.begin_nested():
+                self._post(MovementKind.ISSUE, key, -(open_qty + 1), from_reserved=reservation_id)
+
+        @rule(data=st.data(), everything=st.booleans())
+        def release(self, data, everything):
+            reservation_id = self._pick(data)
+            if reservation_id is None:
+                return
+            key, open_qty = self.open[reservation_id]
+            n = open_qty if everything else data.draw(st.integers(1, open_qty))
+            ledger.release(
+                session,
+                reservation_id=reservation_id,
+                qty=None if everything else n,
+                actor=place.actor,
+            )
+            self.reserved[key] -= n
+            self._left(reservation_id, key, open_qty - n)
+
+        @rule(data=st.data())
+        def release_a_closed_reservation(self, data):
+            closed = session.scalar(
+                select(StockReservation.id).where(
+                    StockReservation.status != ReservationStatus.OPEN.value
+                )
+            )
+            if closed is not None:
+                with pytest.raises(Conflict), session.begin_nested():
+                    ledger.release(session, reservation_id=closed, actor=place.actor)
+
+        def _left(self, reservation_id, key, left):
+            if left:
+                self.open[reservation_id] = (key, left)
+            else:
+                del self.open[reservation_id]
 
         @invariant()
         def balances_agree(self):
@@ -174,6 +234,26 @@ def test_ledger_state_machine(ledger_world):
                 assert 0 <= reserved <= qty
                 assert qty == self.qty[(loc, batch)]
                 assert reserved == self.reserved[(loc, batch)]
+            open_rows = session.execute(
+                select(
+                    StockReservation.location_id,
+                    StockReservation.batch_id,
+                    func.sum(
+                        StockReservation.qty
+                        - StockReservation.consumed_qty
+                        - StockReservation.released_qty
+                    ),
+                )
+                .where(StockReservation.status == ReservationStatus.OPEN.value)
+                .group_by(StockReservation.location_id, StockReservation.batch_id)
+            ).all()
+            open_by_key = {(loc, batch): int(n) for loc, batch, n in open_rows}
+            for loc, batch, _qty, reserved in rows:  # the cache is the open reservations
+                assert reserved == open_by_key.get((loc, batch), 0)
+            model_open = Counter()
+            for key, n in self.open.values():
+                model_open[key] += n
+            assert open_by_key == {k: v for k, v in model_open.items() if v}
             assert ledger.verify(session) == []
 
     run_state_machine_as_test(

@@ -38,7 +38,7 @@ def make_batch(db):
 def move(db, system_actor):
     """Post one movement through the ledger (the only writer of stock)."""
 
-    def post(location, batch, qty: int, kind: MovementKind = MovementKind.RECEIPT):
+    def post(location, batch, qty: int, kind: MovementKind = MovementKind.RECEIPT, serial_nos=()):
         return post_movement(
             db,
             kind=kind,
@@ -47,6 +47,7 @@ def move(db, system_actor):
             qty=qty,
             document=DocumentRef("test", None, "TEST", local_today()),
             actor=system_actor,
+            serial_nos=serial_nos,
         )
 
     return post

@@ -14,7 +14,6 @@ from reserve.stock.ledger import PeriodClosed, verify
 from reserve.stock.models import (
     ClosedMonth,
     MovementKind,
-    SerialItem,
     StockBalance,
     StockMovement,
 )
@@ -215,14 +214,7 @@ def test_serial_items_count_once_where_last_scanned(db, stocked, make_material, 
     s = stocked
     pump = make_material("排水泵", unit="台", tracking="serial")
     batch = make_batch(pump, "P-1")
-    move(s.shelf, batch, 2)
-    for serial in ("SN-1", "SN-2"):
-        db.add(
-            SerialItem(
-                material_id=pump.id, batch_id=batch.id, serial_no=serial, location_id=s.shelf.id
-            )
-        )
-    db.flush()
+    move(s.shelf, batch, 2, serial_nos=("SN-1", "SN-2"))
     stocktake = open_(db, s)
     line = count(db, s, stocktake, s.shelf, batch, 1, serial_no="SN-1")
     line = count(db, s, stocktake, s.shelf, batch, 1, serial_no="SN-1")  # scanned twice

@@ -9,7 +9,9 @@ from reserve.audit.models import AuditEntry
 from reserve.auth.actor import Actor
 from reserve.auth.models import Role
 from reserve.db import local_today, transaction
-from reserve.disposals.service import DisposalLineData, create_rotation, request_scrap
+from reserve.disposals.lines import DisposalLineData
+from reserve.disposals.rotations import create_rotation
+from reserve.disposals.scraps import request_scrap
 from reserve.errors import Conflict
 from reserve.receipts.service import ReceiptData, ReceiptLineData, cancel_receipt, create_receipt
 from reserve.stock import ledger

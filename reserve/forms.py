@@ -20,6 +20,8 @@ from wtforms import Form as PlainForm
 from wtforms import IntegerField, StringField
 from wtforms.validators import StopValidation
 
+from reserve.errors import ValidationError
+
 MAX_ID = 2**31 - 1
 MAX_INT = 2**31 - 1
 MAX_BIG_INT = 2**63 - 1  # what any database binds (SQLite's INTEGER, PostgreSQL's bigint)
@@ -46,7 +48,6 @@ def optional_int(value):
 
 def checked_query_int(name: str, number: int, *, low: int = -MAX_INT, high: int = MAX_INT) -> int:
     """A whole number from a query string, within bounds, or a 422 that says the bounds."""
-    from reserve.errors import ValidationError
 
     if not low <= number <= high:
         raise ValidationError(
@@ -63,7 +64,6 @@ def checked_query_int(name: str, number: int, *, low: int = -MAX_INT, high: int 
 
 def checked_query_date(name: str, day: date) -> date:
     """A date from a query string within the calendar we can compute with, or a 422."""
-    from reserve.errors import ValidationError
 
     if not MIN_QUERY_DATE <= day <= MAX_QUERY_DATE:
         raise ValidationError(
@@ -148,7 +148,6 @@ class IdIntegerConverter(IntegerConverter):
 def refuse_control_characters_in_request() -> None:
     """``before_request``: no query or form value may carry a control character (the edge
     filter for every page and API call; JSON bodies are checked by the API blueprint)."""
-    from reserve.errors import ValidationError
 
     sources = [request.args]
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype in (

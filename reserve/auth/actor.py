@@ -74,6 +74,11 @@ class Actor:
             return self.warehouse_ids
         return frozenset()
 
+    def may_write_somewhere(self) -> bool:
+        """Whether any warehouse takes this actor's stock documents (the "new" buttons)."""
+        writable = self.writable_warehouse_ids()
+        return writable is None or bool(writable)
+
     def may_write(self, warehouse_id: int | None) -> bool:
         """仓库范围: admin anywhere; a keeper in the warehouses they keep."""
         writable = self.writable_warehouse_ids()

@@ -15,6 +15,7 @@ from reserve.auth.models import Role
 from reserve.auth.service import user_for_api_token
 from reserve.db import transaction
 from reserve.errors import Forbidden, Unauthorized
+from reserve.extensions import limiter
 
 PUBLIC = "public"  # no sign-in needed
 SIGNED_IN = "signed_in"  # any signed-in user, whatever the role
@@ -183,8 +184,6 @@ def _count_bad_token() -> None:
     """Rate-limit wrong bearer tokens per client address (RATELIMIT_API_BAD_TOKEN): 429."""
     from limits import parse
     from werkzeug.exceptions import TooManyRequests
-
-    from reserve.extensions import limiter
 
     limit = parse(current_app.config["RATELIMIT_API_BAD_TOKEN"])
     if not limiter.limiter.hit(limit, "api-bad-token", request.remote_addr or "-"):

@@ -16,6 +16,7 @@ from reserve.auth.actor import Actor
 from reserve.auth.models import Role
 from reserve.catalog.models import Category, Material, Tracking
 from reserve.errors import Conflict, NotFound, ValidationError
+from reserve.stock.holdings import holdings
 from reserve.stock.models import Batch
 
 CATEGORY_CODE = re.compile(r"^[1-3]\d{6}$")
@@ -283,7 +284,6 @@ def update_material(
 
 def _check_material_unheld(session: Session, material: Material) -> None:
     """停用物资：refused while any of it is in stock or on an unfinished document."""
-    from reserve.stock.holdings import holdings
 
     held = holdings(session, material_id=material.id)
     if not held.is_empty:

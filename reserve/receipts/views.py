@@ -6,7 +6,6 @@ from io import BytesIO
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from reserve.auth.models import Role
 from reserve.auth.permissions import current_actor
 from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db
@@ -46,7 +45,7 @@ def receipt_list():
         labels=_labels(),
         statuses=ReceiptStatus,
         warehouses=queries.visible_warehouses(db.session, actor),
-        can_create=actor.has_role(Role.ADMIN, Role.KEEPER),
+        can_create=actor.may_write_somewhere(),
     )
 
 

@@ -10,7 +10,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from reserve.disposals.models import (
+    Rotation,
+    RotationLine,
+    RotationStatus,
+    Scrap,
+    ScrapLine,
+    ScrapStatus,
+)
+from reserve.receipts.models import Receipt, ReceiptLine, ReceiptStatus
 from reserve.stock.models import Batch, StockBalance
+from reserve.stocktakes.models import OPEN_STATUSES, Stocktake, StocktakeLine, stocktake_locations
 from reserve.warehouses.models import Location, Warehouse
 
 SHOWN = 3  # places and document numbers named in the message; the rest is "…"
@@ -127,21 +137,6 @@ def _open_documents(
 ) -> Select:
     """The numbers of draft receipts, open stocktakes, draft rotations and pending scraps that
     touch the warehouse, the location or the material (one statement)."""
-    from reserve.disposals.models import (
-        Rotation,
-        RotationLine,
-        RotationStatus,
-        Scrap,
-        ScrapLine,
-        ScrapStatus,
-    )
-    from reserve.receipts.models import Receipt, ReceiptLine, ReceiptStatus
-    from reserve.stocktakes.models import (
-        OPEN_STATUSES,
-        Stocktake,
-        StocktakeLine,
-        stocktake_locations,
-    )
 
     def touches(document, line, line_fk, line_material: ColumnElement | None, *extra):
         """The document's own warehouse, or one of its lines at the location / of the material."""

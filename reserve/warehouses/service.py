@@ -16,6 +16,7 @@ from reserve.auth.actor import Actor
 from reserve.auth.models import Role
 from reserve.db import normalise_code
 from reserve.errors import Conflict, Forbidden, NotFound, ValidationError
+from reserve.stock.holdings import holdings
 from reserve.warehouses.models import (
     RECEIVING_CODE,
     Location,
@@ -387,7 +388,6 @@ def update_warehouse(
 
 def _check_warehouse_empty(session: Session, warehouse: Warehouse) -> None:
     """停用储备库：refused while it holds stock or unfinished documents (its stock still counts)."""
-    from reserve.stock.holdings import holdings
 
     held = holdings(session, warehouse_id=warehouse.id)
     if not held.is_empty:
@@ -495,7 +495,6 @@ def update_location(
 
 def _check_location_empty(session: Session, location: Location) -> None:
     """停用库位：refused while stock lies there or an unfinished document names it."""
-    from reserve.stock.holdings import holdings
 
     held = holdings(session, location_id=location.id)
     if not held.is_empty:

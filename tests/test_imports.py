@@ -22,10 +22,6 @@ LOCAL_IMPORTS_ALLOWED = {
     "reserve/demo/__init__.py": "the demo loader: each loading step imports the feature it fills",
     "reserve/demo/stock.py": "the demo loader: each loading step imports the document service it "
     "drives",
-    # Pending: reserve/stock/ledger.py belongs to the "ledger" engineer, who is rewriting it now.
-    # Its local import of reserve.db.local_today hides no cycle (checked below); the lead moves
-    # it to the top at merge and deletes this entry.
-    "reserve/stock/ledger.py": "PENDING (ledger engineer): local import of reserve.db.local_today",
 }
 
 # Module cycles allowed at the top level, each for a reason.

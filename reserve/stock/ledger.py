@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, insert, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Material
-from reserve.db import UTCDateTime, utcnow
+from reserve.db import UTCDateTime, local_today, utcnow
 from reserve.errors import Conflict, InsufficientStock, NotFound, ValidationError
 from reserve.stock import serials
 from reserve.stock.guard import ledger_writes as _ledger_writes
@@ -52,6 +53,7 @@ __all__ = [  # verify lives in its own module; callers know it as ledger.verify
 ]
 
 MAX_QTY = 1_000_000_000
+DOCUMENT_DATE_MIN = "2000-01-01"  # default of the config key (config.py) of that name
 INCREASING = {
     MovementKind.RECEIPT,
     MovementKind.TRANSFER_IN,
@@ -126,15 +128,10 @@ def check_document_date(session: Session, document_date: object) -> date:
     """The date on a document's paper: given, within the configured window (from
     ``DOCUMENT_DATE_MIN``, 2000-01-01 by default, to today + 1 day: a day's slack for clocks
     and time zones), and in an open month."""
-    from flask import current_app, has_app_context
-
-    from config import Config
-    from reserve.db import local_today
-
     if not isinstance(document_date, date):
         raise ValidationError(_l("Give the date on the paper."), field="document_date")
-    config = current_app.config if has_app_context() else vars(Config)
-    earliest = date.fromisoformat(str(config["DOCUMENT_DATE_MIN"]))
+    configured = current_app.config.get("DOCUMENT_DATE_MIN") if has_app_context() else None
+    earliest = date.fromisoformat(str(configured or DOCUMENT_DATE_MIN))
     if document_date < earliest:
         raise ValidationError(
             _l(

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from reserve.auth.models import Role
 from reserve.errors import Conflict, Forbidden, NotFound, ValidationError
-from reserve.stock.models import SerialItem
 from reserve.stocktakes import service
 from reserve.stocktakes.counting import record_count_by_codes
 from reserve.stocktakes.models import StocktakeLine
@@ -152,11 +151,7 @@ def test_a_serial_number_alone_names_its_item(db, stocked, make_material, make_b
     s = stocked
     pump = make_material("排水泵", unit="台", tracking="serial")
     batch = make_batch(pump, "P-1")
-    move(s.shelf, batch, 1)
-    db.add(
-        SerialItem(material_id=pump.id, batch_id=batch.id, serial_no="SN-1", location_id=s.shelf.id)
-    )
-    db.flush()
+    move(s.shelf, batch, 1, serial_nos=["SN-1"])  # the ledger creates the item with its stock
     sheet = service.open_stocktake(db, warehouse_id=s.warehouse.id, actor=s.keeper_actor)
     line = by_codes(db, s, sheet, location_code="a-01-01", serial_no="sn-1", counted_qty=1)
     assert (line.batch_id, line.counted_qty) == (batch.id, 1)

@@ -7,9 +7,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from reserve.db import local_today
 from reserve.errors import ValidationError
 from reserve.receipts import service
-from reserve.stock.models import Batch, ItemStatus, SerialItem
+from reserve.stock import ledger
+from reserve.stock.models import Batch, ItemStatus, MovementKind, SerialItem
 from tests.receipts.conftest import balance, line, receipt_data
 
 
@@ -31,8 +33,18 @@ def test_a_batch_number_in_another_case_is_the_same_batch(db, site):
 def test_a_returned_serial_item_is_found_in_any_case(db, site):
     _post(db, site, line(site.pump, "P1", 1, serials=("SN-R1",)))
     item = db.scalar(select(SerialItem).where(SerialItem.serial_no == "SN-R1"))
-    item.status, item.location_id = ItemStatus.ISSUED.value, None  # as a shipment leaves it
-    db.flush()
+    ledger.post_movement(  # it leaves with a shipment, through the ledger
+        db,
+        kind=MovementKind.ISSUE,
+        location_id=item.location_id,
+        batch_id=item.batch_id,
+        qty=-1,
+        document=ledger.DocumentRef("test", None, "TEST", local_today()),
+        actor=site.keeper,
+        serial_nos=["SN-R1"],
+        serial_status=ItemStatus.ISSUED,
+    )
+    assert item.status == ItemStatus.ISSUED
     _post(
         db,
         site,

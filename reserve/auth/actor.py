@@ -90,8 +90,9 @@ class Actor:
             raise Forbidden(_l("You do not keep this warehouse."))
 
     def require_see(self, *warehouse_ids: int | None) -> None:
+        """Refuse (403) unless the actor sees every one of these warehouses."""
         if not all(self.may_see(w) for w in warehouse_ids):
-            raise Forbidden()
+            raise Forbidden(_l("You do not keep this warehouse."))
 
     def visible(self, column: ColumnElement[int]) -> ColumnElement[bool]:
         """A WHERE clause limiting ``column`` (a warehouse id) to what this actor sees."""

@@ -24,7 +24,7 @@ from reserve.documents import (
     stamp,
     transition,
 )
-from reserve.errors import Conflict, Forbidden, NotFound, ReserveError, ValidationError
+from reserve.errors import Conflict, NotFound, ReserveError, ValidationError
 from reserve.stock import ledger
 from reserve.stock.models import Batch, ItemStatus, MovementKind, SerialItem, StockBalance
 from reserve.warehouses.models import Location, Warehouse
@@ -279,8 +279,8 @@ def get_document(
     document = session.get(model, document_id)
     if document is None:
         raise NotFound(missing)
-    if actor is not None and not actor.may_see(document.warehouse_id):
-        raise Forbidden(_l("You do not keep this warehouse."))
+    if actor is not None:
+        actor.require_see(document.warehouse_id)
     return document
 
 

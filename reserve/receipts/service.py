@@ -13,7 +13,7 @@ from reserve.audit.service import record, snapshot
 from reserve.auth.actor import Actor
 from reserve.db import local_today
 from reserve.documents import MAX_LINES, all_or_nothing, stamp, transition
-from reserve.errors import Conflict, Forbidden, NotFound
+from reserve.errors import Conflict, NotFound
 from reserve.receipts.checks import (
     CheckedLine,
     ReceiptData,
@@ -252,6 +252,6 @@ def get_receipt(session: Session, receipt_id: int, *, actor: Actor | None = None
     receipt = session.get(Receipt, receipt_id)
     if receipt is None:
         raise NotFound(_l("No such receipt."))
-    if actor is not None and not actor.may_see(receipt.warehouse_id):
-        raise Forbidden(_l("You do not keep this warehouse."))
+    if actor is not None:
+        actor.require_see(receipt.warehouse_id)
     return receipt

@@ -15,7 +15,7 @@ from reserve.audit.service import changes, record, snapshot
 from reserve.auth.actor import Actor
 from reserve.auth.models import Role
 from reserve.db import normalise_code
-from reserve.errors import Conflict, Forbidden, NotFound, ValidationError
+from reserve.errors import Conflict, NotFound, ValidationError
 from reserve.stock.holdings import holdings
 from reserve.warehouses.models import (
     RECEIVING_CODE,
@@ -407,8 +407,8 @@ def get_warehouse(session: Session, warehouse_id: int, *, actor: Actor | None = 
     warehouse = session.get(Warehouse, warehouse_id)
     if warehouse is None:
         raise NotFound(_l("No such warehouse."))
-    if actor is not None and not actor.may_see(warehouse.id):
-        raise Forbidden(_l("You do not keep this warehouse."))
+    if actor is not None:
+        actor.require_see(warehouse.id)
     return warehouse
 
 

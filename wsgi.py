@@ -1,5 +1,5 @@
-"""Entry point for gunicorn and the flask CLI: ``gunicorn wsgi:app``."""
+"""Entry point in a clone, for gunicorn and the flask CLI: ``gunicorn wsgi:app``."""
 
-from reserve import create_app
+from reserve.wsgi import app
 
-app = create_app()
+__all__ = ["app"]

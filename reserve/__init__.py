@@ -22,13 +22,13 @@ FEATURES = (
 
 
 def create_app(config: type | dict | None = None) -> Flask:
-    from config import config_from_environment
+    from reserve.config import INSTANCE_DIR, config_from_environment
 
     app = Flask(
         __name__,
-        instance_path=os.path.join(os.path.dirname(os.path.dirname(__file__)), "instance"),
-        template_folder="../templates",
-        static_folder="../static",
+        instance_path=str(INSTANCE_DIR),
+        template_folder="templates",
+        static_folder="static",
     )
     load_config(app, config or config_from_environment())
     validate_config(app)
@@ -44,7 +44,7 @@ def create_app(config: type | dict | None = None) -> Flask:
 
 def load_config(app: Flask, config: type | dict) -> None:
     if isinstance(config, dict):
-        from config import TestingConfig
+        from reserve.config import TestingConfig
 
         app.config.from_object(TestingConfig)
         app.config.update(config)
@@ -93,7 +93,7 @@ def init_extensions(app: Flask) -> None:
     from reserve.i18n import select_locale
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
     csrf.init_app(app)
     babel.init_app(
         app,

@@ -8,6 +8,8 @@ from decimal import Decimal
 from flask import Flask, request, url_for
 from flask_babel import format_datetime, get_locale
 
+from reserve.stock.expiry import expiry_state
+
 
 def local_time(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
     """A UTC time shown in Asia/Shanghai (the app's Babel time zone)."""
@@ -53,3 +55,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(decimal, "decimal")
     app.add_template_global(url_with, "url_with")
     app.add_template_global(current_locale, "current_locale")
+    app.add_template_global(expiry_state, "expiry_state")

@@ -8,7 +8,7 @@ import pytest
 from reserve import create_app
 from reserve.auth.models import Role
 
-STATIC = Path(__file__).resolve().parents[1] / "static"
+STATIC = Path(__file__).resolve().parents[1] / "reserve" / "static"
 EXTERNAL_IN_HTML = re.compile(r"""(?:src|href|action|srcset)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
 EXTERNAL_IN_CSS = re.compile(r"""(?:url\(\s*["']?\s*(?:https?:)?//|@import)""", re.I)
 EXTERNAL_IN_JS = re.compile(
@@ -49,7 +49,7 @@ def test_session_cookie_is_httponly_and_lax(client, make_user):
 
 
 def test_production_requires_a_secret_key(monkeypatch):
-    from config import ProductionConfig
+    from reserve.config import ProductionConfig
 
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("RESERVE_SECRET_KEY", raising=False)
@@ -58,7 +58,7 @@ def test_production_requires_a_secret_key(monkeypatch):
 
 
 def test_production_cookies_are_secure(monkeypatch):
-    from config import ProductionConfig
+    from reserve.config import ProductionConfig
 
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@127.0.0.1/none")
@@ -134,7 +134,7 @@ def test_vendored_assets_carry_their_licences():
 
 
 def test_production_sends_hsts_and_development_does_not(monkeypatch, database_url, client):
-    from config import ProductionConfig
+    from reserve.config import ProductionConfig
 
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
     monkeypatch.setenv("DATABASE_URL", database_url)

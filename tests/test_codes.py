@@ -24,7 +24,8 @@ from reserve.warehouses import service as warehouse_service
 from reserve.warehouses.models import Location, Warehouse
 
 MIGRATION = (
-    Path(__file__).resolve().parents[1] / "migrations/versions/edge0001_codes_stored_normalised.py"
+    Path(__file__).resolve().parents[1]
+    / "reserve/migrations/versions/edge0001_codes_stored_normalised.py"
 )
 
 

@@ -14,7 +14,7 @@ PLACEHOLDER = re.compile(r"%\(\w+\)s|%s|%d")
 
 
 def _source_msgids() -> set[str]:
-    method_map = [("reserve/**.py", "python"), ("templates/**.html", "jinja2")]
+    method_map = [("reserve/**.py", "python"), ("reserve/templates/**.html", "jinja2")]
     ids = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT),

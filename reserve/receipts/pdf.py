@@ -1,5 +1,6 @@
-"""入库单 PDF: a plain dataclass in, bytes out (reportlab, the built-in CID font STSong-Light,
-no Flask). The paper is the bureau's, so it is printed in Chinese whatever the reader's language."""
+"""入库单 PDF: a plain dataclass in, bytes out (reportlab, the embedded font of
+``reserve.pdf_fonts``, no Flask). The paper is the bureau's, so it is printed in Chinese
+whatever the reader's language."""
 
 from __future__ import annotations
 
@@ -14,13 +15,11 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from reserve.db import SHANGHAI
+from reserve.pdf_fonts import pdf_font, printable
 
-FONT = "STSong-Light"
 SOURCE_NAMES = {
     "purchase": "采购",
     "donation": "捐赠",
@@ -43,8 +42,6 @@ HEADERS = (
     "单价",
     "金额",
 )
-# STSong-Light (Adobe-GB1) has no superscript digits: 12m² prints as 12m2 rather than a hole.
-_NO_GLYPH = str.maketrans({"²": "2", "³": "3", "¹": "1"})
 COLUMN_MM = (10, 26, 30, 40, 11, 26, 21, 21, 19, 18, 20, 25)  # 267 mm
 
 
@@ -84,13 +81,8 @@ class ReceiptDocument:
     lines: list[ReceiptDocumentLine] = field(default_factory=list)
 
 
-def _register_font() -> None:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-
-
 def _styles() -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=FONT, fontSize=9, leading=12, wordWrap="CJK")
+    base = ParagraphStyle("base", fontName=pdf_font(), fontSize=9, leading=12, wordWrap="CJK")
     return {
         "base": base,
         "title": ParagraphStyle("title", parent=base, fontSize=18, leading=24, alignment=TA_CENTER),
@@ -108,7 +100,7 @@ def _money(value: Decimal | None) -> str:
 
 
 def _p(text: str | None, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape((text or "").translate(_NO_GLYPH)), style)
+    return Paragraph(escape(printable(text or "")), style)
 
 
 def _header(doc: ReceiptDocument, s: dict[str, ParagraphStyle]) -> Table:
@@ -186,7 +178,7 @@ def _lines(doc: ReceiptDocument, s: dict[str, ParagraphStyle]) -> Table:
     table.setStyle(
         TableStyle(
             [
-                ("FONTNAME", (0, 0), (-1, -1), FONT),
+                ("FONTNAME", (0, 0), (-1, -1), pdf_font()),
                 ("FONTSIZE", (0, 0), (-1, -1), 8),
                 ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e9ecef")),
@@ -209,7 +201,7 @@ def _signatures(s: dict[str, ParagraphStyle]) -> Table:
 
 def _footer(canvas, template) -> None:
     canvas.saveState()
-    canvas.setFont(FONT, 8)
+    canvas.setFont(pdf_font(), 8)
     canvas.drawRightString(
         template.pagesize[0] - 15 * mm, 8 * mm, f"第 {canvas.getPageNumber()} 页"
     )
@@ -218,7 +210,6 @@ def _footer(canvas, template) -> None:
 
 def receipt_pdf(doc: ReceiptDocument) -> bytes:
     """入库单: header, the lines with totals, serial numbers, and the signature lines."""
-    _register_font()
     s = _styles()
     story: list = [
         _p("入库单", s["title"]),

@@ -76,8 +76,8 @@ def test_the_pdf_reads_back_in_chinese():
         "保管员",
         "审核人",
         "合计",
-        "12m2",
-    ):  # the font has no ², so it is printed as a plain digit
+        "12m²",  # the embedded font has the superscripts
+    ):
         assert expected in text, expected
 
 
@@ -114,3 +114,36 @@ def test_the_pdf_page(login_as, db, make_material):
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = pdf_text(response.data)
     assert "入库单" in text and receipt.no in text and "单帐篷" in text and "B-9" in text
+
+
+def test_the_font_is_embedded_and_prints_superscripts(tmp_path):
+    """A PC without an Asian font pack prints the same page: the CJK font travels in the PDF."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    from reserve.receipts.pdf import ReceiptDocument, ReceiptDocumentLine, receipt_pdf
+
+    if not shutil.which("pdffonts"):
+        pytest.skip("poppler-utils not installed")
+    doc = ReceiptDocument(
+        no="RK-1",
+        status="posted",
+        warehouse="市级储备库",
+        source="purchase",
+        document_date=__import__("datetime").date(2026, 3, 1),
+        lines=[
+            ReceiptDocumentLine(
+                "1010101001", "帐篷", "12m²", "顶", "B1", None, None, "A-01", 5, None
+            )
+        ],
+    )
+    path = tmp_path / "r.pdf"
+    path.write_bytes(receipt_pdf(doc))
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True).stdout
+    assert "WenQuanYi" in fonts
+    row = next(line for line in fonts.splitlines() if "WenQuanYi" in line)
+    assert " yes " in row  # the "emb" column
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+    assert "12m²" in text

@@ -6,8 +6,10 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent
-INSTANCE_DIR = BASE_DIR / "instance"
+# The instance folder (SQLite file, secret key, uploads) is the working directory's ``instance/``
+# unless RESERVE_INSTANCE_PATH names another: a clone keeps it beside the code, an installed
+# package wherever the service is started from.
+INSTANCE_DIR = Path(os.environ.get("RESERVE_INSTANCE_PATH") or Path.cwd() / "instance").resolve()
 
 
 class Config:

@@ -1,0 +1,5 @@
+"""Entry point of an installed Reserve: ``gunicorn reserve.wsgi:app``."""
+
+from reserve import create_app
+
+app = create_app()

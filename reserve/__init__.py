@@ -172,7 +172,9 @@ def register_security(app: Flask) -> None:
 
     @app.errorhandler(Forbidden)  # a refusal names nothing: not the document, not its number
     def forbidden(error: Forbidden):
-        if request.path.startswith("/api/"):
+        from reserve.errors import wants_json
+
+        if wants_json():  # the API, or a page's script asking for JSON
             # 职责分离 names only the actor's own act on a document they see: say why
             message = error.message if error.shown_where_acted else Forbidden.default_message
             return jsonify({"error": error.code, "message": str(message)}), 403

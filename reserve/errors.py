@@ -215,8 +215,12 @@ def _find_field(fields, name: str):
     return None
 
 
-def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+def wants_json() -> bool:
+    """The API, the health check, and a page's script that asked for JSON (a count saved
+    without a reload): browsers navigating ask for HTML first."""
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return True
+    return request.accept_mimetypes.best == "application/json"
 
 
 HTTP_MESSAGES = {
@@ -240,7 +244,7 @@ HTTP_CODES = {
 
 
 def _error_response(status: int, code: str, message: Any):
-    if _wants_json():
+    if wants_json():
         return jsonify({"error": code, "message": str(message)}), status
     template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"
     return render_template(template, status=status, message=message), status
@@ -249,7 +253,7 @@ def _error_response(status: int, code: str, message: Any):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ReserveError)
     def handle_reserve_error(error: ReserveError):
-        if _wants_json():
+        if wants_json():
             return jsonify(error.to_dict()), error.status
         return _error_response(error.status, error.code, error.message)
 

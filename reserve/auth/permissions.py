@@ -91,6 +91,8 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "stocktakes.stocktake_create": KEEPERS,
     "stocktakes.stocktake_detail": STAFF,
     "stocktakes.stocktake_count": KEEPERS,
+    "stocktakes.stocktake_count_json": KEEPERS,
+    "stocktakes.stocktake_sheet": STAFF,
     "stocktakes.stocktake_submit": KEEPERS,
     "stocktakes.stocktake_approve": APPROVERS,
     "stocktakes.stocktake_reject": APPROVERS,

@@ -95,6 +95,12 @@ def writable_stocktake(session: Session, stocktake_id: int, actor: Actor) -> Sto
     return stocktake
 
 
+def row_of(code: str) -> str:
+    """The row (排) of a location code: what comes before its first dash (``B`` of ``B-07-01``);
+    a code without a dash is a row of its own."""
+    return code.split("-", 1)[0]
+
+
 def category_prefixes(categories) -> list[str]:
     return [significant_prefix(c.code) for c in categories]
 

@@ -12,17 +12,51 @@ from reserve.warehouses.models import Location
 
 
 class StocktakeForm(BoundedForm):
+    """What to count, chosen in two checkbox trees (warehouse → rows → locations; categories):
+    every ticked box adds to the scope, a row or a category bringing what is under it. The
+    locations must be chosen (the whole warehouse is a box too); so must the categories."""
+
     warehouse_id = SelectField(
         _l("Warehouse"), coerce=int, choices=[], validators=[InputRequired()]
     )
-    location_ids = SelectMultipleField(
-        _l("Only these locations"), coerce=int, choices=[], validators=[Optional()]
+    whole_warehouse = BooleanField(_l("The whole warehouse"))
+    location_rows = SelectMultipleField(
+        _l("Rows"), choices=[], validate_choice=False, validators=[Optional()]
     )
+    location_ids = SelectMultipleField(
+        _l("Locations"), coerce=int, choices=[], validate_choice=False, validators=[Optional()]
+    )
+    all_categories = BooleanField(_l("All categories"), default=True)
     category_ids = SelectMultipleField(
-        _l("Only these categories"), coerce=int, choices=[], validators=[Optional()]
+        _l("Categories"), coerce=int, choices=[], validate_choice=False, validators=[Optional()]
     )
     is_blind = BooleanField(_l("Blind count: hide the book quantities from the counter"))
     note = StringField(_l("Note"), validators=[Optional(), Length(max=Stocktake.note.type.length)])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not (self.whole_warehouse.data or self.location_rows.data or self.location_ids.data):
+            self.location_ids.errors = [
+                *self.location_ids.errors,
+                _l("Choose what to count: the whole warehouse, whole rows or single locations."),
+            ]
+            valid = False
+        if not (self.all_categories.data or self.category_ids.data):
+            self.category_ids.errors = [
+                *self.category_ids.errors,
+                _l("Choose the categories to count, or all categories."),
+            ]
+            valid = False
+        return valid
+
+    def scope(self) -> dict:
+        """The scope for ``open_stocktake``: nothing narrower where a whole is ticked."""
+        whole, every = self.whole_warehouse.data, self.all_categories.data
+        return {
+            "location_ids": () if whole else tuple(self.location_ids.data or ()),
+            "location_rows": () if whole else tuple(self.location_rows.data or ()),
+            "category_ids": () if every else tuple(self.category_ids.data or ()),
+        }
 
 
 class CountForm(BoundedForm):

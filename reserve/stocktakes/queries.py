@@ -13,6 +13,8 @@ from reserve.auth.models import User
 from reserve.catalog.models import Category, Material
 from reserve.db import Page, paginate
 from reserve.stock.models import Batch, StockBalance
+from reserve.stocktakes import pdf
+from reserve.stocktakes.counting import row_of
 from reserve.stocktakes.models import (
     Stocktake,
     StocktakeLine,
@@ -183,6 +185,7 @@ def _line_rows() -> Select:
             Material.spec,
             Material.unit,
             Material.tracking,
+            Material.near_expiry_days,
             StocktakeLine.batch_id,
             Batch.batch_no,
             Batch.expiry_date,
@@ -294,3 +297,104 @@ def count_location_choices(
 
 def status_labels() -> dict[str, object]:
     return {status.value: status.label for status in StocktakeStatus}
+
+
+def printable(session: Session, stocktake: Stocktake) -> pdf.CountSheet:
+    """The count sheet (盘点表) as the plain data its PDF is printed from, lines in route order."""
+    header = stocktake_header(session, stocktake.id)
+    locations, categories = scope_labels(session, stocktake.id)
+    scope = "；".join(
+        part
+        for part in (
+            f"库位 {len(locations)} 个：{'、'.join(locations)}" if locations else "",
+            f"分类：{'、'.join(categories)}" if categories else "",
+        )
+        if part
+    )
+    return pdf.CountSheet(
+        no=stocktake.no,
+        warehouse=f"{header.warehouse_code} {header.warehouse_name}",
+        status=stocktake.status,
+        is_blind=stocktake.is_blind,
+        scope=scope or "全库",
+        created_at=stocktake.created_at,
+        created_by=header.created_by or stocktake.created_by_name,
+        note=stocktake.note,
+        lines=[
+            pdf.CountSheetLine(
+                location=row.location_code,
+                code=row.material_code,
+                name=row.material_name,
+                spec=row.spec or "",
+                unit=row.unit,
+                batch_no=row.batch_no,
+                expiry_date=row.expiry_date,
+                near_expiry_days=row.near_expiry_days,
+                book_qty=row.system_qty,
+            )
+            for row in all_lines(session, stocktake.id)
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    """A checkbox of the scope trees: a row (排) of locations, a location, or a category."""
+
+    key: str  # the value submitted: a row key, a location id or a category id
+    label: str
+    stocked: int = 0  # batches the books hold there (locations and rows)
+    children: tuple[TreeNode, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return len(self.children)
+
+
+def location_tree(session: Session, warehouse_id: int) -> tuple[list[TreeNode], list[TreeNode]]:
+    """The warehouse's locations in use for choosing what to count, in two SELECTs: the
+    receiving areas, and the rows (排, the code before its first dash) with their locations in
+    code order (排-列-层), each with the batches the books hold there."""
+    stocked = stocked_locations(session, warehouse_id)
+    rows = session.execute(
+        select(Location.id, Location.code, Location.name, Location.is_receiving)
+        .where(Location.warehouse_id == warehouse_id, Location.is_active)
+        .order_by(Location.code)
+    )
+    receiving: list[TreeNode] = []
+    grouped: dict[str, list[TreeNode]] = {}
+    for row in rows:
+        node = TreeNode(
+            str(row.id),
+            f"{row.code} {row.name}" if row.name else row.code,
+            stocked.get(row.id, 0),
+        )
+        if row.is_receiving:
+            receiving.append(node)
+        else:
+            grouped.setdefault(row_of(row.code), []).append(node)
+    tree = [
+        TreeNode(key, key, sum(n.stocked for n in nodes), tuple(nodes))
+        for key, nodes in grouped.items()
+    ]
+    return receiving, tree
+
+
+def category_nodes(session: Session) -> list[TreeNode]:
+    """The category tree (code order is tree order), each node with its sub-categories."""
+    rows = session.execute(
+        select(Category.id, Category.code, Category.name, Category.parent_id).order_by(
+            Category.code
+        )
+    ).all()
+    kids: dict[int | None, list] = {}
+    for row in rows:
+        kids.setdefault(row.parent_id, []).append(row)
+    known = {row.id for row in rows}
+
+    def build(row) -> TreeNode:
+        return TreeNode(
+            str(row.id), f"{row.code} {row.name}", 0, tuple(build(k) for k in kids.get(row.id, []))
+        )
+
+    return [build(row) for row in rows if row.parent_id is None or row.parent_id not in known]

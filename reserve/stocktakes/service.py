@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from reserve.audit.service import record, snapshot
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Category, Material
+from reserve.catalog.service import significant_prefix
 from reserve.db import local_today
 from reserve.documents import all_or_nothing, is_same_person, stamp, unstamp
 from reserve.errors import Conflict, Forbidden, NotFound, SeparationOfDuties, ValidationError
@@ -32,6 +33,7 @@ from reserve.stocktakes.counting import (  # noqa: F401  (the feature's services
     record_count,
     resolve_batch,
     resolve_location,
+    row_of,
     shows_system_qty,
     writable_stocktake,
 )
@@ -95,17 +97,59 @@ def _snapshot(
     return stmt
 
 
+def _row_location_ids(session: Session, warehouse: Warehouse, rows) -> set[int]:
+    """Every location in use in the given rows of the warehouse (not the receiving area)."""
+    wanted = {str(row).strip() for row in rows or () if str(row).strip()}
+    if not wanted:
+        return set()
+    found: dict[str, set[int]] = {}
+    for location_id, code in session.execute(
+        select(Location.id, Location.code).where(
+            Location.warehouse_id == warehouse.id, Location.is_active, ~Location.is_receiving
+        )
+    ):
+        found.setdefault(row_of(code), set()).add(location_id)
+    unknown = sorted(wanted - found.keys())
+    if unknown:
+        raise ValidationError(
+            _l(
+                "%(name)s has no row %(rows)s: choose rows and locations of this warehouse.",
+                name=warehouse.name,
+                rows=", ".join(unknown),
+            ),
+            field="location_ids",
+        )
+    return set().union(*(found[row] for row in wanted))
+
+
+def _without_covered(categories: list[Category]) -> list[Category]:
+    """The chosen categories less those a chosen parent already includes (a branch ticked in
+    the tree is recorded once, as its top)."""
+    prefixes = {c.id: significant_prefix(c.code) for c in categories}
+    return [
+        c
+        for c in categories
+        if not any(
+            other.id != c.id and prefixes[c.id].startswith(prefixes[other.id])
+            for other in categories
+        )
+    ]
+
+
 def open_stocktake(
     session: Session,
     *,
     warehouse_id: int,
     actor: Actor,
     location_ids=(),
+    location_rows=(),
     category_ids=(),
     is_blind: bool = False,
     note: str | None = None,
 ) -> Stocktake:
-    """开始盘点：number the stocktake and snapshot the expected lines of its scope."""
+    """开始盘点：number the stocktake and snapshot the expected lines of its scope: the given
+    locations and every location of the given rows (排), or the whole warehouse when neither
+    is given; the given categories with their sub-categories, or all of them."""
     # The warehouse row is held (not the document's own lifecycle) so that two stocktakes of
     # overlapping scope cannot open at once: the overlap check below runs one at a time.
     warehouse = session.scalars(
@@ -120,6 +164,7 @@ def open_stocktake(
         raise Conflict(_l("Warehouse %(name)s is not in use.", name=warehouse.name))
     note = clean_text(note, "note")
     wanted_locations = {int(i) for i in location_ids or ()}
+    wanted_locations |= _row_location_ids(session, warehouse, location_rows)
     locations = list(session.scalars(select(Location).where(Location.id.in_(wanted_locations))))
     if len(locations) != len(wanted_locations) or any(
         loc.warehouse_id != warehouse.id for loc in locations
@@ -131,6 +176,7 @@ def open_stocktake(
     categories = list(session.scalars(select(Category).where(Category.id.in_(wanted_categories))))
     if len(categories) != len(wanted_categories):
         raise ValidationError(_l("Unknown category."), field="category_ids")
+    categories = _without_covered(categories)
     prefixes = category_prefixes(categories)
     _check_overlap(session, warehouse.id, wanted_locations, prefixes)
     day = local_today()

@@ -1,14 +1,27 @@
 """Stocktake pages: the list, opening a count, the count sheet and its actions."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from io import BytesIO
+
+from flask import (
+    Blueprint,
+    flash,
+    get_template_attribute,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from reserve.auth.permissions import current_actor
-from reserve.catalog.queries import category_choices
-from reserve.errors import run_and_redirect, run_form
+from reserve.db import transaction
+from reserve.errors import ValidationError, run_and_redirect, run_form
 from reserve.extensions import db
-from reserve.stocktakes import queries, service
+from reserve.stocktakes import pdf, queries, service
+from reserve.stocktakes.api import line_json
 from reserve.stocktakes.counting import record_count_by_codes
 from reserve.stocktakes.forms import CancelForm, CountForm, RejectForm, StocktakeForm
 from reserve.stocktakes.models import StocktakeStatus
@@ -42,10 +55,6 @@ def stocktake_create():
     warehouse_id = wanted if wanted in ids else (ids[0] if ids else None)
     form = StocktakeForm(warehouse_id=warehouse_id)
     form.warehouse_id.choices = choices
-    form.location_ids.choices = (
-        queries.location_choices(db.session, warehouse_id) if warehouse_id else []
-    )
-    form.category_ids.choices = category_choices(db.session)
     if form.validate_on_submit() and (
         done := run_form(
             form,
@@ -53,8 +62,7 @@ def stocktake_create():
                 session,
                 warehouse_id=form.warehouse_id.data,
                 actor=actor,
-                location_ids=form.location_ids.data or (),
-                category_ids=form.category_ids.data or (),
+                **form.scope(),
                 is_blind=form.is_blind.data,
                 note=form.note.data,
             ),
@@ -67,13 +75,18 @@ def stocktake_create():
         )
     ):
         return done
-    stocked = queries.stocked_locations(db.session, warehouse_id) if warehouse_id else {}
+    receiving, rows = queries.location_tree(db.session, warehouse_id) if warehouse_id else ([], [])
     return render_template(
         "stocktakes/stocktake_form.html",
         form=form,
         choices=choices,
         warehouse_id=warehouse_id,
-        stocked=stocked,
+        receiving=receiving,
+        rows=rows,
+        categories=queries.category_nodes(db.session),
+        chosen_rows=set(form.location_rows.data or ()),
+        chosen_locations={str(i) for i in form.location_ids.data or ()},
+        chosen_categories={str(i) for i in form.category_ids.data or ()},
     )
 
 
@@ -116,6 +129,15 @@ def stocktake_detail(stocktake_id: int):
     )
 
 
+@bp.get("/stocktakes/<int:stocktake_id>/sheet.pdf")
+def stocktake_sheet(stocktake_id: int):
+    stocktake = service.get_stocktake(db.session, stocktake_id, actor=current_actor())
+    content = pdf.count_sheet_pdf(queries.printable(db.session, stocktake))
+    return send_file(
+        BytesIO(content), mimetype="application/pdf", download_name=f"{stocktake.no}.pdf"
+    )
+
+
 def _back(stocktake_id: int) -> str:
     """Back to the count sheet the keeper came from (same filter and page), never elsewhere."""
     home = url_for("stocktakes.stocktake_detail", stocktake_id=stocktake_id)
@@ -139,6 +161,38 @@ def stocktake_count(stocktake_id: int):
         success=lambda line: _counted(queries.line_row(db.session, line.id)),
         to=lambda line: f"{_back(stocktake_id)}#line-{line.id}",
         back=_back(stocktake_id),
+    )
+
+
+@bp.post("/stocktakes/<int:stocktake_id>/count.json")
+def stocktake_count_json(stocktake_id: int):
+    """The count sheet's Save without a reload (static/js/stocktakes.js): the same form (its
+    CSRF token included) and service as the plain post; the answer is the line and the totals
+    as the page draws them. A refusal is answered in JSON by the error handler."""
+    actor = current_actor()
+    service.get_stocktake(db.session, stocktake_id, actor=actor)
+    form = CountForm()
+    if not form.validate_on_submit():
+        name, messages = next(iter(form.errors.items()))
+        raise ValidationError(f"{getattr(form, name).label.text}: {messages[0]}", field=name)
+    with transaction() as session:
+        line = record_count_by_codes(
+            session, stocktake_id=stocktake_id, actor=actor, **form.count_data()
+        )
+    stocktake = service.get_stocktake(db.session, stocktake_id)
+    shows_system = service.shows_system_qty(stocktake, actor)
+    row = queries.line_row(db.session, line.id)
+    count_row = get_template_attribute("stocktakes/_line.html", "count_row")
+    totals_cards = get_template_attribute("stocktakes/_totals.html", "totals_cards")
+    return jsonify(
+        line=line_json(row, shows_system=shows_system),
+        row_html=str(
+            count_row(row, stocktake, True, shows_system, _back(stocktake_id), True)
+        ).strip(),
+        totals_html=str(
+            totals_cards(queries.stocktake_totals(db.session, stocktake_id), shows_system)
+        ),
+        message=_counted(row),
     )
 
 

@@ -13,6 +13,8 @@ from reserve.stock.models import StockBalance, StockMovement
 from reserve.stocktakes import service
 from reserve.stocktakes.models import Stocktake, StocktakeLine, StocktakeStatus
 
+WHOLE = {"whole_warehouse": "y", "all_categories": "y"}  # the scope trees' two roots
+
 
 def html(response) -> str:
     return response.get_data(as_text=True)
@@ -46,7 +48,12 @@ def line_of(db, stocktake_id, location, batch) -> StocktakeLine:
 def open_blind(keeper, stocked, db) -> Stocktake:
     response = keeper.post(
         "/stocktakes/new",
-        data={"warehouse_id": stocked.warehouse.id, "is_blind": "y", "note": "月度盘点"},
+        data={
+            "warehouse_id": stocked.warehouse.id,
+            **WHOLE,
+            "is_blind": "y",
+            "note": "月度盘点",
+        },
     )
     assert response.status_code == 302, html(response)[:2000]
     return db.scalar(select(Stocktake).order_by(Stocktake.id.desc()))
@@ -167,7 +174,7 @@ def test_found_stock_is_added_by_material_code_and_batch_number(db, keeper, stoc
 def test_approver_who_submitted_is_told_to_find_another(db, login_as, stocked):
     s = stocked
     boss = english(login_as(Role.ADMIN))
-    response = boss.post("/stocktakes/new", data={"warehouse_id": s.warehouse.id})
+    response = boss.post("/stocktakes/new", data={"warehouse_id": s.warehouse.id, **WHOLE})
     stocktake = db.scalar(select(Stocktake).where(Stocktake.warehouse_id == s.warehouse.id))
     assert response.status_code == 302
     for location, batch, qty in (
@@ -231,7 +238,7 @@ def test_keeper_of_another_warehouse_gets_403(db, login_as, stocked):
 
 def test_keeper_cannot_open_in_a_warehouse_they_do_not_keep(db, keeper, make_warehouse):
     other = make_warehouse()
-    response = keeper.post("/stocktakes/new", data={"warehouse_id": other.id})
+    response = keeper.post("/stocktakes/new", data={"warehouse_id": other.id, **WHOLE})
     assert response.status_code == 200 and "Not a valid choice" in html(response)
     assert db.scalar(select(func.count()).select_from(Stocktake)) == 0
 

@@ -189,7 +189,9 @@ def page(browser, live_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
-    assert not [e for e in errors if "status of 40" not in e], errors
+    # a refused request (4xx) is logged by the browser; the page handles it (a 403 page, or a
+    # count refused on its line), so only other errors fail the test
+    assert not [e for e in errors if "status of 4" not in e], errors
 
 
 @pytest.fixture

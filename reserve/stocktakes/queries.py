@@ -25,6 +25,7 @@ from reserve.stocktakes.models import (
 from reserve.warehouses.models import Location, Warehouse
 
 LINE_FILTERS = ("all", "uncounted", "counted", "variance", "found")
+SCOPE_SHOWN = 12  # locations named in the count sheet's header; the lines name them all
 
 
 def _line_stat(expression):
@@ -306,7 +307,10 @@ def printable(session: Session, stocktake: Stocktake) -> pdf.CountSheet:
     scope = "；".join(
         part
         for part in (
-            f"库位 {len(locations)} 个：{'、'.join(locations)}" if locations else "",
+            f"库位 {len(locations)} 个：{'、'.join(locations[:SCOPE_SHOWN])}"
+            + ("等" if len(locations) > SCOPE_SHOWN else "")
+            if locations
+            else "",
             f"分类：{'、'.join(categories)}" if categories else "",
         )
         if part

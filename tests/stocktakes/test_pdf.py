@@ -162,3 +162,22 @@ def test_a_stranger_gets_no_sheet(db, login_as, stocked):
     stocktake = service.open_stocktake(db, warehouse_id=s.warehouse.id, actor=s.keeper_actor)
     assert login_as(Role.KEEPER).get(f"/stocktakes/{stocktake.id}/sheet.pdf").status_code == 403
     assert login_as(Role.KEEPER).get("/stocktakes/999999/sheet.pdf").status_code == 404
+
+
+def test_a_long_scope_is_summed_up_in_the_header(db, stocked):
+    from reserve.stocktakes.queries import SCOPE_SHOWN, printable
+    from reserve.warehouses.models import Location
+
+    s = stocked
+    more = [Location(warehouse_id=s.warehouse.id, code=f"C-{n:02d}-01") for n in range(1, 15)]
+    db.add_all(more)
+    db.flush()
+    ids = [s.shelf.id, s.recv.id, *(loc.id for loc in more)]
+    stocktake = service.open_stocktake(
+        db, warehouse_id=s.warehouse.id, actor=s.keeper_actor, location_ids=ids
+    )
+    sheet = printable(db, stocktake)
+    assert sheet.scope.startswith(f"库位 {len(ids)} 个：A-01-01、C-01-01")
+    assert sheet.scope.endswith("等") and sheet.scope.count("、") == SCOPE_SHOWN - 1
+    assert [line.location for line in sheet.lines] == ["A-01-01", "A-01-01", "RECV"]
+    assert not sheet.is_blind and {line.book_qty for line in sheet.lines} == {10, 5, 3}

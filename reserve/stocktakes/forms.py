@@ -5,7 +5,7 @@ from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField
 from wtforms.validators import InputRequired, Length, Optional
 
 from reserve.catalog.models import Material
-from reserve.forms import BoundedForm
+from reserve.forms import MAX_ID, BoundedForm
 from reserve.stock.models import Batch, SerialItem
 from reserve.stocktakes.models import Stocktake, StocktakeLine
 from reserve.warehouses.models import Location
@@ -35,6 +35,10 @@ class StocktakeForm(BoundedForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
+        for ids in (self.location_ids, self.category_ids):
+            if any(not 1 <= i <= MAX_ID for i in ids.data or ()):
+                ids.errors = [*ids.errors, _l("This is not a valid id.")]
+                valid = False
         if not (self.whole_warehouse.data or self.location_rows.data or self.location_ids.data):
             self.location_ids.errors = [
                 *self.location_ids.errors,

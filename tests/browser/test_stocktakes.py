@@ -36,6 +36,10 @@ def test_blind_count_one_short_then_approved_and_the_stock_follows(page, phone_p
     row.locator("summary .text-muted").click()  # open the row (排) to pick one location in it
     row.locator(STOCKED).first.check()
     expect(keeper.locator("#location-count")).to_contain_text("1")
+    overflow = keeper.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"the scope tree overflows a 360 px screen by {overflow}px"
     keeper.check("#is_blind")
     keeper.click("#stocktake-open")
     expect(keeper.locator(".alert-success")).to_be_visible()

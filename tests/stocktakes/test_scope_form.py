@@ -113,6 +113,8 @@ def test_the_whole_warehouse_box_counts_everything(db, keeper, stocked, rows):
         ({"whole_warehouse": "y"}, "category-errors", "Choose the categories to count"),
         ({"location_rows": "Z", "all_categories": "y"}, "location-errors", "has no row Z"),
         ({"location_ids": "abc", "all_categories": "y"}, "location-errors", ""),
+        ({"location_ids": str(2**40), "all_categories": "y"}, "location-errors", "not a valid"),
+        ({"whole_warehouse": "y", "category_ids": "0"}, "category-errors", "not a valid id"),
     ],
 )
 def test_nothing_or_nonsense_chosen_says_why_on_the_field(

@@ -196,5 +196,25 @@
     // a ticked branch (the page sent back with an error) ticks what is under it, then up
     tree.querySelectorAll("input[type=checkbox]:checked").forEach(checkBranch);
     refreshTree(tree);
+    // A ticked branch is sent as itself, not as every box under it (a warehouse of thousands
+    // of locations stays one field); the server counts what is under it just the same.
+    var form = tree.closest("form");
+    if (form) {
+      form.addEventListener("submit", function () {
+        tree.querySelectorAll("input[type=checkbox]:checked").forEach(function (box) {
+          children(box).forEach(function (kid) {
+            if (kid !== box) {
+              kid.disabled = true;
+            }
+          });
+        });
+      });
+    }
+  });
+  // back to the page from the history: the boxes are usable again
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("[data-tree] input:disabled").forEach(function (box) {
+      box.disabled = false;
+    });
   });
 })();

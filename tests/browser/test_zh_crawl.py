@@ -117,7 +117,7 @@ def crawl(client, queue: list[str], allowed: set[str], visited: set[str], seen_p
                 continue
             if target.path.startswith("/") and not target.path.startswith(SKIP_PATHS):
                 queue.append(target.path + (f"?{target.query}" if target.query else ""))
-    return problems, seen_patterns
+    return problems
 
 
 def route_paths(app, seen_patterns: dict[str, list[str]]) -> list[str]:

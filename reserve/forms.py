@@ -127,7 +127,6 @@ WTFORMS_WORDING = {
         _l("This field is disabled and cannot have a value."),
         _l("Not a valid week value."),
         _l("Invalid Choice: could not coerce."),
-        _l("Not a valid choice."),
     )
 }
 

@@ -142,4 +142,4 @@ def test_filter_by_action_from_a_choice_list(login_as, db):
     assert f"audit-entry-{posted.id}" in html and f"audit-entry-{created.id}" not in html
     # a verb typed into the address is not a choice: said in Chinese, nothing filtered wrongly
     html = admin.get("/admin/audit?action=posted").get_data(as_text=True)
-    assert "不是有效的选项" in html and f"audit-entry-{created.id}" in html
+    assert "不是有效的选择" in html and f"audit-entry-{created.id}" in html

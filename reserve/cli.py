@@ -60,7 +60,7 @@ def create_admin(username: str, full_name: str, password: str) -> None:
 )
 def demo(password: str, if_empty: bool) -> None:
     """Load the demo city (济南) into an empty database."""
-    from reserve.demo import DEMO_USERS, DatabaseNotEmpty, load_demo
+    from reserve.demo import DatabaseNotEmpty, load_demo
 
     try:
         with transaction() as session:
@@ -68,14 +68,42 @@ def demo(password: str, if_empty: bool) -> None:
     except DatabaseNotEmpty as error:
         if if_empty:
             click.echo("The database already holds data; the demo city was not loaded.")
+            _echo_demo_logins(password, loaded=False)
             return
         fail(error)
     except ReserveError as error:
         fail(error)
     click.echo(f"Demo city loaded: {summary}.")
+    _echo_demo_logins(password, loaded=True)
+
+
+def _echo_demo_logins(password: str, *, loaded: bool) -> None:
+    """The demo's logins: after loading, and again on every later ``make run`` while the demo
+    users are still there (saying which no longer take the demo password)."""
+    from sqlalchemy import select
+    from werkzeug.security import check_password_hash
+
+    from reserve.auth.models import User
+    from reserve.demo import DEMO_USERS
+    from reserve.extensions import db
+
+    names = [username for username, _role, _description in DEMO_USERS]
+    users = {
+        u.username: u for u in db.session.scalars(select(User).where(User.username.in_(names)))
+    }
+    if not users:
+        return  # not the demo's database: nothing to print
     click.echo("Sign in as any of these users, password " + repr(password) + ":")
     for username, role, description in DEMO_USERS:
-        click.echo(f"  {username:<11} {role:<11} {description}")
+        user = users.get(username)
+        if user is None:
+            continue
+        note = ""
+        if not loaded and not (
+            user.is_enabled and check_password_hash(user.password_hash, password)
+        ):
+            note = "  (disabled or its password was changed)"
+        click.echo(f"  {username:<11} {role:<11} {description}{note}")
 
 
 stock_cli = AppGroup("stock", help="The stock ledger.")

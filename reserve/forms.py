@@ -11,9 +11,10 @@ import re
 from datetime import date
 from typing import Any
 
-from flask import Flask, Request, request
+from flask import Flask, Request, current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations as wtforms_translations
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 from wtforms import Form as PlainForm
@@ -110,8 +111,50 @@ def bounded_int(form, field) -> None:
         raise StopValidation(str(_l("The number is too large.")))
 
 
+# WTForms' own messages that its Chinese catalogue gets wrong ("at least 0" as 大于 0, "cannot
+# be edited" as 必填) or lacks (the date ranges): our catalogue words these; the rest come from
+# WTForms' catalogue (the one Flask-WTF loads for the reader's locale).
+WTFORMS_WORDING = {
+    message._args[0]: message
+    for message in (
+        _l("Number must be at least %(min)s."),
+        _l("Number must be at most %(max)s."),
+        _l("Number must be between %(min)s and %(max)s."),
+        _l("Date must be at least %(min)s."),
+        _l("Date must be at most %(max)s."),
+        _l("Date must be between %(min)s and %(max)s."),
+        _l("This field cannot be edited."),
+        _l("This field is disabled and cannot have a value."),
+        _l("Not a valid week value."),
+        _l("Invalid Choice: could not coerce."),
+    )
+}
+
+
+class FormTranslations:
+    """The translations every form (and sub-form) of the app uses: WTForms' messages in the
+    reader's language, ours where ``WTFORMS_WORDING`` words them."""
+
+    def gettext(self, string: str) -> str:
+        if string in WTFORMS_WORDING:
+            return str(WTFORMS_WORDING[string])
+        return wtforms_translations.gettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return wtforms_translations.ngettext(singular, plural, n)
+
+
+FORM_TRANSLATIONS = FormTranslations()
+
+
 class _BoundedMeta:
-    """Adds the shared text and number bounds to every field the form binds."""
+    """Adds the shared text and number bounds to every field the form binds, and speaks the
+    reader's language (a plain WTForms sub-form would otherwise answer in English)."""
+
+    def get_translations(self, form):
+        if has_request_context() and current_app.config.get("WTF_I18N_ENABLED", True):
+            return FORM_TRANSLATIONS
+        return super().get_translations(form)
 
     def bind_field(self, form, unbound_field, options):
         field = super().bind_field(form, unbound_field, options)

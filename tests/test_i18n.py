@@ -48,3 +48,51 @@ def test_catalogue_is_complete(source_msgids, locale):
 def test_chinese_is_the_default(client):
     html = client.get("/login").get_data(as_text=True)
     assert '<html lang="zh-CN">' in html and "登录" in html
+
+
+def _material_form(category_id, **changes):
+    data = {
+        "code": "1010100901",
+        "name": "折叠床",
+        "unit": "张",
+        "category_id": str(category_id),
+        "tracking": "batch",
+        "near_expiry_days": "90",
+        "is_active": "y",
+    }
+    data.update(changes)
+    return data
+
+
+def test_wtforms_messages_come_out_in_the_readers_language(login_as, make_category):
+    """WTForms' own messages ("Not a valid integer value", "Number must be at least 0") are
+    Chinese on a Chinese page and English on an English one."""
+    admin = login_as("admin")
+    category = make_category("1010100")
+    bad = _material_form(category.id, shelf_life_days="abc", reference_price="-1")
+    html = admin.post("/catalog/materials/new", data=bad).get_data(as_text=True)
+    assert "不是有效的整数" in html and "数值不能小于 0" in html
+    assert "Not a valid integer value" not in html and "Number must be at least" not in html
+    admin.get("/lang/en")
+    html = admin.post("/catalog/materials/new", data=bad).get_data(as_text=True)
+    assert "Not a valid integer value" in html and "Number must be at least 0" in html
+
+
+@pytest.mark.parametrize(
+    "lang, expected", [("zh_CN", ["不是有效的整数", "数值不能小于 0"]), ("en", ["Not a valid"])]
+)
+def test_a_sub_form_speaks_the_readers_language_too(app, db, lang, expected):
+    """A receipt line is a plain WTForms sub-form: it used to answer in English."""
+    from werkzeug.datastructures import MultiDict
+
+    from reserve.receipts.forms import ReceiptLineForm
+
+    with app.test_request_context("/receipts/new", method="POST"):
+        from flask import session
+
+        session["lang"] = lang
+        form = ReceiptLineForm(MultiDict({"qty": "abc", "unit_cost": "-1"}))
+        form.validate()
+        messages = " ".join(form.qty.errors + form.unit_cost.errors)
+    for text in expected:
+        assert text in messages, messages

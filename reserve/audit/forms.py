@@ -30,7 +30,7 @@ class AuditFilterForm(BoundedForm):
     username = StringField(_l("User name"), validators=[Optional(), _length(AuditEntry.username)])
     object_type = SelectField(_l("Object type"), choices=[], validators=[Optional()])
     object_id = StringField(_l("Object ID"), validators=[Optional(), _length(AuditEntry.object_id)])
-    action = StringField(_l("Action"), validators=[Optional(), _length(AuditEntry.action)])
+    action = SelectField(_l("Action"), choices=[], validators=[Optional()])
     date_from = DateField(
         _l("From"), validators=[Optional(), _in_range], invalid_value_message=DATE_MESSAGE
     )

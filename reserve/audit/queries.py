@@ -90,18 +90,20 @@ def audit_page(
 
 
 def audit_object_types(session: Session) -> list[str]:
-    """The distinct object types, for the filter select. A loose index scan (one probe of
-    ``ix_audit_entries_object`` per type) instead of a DISTINCT over the whole table."""
-    table = AuditEntry.__table__
-    types = select(func.min(table.c.object_type).label("object_type")).cte(
-        "object_types", recursive=True
-    )
-    following = (
-        select(func.min(table.c.object_type))
-        .where(table.c.object_type > types.c.object_type)
-        .scalar_subquery()
-    )
-    types = types.union_all(select(following).where(types.c.object_type.is_not(None)))
-    return list(
-        session.scalars(select(types.c.object_type).where(types.c.object_type.is_not(None)))
-    )
+    """The distinct object types, for the filter select."""
+    return _distinct(session, "object_type")
+
+
+def audit_actions(session: Session) -> list[str]:
+    """The distinct actions, for the filter select."""
+    return _distinct(session, "action")
+
+
+def _distinct(session: Session, name: str) -> list[str]:
+    """The distinct values of an indexed column: a loose index scan (one probe of its index
+    per value) instead of a DISTINCT over the whole table."""
+    column = AuditEntry.__table__.c[name]
+    values = select(func.min(column).label("value")).cte(f"distinct_{name}", recursive=True)
+    following = select(func.min(column)).where(column > values.c.value).scalar_subquery()
+    values = values.union_all(select(following).where(values.c.value.is_not(None)))
+    return list(session.scalars(select(values.c.value).where(values.c.value.is_not(None))))

@@ -1,30 +1,24 @@
 """The audit log page (审计日志): read only; nothing here writes or removes an entry."""
 
-import json
-
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 
-from reserve.audit import queries
+from reserve.audit import labels, queries
 from reserve.audit.forms import AuditFilterForm
 from reserve.extensions import db
 
 bp = Blueprint("audit", __name__)
 
 
-def compact_json(value) -> str:
-    """A before/after summary on one line, Chinese left readable."""
-    if value is None:
-        return ""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-
-
 @bp.get("/admin/audit")
 def entry_list():
     form = AuditFilterForm(formdata=request.args)
-    form.object_type.choices = [("", _("All types"))] + [
-        (t, t) for t in queries.audit_object_types(db.session)
-    ]
+    form.object_type.choices = [("", _("All types"))] + labels.object_type_choices(
+        queries.audit_object_types(db.session)
+    )
+    form.action.choices = [("", _("All actions"))] + labels.action_choices(
+        queries.audit_actions(db.session)
+    )
     form.validate()
     page = queries.audit_page(
         db.session, **form.filters(), page=request.args.get("page", 1, type=int)
@@ -36,5 +30,5 @@ def entry_list():
         page=page,
         last_page=last_page,
         cap=queries.COUNT_CAP,
-        compact_json=compact_json,
+        labels=labels,
     )

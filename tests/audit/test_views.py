@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -42,8 +43,12 @@ def test_creating_an_enterprise_shows_in_the_log(login_as, db):
     html = admin.get("/admin/audit?object_type=enterprises").get_data(as_text=True)
     assert 'id="audit-table"' in html and f'id="audit-entry-{entry.id}"' in html
     assert admin.user.username in html and "济南银座食品有限公司" in html
-    assert 'class="audit-json"' in html
-    assert "&#34;uscc&#34;:&#34;91370100MA3C4PYX8L&#34;" in html  # compact, escaped JSON
+    row = html[html.index(f'id="audit-entry-{entry.id}"') :].split("</tr>")[0]
+    # in words, not codes or JSON: the action, the object type, each field by its label
+    assert ">创建<" in row and ">代储企业<" in row
+    assert '<dt data-key="uscc">统一社会信用代码</dt>' in row and "91370100MA3C4PYX8L" in row
+    assert '<dt data-key="contact_name">联系人</dt>' in row and "王强" in row
+    assert "&#34;" not in row and "{" not in row
     assert 'type="date"' in html
 
 
@@ -101,3 +106,39 @@ def test_no_route_writes_or_removes_audit_entries(app, login_as):
     admin = login_as(Role.ADMIN)
     for method in ("POST", "PUT", "PATCH", "DELETE"):
         assert admin.open("/admin/audit", method=method).status_code == 405
+
+
+def test_a_change_lists_the_changed_fields_before_and_after(login_as, db):
+    admin = login_as(Role.ADMIN)
+    entry = _entry(
+        db,
+        datetime(2024, 3, 1, 8, 0, tzinfo=UTC),
+        action="post",
+        object_type="receipts",
+        before={"status": "draft"},
+        after={"status": "posted", "lines": 2},
+    )
+    html = admin.get("/admin/audit").get_data(as_text=True)
+    row = html[html.index(f'id="audit-entry-{entry.id}"') :].split("</tr>")[0]
+    assert ">已过账<" in row and ">入库单<" in row
+    assert '<span class="audit-before">草稿</span> → <span class="audit-after">已过账</span>' in row
+    assert '<dt data-key="lines">明细</dt>\n        <dd>2</dd>' in row
+    html = _english(admin).get("/admin/audit").get_data(as_text=True)
+    row = html[html.index(f'id="audit-entry-{entry.id}"') :].split("</tr>")[0]
+    assert ">Posted<" in row and ">Receipt<" in row and ">Status</dt>" in row
+    assert '<span class="audit-before">Draft</span>' in row
+
+
+def test_filter_by_action_from_a_choice_list(login_as, db):
+    admin = login_as(Role.ADMIN)
+    posted = _entry(db, datetime(2024, 3, 1, 8, 0, tzinfo=UTC), action="post")
+    created = _entry(db, datetime(2024, 3, 1, 9, 0, tzinfo=UTC), action="create")
+    html = admin.get("/admin/audit").get_data(as_text=True)
+    assert re.search(r'<select[^>]*name="action"', html)  # a choice list, not a free verb
+    assert '<option value="post">已过账</option>' in html
+    assert '<option value="materials">物资</option>' in html
+    html = admin.get("/admin/audit?action=post").get_data(as_text=True)
+    assert f"audit-entry-{posted.id}" in html and f"audit-entry-{created.id}" not in html
+    # a verb typed into the address is not a choice: said in Chinese, nothing filtered wrongly
+    html = admin.get("/admin/audit?action=posted").get_data(as_text=True)
+    assert "不是有效的选择" in html and f"audit-entry-{created.id}" in html

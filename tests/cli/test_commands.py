@@ -55,5 +55,12 @@ def test_demo_loads_the_city_and_refuses_a_second_time(app, db):
 
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 1 and "不为空" in again.output
-    quiet = runner.invoke(args=["demo", "--if-empty"])
+    quiet = runner.invoke(args=["demo", "--if-empty", "--password", "demo-pass-1"])
     assert quiet.exit_code == 0
+    # a second ``make run`` prints the logins again
+    assert "not loaded" in quiet.output and "password 'demo-pass-1'" in quiet.output
+    for username in ("admin", "dispatcher", "approver", "keeper", "enterprise", "viewer"):
+        assert f"  {username} " in quiet.output
+    assert "password was changed" not in quiet.output
+    other = runner.invoke(args=["demo", "--if-empty", "--password", "another-Pass-77"])
+    assert other.exit_code == 0 and "password was changed" in other.output

@@ -1,0 +1,284 @@
+"""The audit log in words: what an action code, an object type and a recorded field are called
+in the reader's language, and a before/after summary as a list of changed fields.
+
+An entry stores codes (``post``, ``receipts``, ``warehouse_id``) so the record does not change
+with the wording; the page names them here. A code without a name shows as itself (and
+tests/audit/test_labels.py fails for an action or type recorded in the source but not named)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+ACTIONS = {
+    "create": _l("Created"),
+    "update": _l("Changed"),
+    "enable": _l("Enabled"),
+    "disable": _l("Disabled"),
+    "submit": _l("Submitted"),
+    "request": _l("Requested"),
+    "approve": _l("Approved"),
+    "reject": _l("Rejected"),
+    "cancel": _l("Cancelled"),
+    "post": _l("Posted"),
+    "count": _l("Counted"),
+    "close": _l("Closed the month"),
+    "revoke": _l("Revoked"),
+    "unlock": _l("Unlocked"),
+    "generate_locations": _l("Generated locations"),
+    "link_replacement": _l("Linked the replacement receipt"),
+    "login": _l("Signed in"),
+    "logout": _l("Signed out"),
+    "sign_out_everywhere": _l("Signed out everywhere"),
+    "login_failed": _l("Sign-in failed"),
+    "login_failures": _l("Sign-in failures (summary)"),
+    "login_address_failures": _l("Sign-in failures from one address (summary)"),
+    "login_address_locked": _l("Address locked for sign-in"),
+    "password_change": _l("Changed own password"),
+    "password_reset": _l("Password reset"),
+}
+
+OBJECT_TYPES = {
+    "users": _l("User"),
+    "api_tokens": _l("API token"),
+    "login": _l("Sign-in"),
+    "regions": _l("Region"),
+    "warehouses": _l("Warehouse"),
+    "locations": _l("Location"),
+    "categories": _l("Category"),
+    "materials": _l("Material"),
+    "enterprises": _l("Custodian enterprise"),
+    "receipts": _l("Receipt"),
+    "receipt_lines": _l("Receipt line"),
+    "stock_moves": _l("Stock move"),
+    "stocktakes": _l("Stocktake"),
+    "stocktake_lines": _l("Stocktake line"),
+    "rotations": _l("Rotation"),
+    "scraps": _l("Scrap"),
+    "batches": _l("Batch"),
+    "serial_items": _l("Serial item"),
+    "stock_movements": _l("Stock movement"),
+    "closed_months": _l("Month close"),
+    "closed_month": _l("Month close"),
+}
+
+FIELDS = {
+    "id": _l("ID"),
+    "no": _l("Document no."),
+    "code": _l("Code"),
+    "name": _l("Name"),
+    "full_name": _l("Full name"),
+    "username": _l("User name"),
+    "phone": _l("Phone"),
+    "address": _l("Address"),
+    "level": _l("Level"),
+    "parent_id": _l("Parent (ID)"),
+    "region_id": _l("Region (ID)"),
+    "warehouse_id": _l("Warehouse (ID)"),
+    "category_id": _l("Category (ID)"),
+    "enterprise_id": _l("Enterprise (ID)"),
+    "batch_id": _l("Batch (ID)"),
+    "from_location_id": _l("From location (ID)"),
+    "to_location_id": _l("To location (ID)"),
+    "replacement_receipt_id": _l("Replacement receipt (ID)"),
+    "category_ids": _l("Categories (IDs)"),
+    "location_ids": _l("Locations (IDs)"),
+    "movements": _l("Stock movements (IDs)"),
+    "lat": _l("Latitude"),
+    "lng": _l("Longitude"),
+    "area_m2": _l("Area (m²)"),
+    "is_active": _l("In use"),
+    "is_enabled": _l("Enabled"),
+    "is_local": _l("Local category"),
+    "is_blind": _l("Blind count"),
+    "must_change_password": _l("Must change password"),
+    "session_version": _l("Session version"),
+    "last_login_at": _l("Last sign-in"),
+    "roles": _l("Roles"),
+    "warehouses": _l("Warehouses kept"),
+    "spec": _l("Spec / model"),
+    "unit": _l("Unit"),
+    "tracking": _l("Tracking"),
+    "shelf_life_days": _l("Shelf life (days)"),
+    "near_expiry_days": _l("Near-expiry warning (days)"),
+    "reference_price": _l("Reference unit price (yuan)"),
+    "unit_weight_kg": _l("Unit weight (kg)"),
+    "unit_volume_m3": _l("Unit volume (m³)"),
+    "pinyin_initials": _l("Pinyin initials"),
+    "uscc": _l("Unified social credit code"),
+    "legal_rep": _l("Legal representative"),
+    "contact_name": _l("Contact"),
+    "contact_phone": _l("Contact phone"),
+    "duty_phone": _l("Duty phone"),
+    "kind": _l("Kind"),
+    "source": _l("Source"),
+    "supplier": _l("Supplier"),
+    "funding_source": _l("Funding source"),
+    "paper_no": _l("Paper no."),
+    "document_date": _l("Document date"),
+    "note": _l("Note"),
+    "status": _l("Status"),
+    "lines": _l("Lines"),
+    "qty": _l("Quantity"),
+    "counted_qty": _l("Counted quantity"),
+    "system_qty": _l("Book quantity"),
+    "serial_no": _l("Serial number"),
+    "reason": _l("Reason"),
+    "reason_text": _l("Reason (details)"),
+    "reject_reason": _l("Reason for rejection"),
+    "decision_note": _l("Decision note"),
+    "disposition": _l("Disposition"),
+    "counterparty": _l("Counterparty"),
+    "receiving_location": _l("Receiving area"),
+    "rows": _l("Rows"),
+    "cols": _l("Columns"),
+    "created": _l("Created"),
+    "skipped": _l("Skipped"),
+    "first": _l("First"),
+    "last": _l("Last"),
+    "created_at": _l("Created at"),
+    "created_by_id": _l("Created by (ID)"),
+    "created_by_name": _l("Created by"),
+    "submitted_at": _l("Submitted at"),
+    "submitted_by_id": _l("Submitted by (ID)"),
+    "submitted_by_name": _l("Submitted by"),
+    "requested_at": _l("Requested at"),
+    "requested_by_id": _l("Requested by (ID)"),
+    "requested_by_name": _l("Requested by"),
+    "approved_at": _l("Approved at"),
+    "approved_by_id": _l("Approved by (ID)"),
+    "approved_by_name": _l("Approved by"),
+    "rejected_at": _l("Rejected at"),
+    "rejected_by_id": _l("Rejected by (ID)"),
+    "rejected_by_name": _l("Rejected by"),
+    "posted_at": _l("Posted at"),
+    "posted_by_id": _l("Posted by (ID)"),
+    "posted_by_name": _l("Posted by"),
+    "cancelled_at": _l("Cancelled at"),
+    "cancelled_by_id": _l("Cancelled by (ID)"),
+    "cancelled_by_name": _l("Cancelled by"),
+    "moved_at": _l("Moved at"),
+    "moved_by_id": _l("Moved by (ID)"),
+    "moved_by_name": _l("Moved by"),
+    "material_id": _l("Material (ID)"),
+    "location_id": _l("Location (ID)"),
+    "line_no": _l("Line"),
+    "batch_no": _l("Batch no."),
+    "production_date": _l("Production date"),
+    "expiry_date": _l("Expiry date"),
+    "unit_cost": _l("Unit cost (yuan)"),
+    "serial_nos": _l("Serial numbers"),
+    "month": _l("Month"),
+    "count": _l("Count"),
+    "ip": _l("IP address"),
+}
+
+
+def _value_names() -> dict[tuple[str | None, str], dict[str, Any]]:
+    """(object type or None for any, field) → {stored code: its name}, from the enums' labels."""
+    from reserve.auth.models import Role
+    from reserve.catalog.models import Tracking
+    from reserve.disposals.models import Disposition, RotationStatus, ScrapReason, ScrapStatus
+    from reserve.receipts.models import ReceiptStatus
+    from reserve.stock.models import BatchSource
+    from reserve.stocktakes.models import StocktakeStatus
+    from reserve.warehouses.models import RegionLevel, WarehouseLevel
+
+    enums = {
+        ("receipts", "status"): ReceiptStatus,
+        ("stocktakes", "status"): StocktakeStatus,
+        ("rotations", "status"): RotationStatus,
+        ("scraps", "status"): ScrapStatus,
+        ("scraps", "reason"): ScrapReason,
+        ("rotations", "disposition"): Disposition,
+        ("receipts", "source"): BatchSource,
+        ("regions", "level"): RegionLevel,
+        ("warehouses", "level"): WarehouseLevel,
+        (None, "tracking"): Tracking,
+        (None, "roles"): Role,
+    }
+    return {key: {member.value: member.label for member in enum} for key, enum in enums.items()}
+
+
+def action_name(code: str) -> str:
+    return str(ACTIONS[code]) if code in ACTIONS else code
+
+
+def object_type_name(code: str) -> str:
+    return str(OBJECT_TYPES[code]) if code in OBJECT_TYPES else code
+
+
+def field_name(key: str) -> str:
+    return str(FIELDS[key]) if key in FIELDS else key
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of an entry's summary: the field's name, and its value before and after."""
+
+    key: str
+    label: str
+    before: str
+    after: str
+
+
+def show_value(value: Any, *, object_type: str, key: str, names=None) -> str:
+    """A recorded value as the reader sees it: yes/no, a code's name, a list joined."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    names = _value_names() if names is None else names
+    known = names.get((object_type, key)) or names.get((None, key)) or {}
+    if isinstance(value, list):
+        if not value:
+            return "—"
+        return "、".join(
+            show_value(v, object_type=object_type, key=key, names=names) for v in value
+        )
+    if isinstance(value, dict):
+        return "; ".join(f"{field_name(k)}: {v}" for k, v in value.items())
+    if str(value) in known:
+        return str(known[str(value)])
+    return str(value)
+
+
+def summary(entry) -> list[Change]:
+    """The fields an entry recorded, in their recorded order: for a change, what changed; for
+    a creation, the values set (empty ones left out)."""
+    before = entry.before if isinstance(entry.before, dict) else {}
+    after = entry.after if isinstance(entry.after, dict) else {}
+    names = _value_names()
+    keys = list(after) + [k for k in before if k not in after]
+    rows = []
+    for key in keys:
+        old, new = before.get(key), after.get(key)
+        if not before and new in (None, "", []):
+            continue  # a creation: only what was filled in
+        rows.append(
+            Change(
+                key=key,
+                label=field_name(key),
+                before=show_value(old, object_type=entry.object_type, key=key, names=names)
+                if key in before
+                else "",
+                after=show_value(new, object_type=entry.object_type, key=key, names=names)
+                if key in after
+                else "",
+            )
+        )
+    return rows
+
+
+def action_choices(recorded: list[str]) -> list[tuple[str, str]]:
+    """Every named action plus any other recorded one, by name."""
+    codes = set(ACTIONS) | set(recorded)
+    return sorted(((c, action_name(c)) for c in codes), key=lambda pair: pair[1])
+
+
+def object_type_choices(recorded: list[str]) -> list[tuple[str, str]]:
+    """The object types the log holds, by name."""
+    return sorted(((c, object_type_name(c)) for c in recorded), key=lambda pair: pair[1])

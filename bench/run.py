@@ -445,7 +445,7 @@ BATCH_FLOOR = """
     SELECT b.id, b.batch_no, m.id, m.code, m.name, m.unit, b.expiry_date, sum(sb.qty)
     FROM batches b JOIN materials m ON m.id = b.material_id
         JOIN stock_balances sb ON sb.batch_id = b.id
-    WHERE b.batch_no LIKE :b || '%' AND sb.qty > 0
+    WHERE {prefix} AND sb.qty > 0
     GROUP BY b.id, b.batch_no, m.id, m.code, m.name, m.unit, b.expiry_date
     ORDER BY b.batch_no, m.code LIMIT 20"""
 
@@ -687,13 +687,19 @@ def stock_scenarios(app, engine: sa.Engine, get) -> list[Scenario]:
 
     def batch_floor() -> str:
         with engine.connect() as conn:
-            return str(len(conn.execute(sa.text(BATCH_FLOOR), {"b": shared_batch_no}).all()))
+            prefix = (
+                "b.batch_no >= :b AND b.batch_no < :b || '~'"  # SQLite: a range on the index
+                if conn.dialect.name == "sqlite"
+                else "b.batch_no LIKE :b || '%'"
+            )
+            stmt = sa.text(BATCH_FLOOR.format(prefix=prefix))
+            return str(len(conn.execute(stmt, {"b": shared_batch_no}).all()))
 
     def pivot() -> str:
         with Session(engine) as session:
             page = stock_pivot(session, admin, StockFilter())
-            cells = sum(len(r.cells) for r in page.rows)
-            return f"{len(page.rows)}{'+' if page.next_key else ''}×{len(page.warehouses)} ({cells})"
+            more = "+" if page.next_key else ""
+            return f"{len(page.rows)}{more}×{len(page.warehouses)}"
 
     horizon = today + timedelta(days=90)
     expiring = StockFilter(category_code=FILTER_CATEGORY, expiring_within_days=90)

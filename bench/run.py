@@ -837,7 +837,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--explain", action="store_true", help="print the plan of each query function's SELECTs"
     )
-    parser.add_argument("--only", help="run the scenarios whose name contains this text")
+    parser.add_argument(
+        "--only", help="run the scenarios whose name contains this text (or one of A|B|C)"
+    )
     args = parser.parse_args(argv)
 
     url = args.database_url
@@ -868,7 +870,8 @@ def run(app, args) -> None:
     database = "PostgreSQL" if engine.dialect.name == "postgresql" else "SQLite"
     scenarios = build_scenarios(app, engine)
     if args.only:
-        scenarios = [s for s in scenarios if args.only in s.name]
+        wanted = args.only.split("|")
+        scenarios = [s for s in scenarios if any(w in s.name for w in wanted)]
     results = []
     for scenario in scenarios:
         print(f"  {scenario.name} …", file=sys.stderr, flush=True)

@@ -10,7 +10,7 @@ from reserve.auth.permissions import current_actor
 from reserve.catalog.service import get_material
 from reserve.errors import ValidationError
 from reserve.extensions import db
-from reserve.forms import MAX_DAYS
+from reserve.forms import CONTROL_CHARACTERS, CONTROL_MESSAGE, MAX_DAYS
 from reserve.stock import queries
 
 KEY_PAGE = {
@@ -121,6 +121,13 @@ def _int(name: str) -> int | None:
         ) from exc
 
 
+def _text(name: str) -> str | None:
+    value = (request.args.get(name) or "").strip()
+    if CONTROL_CHARACTERS.search(value):
+        raise ValidationError(CONTROL_MESSAGE, field=name)
+    return value[:100] or None
+
+
 def _date(name: str) -> date | None:
     value = request.args.get(name)
     if not value:
@@ -151,11 +158,11 @@ def _date(name: str) -> date | None:
 )
 def stock_list():
     filters = queries.StockFilter(
-        q=request.args.get("q") or None,
+        q=_text("q"),
         category_code=request.args.get("category") or None,
         warehouse_id=_int("warehouse"),
         expiring_within_days=_int("expiring"),
-        batch_no=(request.args.get("batch") or "").strip() or None,
+        batch_no=_text("batch"),
     )
     page = queries.stock_by_material(
         db.session, current_actor(), filters, after=request.args.get("after") or None

@@ -12,7 +12,13 @@ from reserve.catalog.queries import category_code_choices
 from reserve.catalog.service import get_material
 from reserve.errors import run_form
 from reserve.extensions import db
-from reserve.forms import MAX_DAYS, MAX_INT, checked_query_date, checked_query_int
+from reserve.forms import (
+    CONTROL_CHARACTERS,
+    MAX_DAYS,
+    MAX_INT,
+    checked_query_date,
+    checked_query_int,
+)
 from reserve.stock import queries, service
 from reserve.stock.export import CardSheet, StockSheet, stock_card_workbook, stock_list_workbook
 from reserve.stock.forms import MoveForm
@@ -41,15 +47,20 @@ def _int_arg(name: str, *, low: int = -MAX_INT, high: int = MAX_INT) -> int | No
     return None if value is None else checked_query_int(name, value, low=low, high=high)
 
 
+def _text_arg(name: str) -> str | None:
+    """A search text: control characters (NUL breaks PostgreSQL) dropped, cut to MAX_TEXT."""
+    return CONTROL_CHARACTERS.sub("", request.args.get(name) or "").strip()[:MAX_TEXT] or None
+
+
 def _stock_filter() -> queries.StockFilter:
     """The stock pages' filters, from the query string (the list, the pivot, the export)."""
     horizon = _int_arg("expiring", high=MAX_DAYS)
     return queries.StockFilter(
-        q=(request.args.get("q") or "").strip()[:MAX_TEXT] or None,
+        q=_text_arg("q"),
         category_code=request.args.get("category") or None,
         warehouse_id=_int_arg("warehouse"),
         expiring_within_days=horizon if horizon and horizon > 0 else None,
-        batch_no=(request.args.get("batch") or "").strip()[:MAX_TEXT] or None,
+        batch_no=_text_arg("batch"),
     )
 
 

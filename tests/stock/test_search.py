@@ -180,7 +180,16 @@ def test_the_material_page_pages_by_key(login_as, db, make_warehouse, make_mater
 
 
 @pytest.mark.parametrize(
-    "url", ["/stock", "/stock/pivot", "/stock?q=T", "/stock/materials/{tent}", "/stock/export.xlsx"]
+    "url",
+    [
+        "/stock",
+        "/stock/pivot",
+        "/stock?q=T",
+        "/stock?batch=Q",
+        "/stock/materials/{tent}",
+        "/stock/materials/{tent}/card",
+        "/stock/export.xlsx",
+    ],
 )
 def test_stock_pages_run_the_same_number_of_queries_for_1_or_8_materials(
     url, login_as, db, make_warehouse, make_material, system_actor, count_queries

@@ -441,6 +441,14 @@ FEFO_FLOOR = """
     ORDER BY sb.material_id, CASE WHEN b.expiry_date IS NULL THEN 1 ELSE 0 END,
         b.expiry_date, b.received_at, b.id, l.code"""
 
+BATCH_FLOOR = """
+    SELECT b.id, b.batch_no, m.id, m.code, m.name, m.unit, b.expiry_date, sum(sb.qty)
+    FROM batches b JOIN materials m ON m.id = b.material_id
+        JOIN stock_balances sb ON sb.batch_id = b.id
+    WHERE {prefix} AND sb.qty > 0
+    GROUP BY b.id, b.batch_no, m.id, m.code, m.name, m.unit, b.expiry_date
+    ORDER BY b.batch_no, m.code LIMIT 20"""
+
 MOVEMENT_INSERT = """
     INSERT INTO stock_movements (posted_at, document_date, kind, material_id, batch_id,
         location_id, warehouse_id, qty, balance_after, document_type, document_no, username)
@@ -477,8 +485,12 @@ def stock_scenarios(app, engine: sa.Engine, get) -> list[Scenario]:
         CardFilter,
         StockFilter,
         fefo_sources,
+        find_batches,
+        material_balance_page,
+        material_summary,
         stock_by_material,
         stock_card,
+        stock_pivot,
     )
 
     admin = Actor.system()  # every role, Role.ADMIN among them: sees every warehouse
@@ -503,6 +515,19 @@ def stock_scenarios(app, engine: sa.Engine, get) -> list[Scenario]:
             )
         ).all()
         receiving_into = conn.scalar(sa.text("SELECT min(id) FROM warehouses"))
+        busiest_material, busiest_rows, busiest_days = conn.execute(
+            sa.text(
+                "SELECT sb.material_id, count(*), min(m.near_expiry_days) FROM stock_balances sb "
+                "JOIN materials m ON m.id = sb.material_id WHERE sb.qty > 0 "
+                "GROUP BY sb.material_id ORDER BY count(*) DESC, sb.material_id LIMIT 1"
+            )
+        ).one()
+        shared_batch_no = conn.scalar(
+            sa.text(
+                "SELECT batch_no FROM batches GROUP BY batch_no "
+                "ORDER BY count(*) DESC, batch_no LIMIT 1"
+            )
+        )
         receipt_materials = conn.execute(
             sa.text(
                 "SELECT id, reference_price FROM materials "
@@ -648,6 +673,34 @@ def stock_scenarios(app, engine: sa.Engine, get) -> list[Scenario]:
             transaction_.rollback()
         return f"{len(lines)} lines"
 
+    def material_page() -> str:
+        with Session(engine) as session:
+            page = material_balance_page(
+                session, admin, busiest_material, near_expiry_days=busiest_days
+            )
+            material_summary(session, admin, busiest_material)
+            return key_rows(page)
+
+    def batch_search() -> str:
+        with Session(engine) as session:
+            return str(len(find_batches(session, admin, shared_batch_no)))
+
+    def batch_floor() -> str:
+        with engine.connect() as conn:
+            prefix = (
+                "b.batch_no >= :b AND b.batch_no < :b || '~'"  # SQLite: a range on the index
+                if conn.dialect.name == "sqlite"
+                else "b.batch_no LIKE :b || '%'"
+            )
+            stmt = sa.text(BATCH_FLOOR.format(prefix=prefix))
+            return str(len(conn.execute(stmt, {"b": shared_batch_no}).all()))
+
+    def pivot() -> str:
+        with Session(engine) as session:
+            page = stock_pivot(session, admin, StockFilter())
+            more = "+" if page.next_key else ""
+            return f"{len(page.rows)}{more}×{len(page.warehouses)}"
+
     horizon = today + timedelta(days=90)
     expiring = StockFilter(category_code=FILTER_CATEGORY, expiring_within_days=90)
     middle = heavy_ids[len(heavy_ids) // 2] if heavy_ids else None
@@ -681,6 +734,33 @@ def stock_scenarios(app, engine: sa.Engine, get) -> list[Scenario]:
             explain=True,
             target="150",
         ),
+        Scenario(
+            f"material stock page (busiest, {busiest_rows:,} balances), one page + totals",
+            material_page,
+            explain=True,
+            target="–",
+        ),
+        Scenario(
+            f"GET /stock/materials/{busiest_material}",
+            get(f"/stock/materials/{busiest_material}", material_page),
+        ),
+        Scenario(
+            f"batch search {shared_batch_no} (prefix)",
+            batch_search,
+            floor_run=batch_floor,
+            explain=True,
+        ),
+        Scenario(
+            f"GET /stock?batch={shared_batch_no}",
+            get(f"/stock?batch={shared_batch_no}", batch_search),
+        ),
+        Scenario(
+            "pivot (all warehouses, 50 materials)",
+            pivot,
+            explain=True,
+            target="150",
+        ),
+        Scenario("GET /stock/pivot (admin)", get("/stock/pivot", pivot), target="150"),
         Scenario(
             f"stock card (heavy material {heavy_code}) first page",
             card(None),
@@ -757,7 +837,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--explain", action="store_true", help="print the plan of each query function's SELECTs"
     )
-    parser.add_argument("--only", help="run the scenarios whose name contains this text")
+    parser.add_argument(
+        "--only", help="run the scenarios whose name contains this text (or one of A|B|C)"
+    )
     args = parser.parse_args(argv)
 
     url = args.database_url
@@ -788,7 +870,8 @@ def run(app, args) -> None:
     database = "PostgreSQL" if engine.dialect.name == "postgresql" else "SQLite"
     scenarios = build_scenarios(app, engine)
     if args.only:
-        scenarios = [s for s in scenarios if args.only in s.name]
+        wanted = args.only.split("|")
+        scenarios = [s for s in scenarios if any(w in s.name for w in wanted)]
     results = []
     for scenario in scenarios:
         print(f"  {scenario.name} …", file=sys.stderr, flush=True)

@@ -68,6 +68,8 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     # --- stock (the lead): stock views, stock card, moves ---
     "stock.stock_list": STAFF,
     "stock.material_stock": STAFF,
+    "stock.stock_pivot": STAFF,
+    "stock.stock_list_export": STAFF,
     "stock.stock_card": STAFF,
     "stock.stock_card_export": STAFF,
     "stock.move_create": KEEPERS,

@@ -10,14 +10,14 @@ from reserve.auth.permissions import current_actor
 from reserve.catalog.service import get_material
 from reserve.errors import ValidationError
 from reserve.extensions import db
-from reserve.forms import MAX_DAYS
+from reserve.forms import CONTROL_CHARACTERS, CONTROL_MESSAGE, MAX_DAYS
 from reserve.stock import queries
 
 KEY_PAGE = {
     "next": {
         "type": "string",
         "nullable": True,
-        "description": "pass as `after` (stock) or `before` (card) for the next page",
+        "description": "pass as `after` (stock lists) or `before` (card) for the next page",
     }
 }
 STOCK_ROW = schema(
@@ -31,8 +31,21 @@ STOCK_ROW = schema(
         "category": {"type": "string"},
         "qty": {"type": "integer"},
         "reserved": {"type": "integer"},
-        "available": {"type": "integer"},
+        "available": {
+            "type": "integer",
+            "description": "on hand - reserved, of batches that are not expired",
+        },
+        "expired_qty": {"type": "integer", "description": "on hand in expired batches (过期)"},
+        "near_expiry_qty": {
+            "type": "integer",
+            "description": "on hand in batches inside the material's warning days (临期)",
+        },
         "warehouses": {"type": "integer"},
+        "held_in": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "the first warehouses holding it, most available first",
+        },
         "nearest_expiry": {"type": "string", "format": "date", "nullable": True},
     },
 )
@@ -53,7 +66,8 @@ BALANCE = schema(
         "expiry_date": {"type": "string", "format": "date", "nullable": True},
         "qty": {"type": "integer"},
         "reserved": {"type": "integer"},
-        "available": {"type": "integer"},
+        "available": {"type": "integer", "description": "0 for an expired batch"},
+        "expiry_state": {"type": "string", "enum": ["expired", "near"], "nullable": True},
     },
 )
 MATERIAL_STOCK = schema(
@@ -65,7 +79,10 @@ MATERIAL_STOCK = schema(
         "qty": {"type": "integer"},
         "reserved": {"type": "integer"},
         "available": {"type": "integer"},
+        "expired_qty": {"type": "integer"},
+        "near_expiry_qty": {"type": "integer"},
         "balances": {"type": "array", "items": {"$ref": "#/components/schemas/Balance"}},
+        **KEY_PAGE,
     },
 )
 MOVEMENT = schema(
@@ -104,6 +121,13 @@ def _int(name: str) -> int | None:
         ) from exc
 
 
+def _text(name: str) -> str | None:
+    value = (request.args.get(name) or "").strip()
+    if CONTROL_CHARACTERS.search(value):
+        raise ValidationError(CONTROL_MESSAGE, field=name)
+    return value[:100] or None
+
+
 def _date(name: str) -> date | None:
     value = request.args.get(name)
     if not value:
@@ -128,15 +152,17 @@ def _date(name: str) -> date | None:
             {"type": "integer", "minimum": 0, "maximum": MAX_DAYS},
             "only batches expiring within this many days",
         ),
+        ("batch", "string", "batch or serial number, or its beginning (as typed or scanned)"),
         ("after", "string", "material code to continue after (the `next` of a page)"),
     ),
 )
 def stock_list():
     filters = queries.StockFilter(
-        q=request.args.get("q") or None,
+        q=_text("q"),
         category_code=request.args.get("category") or None,
         warehouse_id=_int("warehouse"),
         expiring_within_days=_int("expiring"),
+        batch_no=_text("batch"),
     )
     page = queries.stock_by_material(
         db.session, current_actor(), filters, after=request.args.get("after") or None
@@ -144,8 +170,19 @@ def stock_list():
     return jsonify(
         items=[
             {
-                **row.__dict__,
+                "material_id": row.material_id,
+                "code": row.code,
+                "name": row.name,
+                "spec": row.spec,
+                "unit": row.unit,
+                "category": row.category,
+                "qty": row.qty,
+                "reserved": row.reserved,
                 "available": row.available,
+                "expired_qty": row.expired_qty,
+                "near_expiry_qty": row.near_expiry_qty,
+                "warehouses": row.warehouses,
+                "held_in": [h.name for h in row.holders],
                 "nearest_expiry": row.nearest_expiry and row.nearest_expiry.isoformat(),
             }
             for row in page.items
@@ -159,21 +196,36 @@ def stock_list():
     summary="One material's batches and locations",
     tag="stock",
     response=MATERIAL_STOCK,
-    query=(("warehouse", "integer", "one warehouse"),),
+    query=(
+        ("warehouse", "integer", "one warehouse"),
+        ("batch", "integer", "one batch (its id)"),
+        ("after", "integer", "balance id to continue after (the `next` of a page)"),
+    ),
 )
 def material_stock(material_id: int):
     material = get_material(db.session, material_id)
-    rows = queries.material_balances(
-        db.session, current_actor(), material_id, warehouse_id=_int("warehouse")
+    actor, warehouse_id, batch_id = current_actor(), _int("warehouse"), _int("batch")
+    page = queries.material_balance_page(
+        db.session,
+        actor,
+        material_id,
+        near_expiry_days=material.near_expiry_days,
+        warehouse_id=warehouse_id,
+        batch_id=batch_id,
+        after=_int("after"),
     )
-    qty, reserved = sum(r.qty for r in rows), sum(r.reserved for r in rows)
+    summary = queries.material_summary(
+        db.session, actor, material_id, warehouse_id=warehouse_id, batch_id=batch_id
+    )
     return jsonify(
         material_id=material.id,
         code=material.code,
         unit=material.unit,
-        qty=qty,
-        reserved=reserved,
-        available=qty - reserved,
+        qty=summary.qty if summary else 0,
+        reserved=summary.reserved if summary else 0,
+        available=summary.available if summary else 0,
+        expired_qty=summary.expired_qty if summary else 0,
+        near_expiry_qty=summary.near_expiry_qty if summary else 0,
         balances=[
             {
                 "warehouse_id": r.warehouse_id,
@@ -187,9 +239,11 @@ def material_stock(material_id: int):
                 "qty": r.qty,
                 "reserved": r.reserved,
                 "available": r.available,
+                "expiry_state": r.expiry_state and r.expiry_state.value,
             }
-            for r in rows
+            for r in page.items
         ],
+        next=page.next_key,
     )
 
 

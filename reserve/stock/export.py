@@ -49,3 +49,43 @@ def stock_card_workbook(sheet: CardSheet, rows: Iterable) -> bytes:
             ]
         )
     return writer.to_bytes()
+
+
+@dataclass(frozen=True)
+class StockSheet:
+    """The stock list's sheet: its title, the filter it was made with, the column headers."""
+
+    title: str
+    scope: str
+    headers: tuple[str, ...]
+
+
+def stock_list_workbook(sheet: StockSheet, rows: Iterable) -> bytes:
+    """库存导出: one row per material (``StockRow``), the warehouses holding it by name."""
+    writer = XlsxWriter()
+    ws = writer.sheet(sheet.title)
+    ws.heading([sheet.title])
+    ws.append([sheet.scope])
+    ws.heading(sheet.headers)
+    for row in rows:
+        held_in = "、".join(h.name for h in row.holders)
+        if row.more_holders:
+            held_in += f" +{row.more_holders}"
+        ws.append(
+            [
+                row.code,
+                row.name,
+                row.spec or "",
+                row.category,
+                row.unit,
+                row.qty,
+                row.reserved,
+                row.available,
+                row.expired_qty,
+                row.near_expiry_qty,
+                row.nearest_expiry,
+                row.warehouses,
+                held_in,
+            ]
+        )
+    return writer.to_bytes()

@@ -42,11 +42,20 @@ class Batch(Base):
     """批次: one lot of a material, with its dates and where it came from."""
 
     __tablename__ = "batches"
-    __table_args__ = (sa.UniqueConstraint("material_id", "batch_no"),)
+    __table_args__ = (
+        sa.UniqueConstraint("material_id", "batch_no"),
+        # a batch number typed or scanned is a prefix search: LIKE 'X%' needs text_pattern_ops
+        # on PostgreSQL (whatever the collation); SQLite's range form uses the plain index
+        sa.Index(
+            "ix_batches_batch_no", "batch_no", postgresql_ops={"batch_no": "text_pattern_ops"}
+        ),
+        # the stock list and pivot read a page's batches by material, expiry in the index
+        sa.Index("ix_batches_material_expiry", "material_id", "id", "expiry_date"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     material_id: Mapped[int] = mapped_column(sa.ForeignKey("materials.id"))
-    batch_no: Mapped[str] = mapped_column(Code(40), index=True)
+    batch_no: Mapped[str] = mapped_column(Code(40))
     production_date: Mapped[date | None]
     expiry_date: Mapped[date | None] = mapped_column(index=True)
     source: Mapped[str] = mapped_column(sa.String(20))
@@ -80,12 +89,19 @@ class SerialItem(Base):
     """单品: one numbered piece of equipment (a generator, a pump)."""
 
     __tablename__ = "serial_items"
-    __table_args__ = (sa.UniqueConstraint("material_id", "serial_no"),)
+    __table_args__ = (
+        sa.UniqueConstraint("material_id", "serial_no"),
+        sa.Index(
+            "ix_serial_items_serial_no",
+            "serial_no",
+            postgresql_ops={"serial_no": "text_pattern_ops"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     material_id: Mapped[int] = mapped_column(sa.ForeignKey("materials.id"))
     batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id"), index=True)
-    serial_no: Mapped[str] = mapped_column(Code(60), index=True)
+    serial_no: Mapped[str] = mapped_column(Code(60))
     status: Mapped[str] = mapped_column(sa.String(12), default=ItemStatus.IN_STOCK.value)
     location_id: Mapped[int | None] = mapped_column(sa.ForeignKey("locations.id"), index=True)
     last_maintained_on: Mapped[date | None]

@@ -4,7 +4,7 @@ and moving stock between locations."""
 import io
 from datetime import date
 
-from flask import Blueprint, flash, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
 from reserve.auth.permissions import current_actor
@@ -12,14 +12,22 @@ from reserve.catalog.queries import category_code_choices
 from reserve.catalog.service import get_material
 from reserve.errors import run_form
 from reserve.extensions import db
-from reserve.forms import MAX_DAYS, MAX_INT, checked_query_date, checked_query_int
+from reserve.forms import (
+    CONTROL_CHARACTERS,
+    MAX_DAYS,
+    MAX_INT,
+    checked_query_date,
+    checked_query_int,
+)
 from reserve.stock import queries, service
-from reserve.stock.export import CardSheet, stock_card_workbook
+from reserve.stock.export import CardSheet, StockSheet, stock_card_workbook, stock_list_workbook
 from reserve.stock.forms import MoveForm
 from reserve.stock.models import MOVEMENT_LABELS, ItemStatus
 from reserve.warehouses.queries import warehouse_choices
 
 bp = Blueprint("stock", __name__, url_prefix="/stock")
+
+MAX_TEXT = 100  # a search text longer than this is cut (nothing is named that long)
 
 
 def _date_arg(name: str) -> date | None:
@@ -39,25 +47,98 @@ def _int_arg(name: str, *, low: int = -MAX_INT, high: int = MAX_INT) -> int | No
     return None if value is None else checked_query_int(name, value, low=low, high=high)
 
 
-@bp.get("")
-def stock_list():
-    actor = current_actor()
+def _text_arg(name: str) -> str | None:
+    """A search text: control characters (NUL breaks PostgreSQL) dropped, cut to MAX_TEXT."""
+    return CONTROL_CHARACTERS.sub("", request.args.get(name) or "").strip()[:MAX_TEXT] or None
+
+
+def _stock_filter() -> queries.StockFilter:
+    """The stock pages' filters, from the query string (the list, the pivot, the export)."""
     horizon = _int_arg("expiring", high=MAX_DAYS)
-    filters = queries.StockFilter(
-        q=request.args.get("q") or None,
+    return queries.StockFilter(
+        q=_text_arg("q"),
         category_code=request.args.get("category") or None,
         warehouse_id=_int_arg("warehouse"),
         expiring_within_days=horizon if horizon and horizon > 0 else None,
+        batch_no=_text_arg("batch"),
     )
+
+
+def _filter_choices(actor) -> dict:
+    return {
+        "warehouses": warehouse_choices(db.session, actor),
+        "categories": category_code_choices(db.session),
+    }
+
+
+@bp.get("")
+def stock_list():
+    actor = current_actor()
+    filters = _stock_filter()
+    matches = []
+    if filters.batch_no:
+        # a batch number typed or scanned: one batch found goes straight to it
+        matches = queries.find_batches(db.session, actor, filters.batch_no)
+        if len(matches) == 1:
+            return redirect(
+                url_for(
+                    "stock.material_stock",
+                    material_id=matches[0].material_id,
+                    batch=matches[0].batch_id,
+                )
+            )
     page = queries.stock_by_material(
         db.session, actor, filters, after=request.args.get("after") or None
     )
+    totals = queries.totals_by_unit(db.session, actor, filters) if filters.is_search else []
     return render_template(
         "stock/stock_list.html",
         page=page,
+        totals=totals,
+        matches=matches,
         args=request.args,
-        warehouses=warehouse_choices(db.session, actor),
-        categories=category_code_choices(db.session),
+        **_filter_choices(actor),
+    )
+
+
+@bp.get("/pivot")
+def stock_pivot():
+    actor = current_actor()
+    filters = _stock_filter()
+    pivot = queries.stock_pivot(db.session, actor, filters, after=request.args.get("after") or None)
+    return render_template(
+        "stock/stock_pivot.html", pivot=pivot, args=request.args, **_filter_choices(actor)
+    )
+
+
+@bp.get("/export.xlsx")
+def stock_list_export():
+    actor = current_actor()
+    sheet = StockSheet(
+        title=_("Stock"),
+        scope=request.query_string.decode() or _("all warehouses"),
+        headers=(
+            _("Code"),
+            _("Name"),
+            _("Spec / model"),
+            _("Category"),
+            _("Unit"),
+            _("Quantity"),
+            _("Reserved"),
+            _("Available"),
+            _("Expired"),
+            _("Near expiry"),
+            _("Nearest expiry"),
+            _("Warehouses"),
+            _("Held in"),
+        ),
+    )
+    data = stock_list_workbook(sheet, queries.all_stock_rows(db.session, actor, _stock_filter()))
+    return send_file(
+        io.BytesIO(data),
+        download_name=f"stock-{queries.local_today().isoformat()}.xlsx",
+        as_attachment=True,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
 
 
@@ -65,19 +146,36 @@ def stock_list():
 def material_stock(material_id: int):
     actor = current_actor()
     material = get_material(db.session, material_id)
-    balances = queries.material_balances(
-        db.session, actor, material_id, warehouse_id=_int_arg("warehouse")
+    warehouse_id, batch_id = _int_arg("warehouse"), _int_arg("batch")
+    balances = queries.material_balance_page(
+        db.session,
+        actor,
+        material_id,
+        near_expiry_days=material.near_expiry_days,
+        warehouse_id=warehouse_id,
+        batch_id=batch_id,
+        after=_int_arg("after", low=1),
     )
     items = (
-        queries.serial_items(db.session, actor, material_id)
+        queries.serial_items(
+            db.session,
+            actor,
+            material_id,
+            batch_id=batch_id,
+            after=request.args.get("items_after") or None,
+        )
         if material.tracking == "serial"
-        else []
+        else queries.KeyPage([], None)
     )
     return render_template(
         "stock/material_stock.html",
         material=material,
+        summary=queries.material_summary(
+            db.session, actor, material_id, warehouse_id=warehouse_id, batch_id=batch_id
+        ),
         balances=balances,
         items=items,
+        batch=queries.batch_label(db.session, material_id, batch_id) if batch_id else None,
         statuses={s.value: s.label for s in ItemStatus},
         today=queries.local_today(),
     )
@@ -196,12 +294,9 @@ def _fill_move_choices(form: MoveForm, actor) -> None:
     form.material_id.choices = [("", "—")] + materials
     batches, sources = [], []
     if form.material_id.data:
-        balances = [
-            b
-            for b in queries.material_balances(
-                db.session, actor, form.material_id.data, warehouse_id=warehouse_id
-            )
-        ]
+        balances = queries.material_balances(
+            db.session, actor, form.material_id.data, warehouse_id=warehouse_id
+        )
         batches = sorted(
             {(b.batch_id, f"{b.batch_no} ({b.expiry_date or '—'})") for b in balances},
             key=lambda x: x[1],

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -270,10 +270,12 @@ def test_no_other_code_may_run_dml_on_stock_tables(db, place):
 
 
 def test_fefo_orders_by_expiry_then_receipt(db, place, make_batch):
+    from reserve.db import local_today
     from reserve.stock.queries import fefo_sources
 
-    late = make_batch(place.material, "LATE", expiry=date(2027, 6, 1))
-    early = make_batch(place.material, "EARLY", expiry=date(2026, 12, 1))
+    today = local_today()  # dates relative to today: an expired batch is never offered
+    late = make_batch(place.material, "LATE", expiry=today + timedelta(days=180))
+    early = make_batch(place.material, "EARLY", expiry=today + timedelta(days=30))
     post(db, place, 5, batch=place.batch)  # no expiry, received first
     post(db, place, 5, batch=late)
     post(db, place, 5, batch=early, location=place.a2)

@@ -73,3 +73,15 @@ def test_the_keeper_moves_stock_and_finds_the_move_in_the_list(page):
     page.click("#nav-moves")
     expect(page.locator("#move-table")).to_contain_text(no)
     expect(page.locator("#move-new")).to_have_count(0)  # the viewer moves nothing
+
+
+def test_the_landing_page_and_the_move_list_fit_a_360px_phone(phone_page):
+    sign_in(phone_page, "approver")
+    for url in ("/", "/stock/moves", "/scraps"):
+        phone_page.goto(url)
+        overflow = phone_page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{url} overflows a 360 px screen by {overflow}px"
+    phone_page.goto("/")
+    expect(phone_page.locator("#work-waiting")).to_be_in_viewport()

@@ -73,6 +73,8 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "stock.stock_card": STAFF,
     "stock.stock_card_export": STAFF,
     "stock.move_create": KEEPERS,
+    "stock.move_list": STAFF,
+    "stock.move_detail": STAFF,
     "api.stock_list": STAFF,
     "api.material_stock": STAFF,
     "api.stock_card": STAFF,

@@ -1,4 +1,6 @@
-"""User lists for the admin pages."""
+"""User lists for the admin pages, and people by name for every page and PDF."""
+
+from collections.abc import Iterable
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -17,3 +19,15 @@ def user_page(
     if role:
         stmt = stmt.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
     return paginate(session, stmt, page=page, per_page=per_page)
+
+
+def full_names(session: Session, usernames: Iterable[str] | None = None) -> dict[str, str]:
+    """Login → full name (赵保管), in one statement: for the given logins, or for every user
+    (a page's people are few, but the users of a bureau are a short table)."""
+    stmt = select(User.username, User.full_name)
+    if usernames is not None:
+        wanted = sorted({u for u in usernames if u})
+        if not wanted:
+            return {}
+        stmt = stmt.where(User.username.in_(wanted))
+    return {username: name for username, name in session.execute(stmt) if name}

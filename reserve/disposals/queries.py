@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy import and_, case, func, or_, select
@@ -17,6 +18,7 @@ from reserve.catalog.models import Category, Material
 from reserve.catalog.service import significant_prefix
 from reserve.db import Page, local_today, paginate
 from reserve.disposals.models import Rotation, RotationLine, Scrap, ScrapLine
+from reserve.stock.expiry import ExpiryState, expired_before
 from reserve.stock.models import Batch, StockBalance
 from reserve.warehouses.models import Location, Warehouse
 
@@ -70,6 +72,7 @@ class CandidateRow:
     expiry_date: date
     qty: int
     reserved: int
+    near_expiry_days: int
     days_left: int  # negative: expired that many days ago
 
     @property
@@ -91,20 +94,27 @@ def rotation_candidates(
     warehouse_id: int | None = None,
     category_code: str | None = None,
     horizon_days: int | None = None,
+    state: str | None = None,
     page: int = 1,
     per_page: int = 50,
 ) -> Page:
-    """临期/过期批次: available (location, batch) balances expiring within the material's
-    near-expiry days (or ``horizon_days``) or already expired, soonest first."""
+    """临期/过期批次: (location, batch) balances with something available (on hand − reserved:
+    reserved stock is promised and cannot be rotated or scrapped) expiring within the
+    material's near-expiry days (or ``horizon_days``; 0 is expired only) or already expired,
+    soonest first. ``state`` narrows to ``expired`` or ``near`` (reserve.stock.expiry's rule)."""
     today = local_today()
     conditions = [
         StockBalance.qty - StockBalance.reserved > 0,
         Batch.expiry_date.is_not(None),
         actor.visible(StockBalance.warehouse_id),
     ]
-    if horizon_days is not None:
+    if state == ExpiryState.EXPIRED.value or horizon_days == 0:
+        conditions.append(Batch.expiry_date < expired_before(today))
+    elif state == ExpiryState.NEAR.value:
+        conditions.append(Batch.expiry_date >= expired_before(today))
+    if horizon_days:
         conditions.append(Batch.expiry_date <= today + timedelta(days=max(0, horizon_days)))
-    else:
+    elif horizon_days is None:
         # The widest window first, so the index on the expiry date does the narrowing.
         widest = session.scalar(select(func.max(Material.near_expiry_days))) or 0
         conditions += [
@@ -133,6 +143,7 @@ def rotation_candidates(
             Batch.expiry_date,
             StockBalance.qty,
             StockBalance.reserved,
+            Material.near_expiry_days,
         )
         .select_from(StockBalance)
         .join(Batch, Batch.id == StockBalance.batch_id)
@@ -248,6 +259,31 @@ class LineRow:
     material_name: str
     spec: str | None
     unit: str
+    near_expiry_days: int
+    unit_cost: Decimal | None  # the batch's, as received; None when the receipt gave none
+
+    @property
+    def value(self) -> Decimal | None:
+        """What the line takes off the books: quantity × the batch's unit cost."""
+        return None if self.unit_cost is None else self.unit_cost * self.qty
+
+
+@dataclass(frozen=True)
+class LinesValue:
+    """What a document takes off the books: the sum of the lines that have a unit cost, and
+    how many lines have none (so a partial total is never passed off as the whole)."""
+
+    total: Decimal
+    lines_without_cost: int
+
+
+def lines_value(lines: list[LineRow]) -> LinesValue:
+    """The value at stake on an approval (报废/轮换金额)."""
+    values = [line.value for line in lines]
+    return LinesValue(
+        total=sum((v for v in values if v is not None), Decimal(0)),
+        lines_without_cost=sum(1 for v in values if v is None),
+    )
 
 
 def _lines(session: Session, model, document_column, document_id: int) -> list[LineRow]:
@@ -263,6 +299,8 @@ def _lines(session: Session, model, document_column, document_id: int) -> list[L
             Material.name,
             Material.spec,
             Material.unit,
+            Material.near_expiry_days,
+            Batch.unit_cost,
         )
         .join(Location, Location.id == model.location_id)
         .join(Batch, Batch.id == model.batch_id)
@@ -298,6 +336,7 @@ class StockChoice:
     batch_no: str
     expiry_date: date | None
     available: int
+    near_expiry_days: int
 
     @property
     def value(self) -> str:
@@ -324,6 +363,7 @@ def _choice_select(warehouse_id: int) -> sa.Select:
             Batch.batch_no,
             Batch.expiry_date,
             (StockBalance.qty - StockBalance.reserved).label("available"),
+            Material.near_expiry_days,
         )
         .select_from(StockBalance)
         .join(Location, Location.id == StockBalance.location_id)

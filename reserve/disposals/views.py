@@ -19,6 +19,7 @@ from reserve.disposals.forms import (
 from reserve.disposals.models import Disposition, RotationStatus, ScrapReason, ScrapStatus
 from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db
+from reserve.stock.expiry import ExpiryState
 from reserve.warehouses.queries import warehouse_choices
 
 bp = Blueprint("disposals", __name__)
@@ -38,10 +39,12 @@ def rotation_candidates():
         warehouse_id=args.get("warehouse_id", type=int),
         category_code=args.get("category") or None,
         horizon_days=horizon if horizon in queries.HORIZONS else None,
+        state=args.get("state") if args.get("state") in set(ExpiryState) else None,
         page=args.get("page", 1, type=int),
     )
     return render_template(
         "disposals/rotation_candidates.html",
+        states=ExpiryState,
         page=page,
         args=args,
         warehouses=warehouse_choices(db.session, actor),
@@ -165,11 +168,13 @@ def _rotation_detail(rotation_id: int, link_form=None):
     link_form.receipt_id.choices = [("", "—")] + (
         queries.receipt_options(db.session, rotation.warehouse_id) if can_write else []
     )
+    lines = queries.rotation_lines(db.session, rotation.id)
     return render_template(
         "disposals/rotation_detail.html",
         rotation=rotation,
         can_write=can_write,
-        lines=queries.rotation_lines(db.session, rotation.id),
+        lines=lines,
+        value=queries.lines_value(lines),
         receipt_no=queries.receipt_no(db.session, rotation.replacement_receipt_id),
         link_form=link_form,
     )
@@ -180,8 +185,20 @@ def rotation_detail(rotation_id: int):
     return _rotation_detail(rotation_id)
 
 
-@bp.post("/rotations/<int:rotation_id>/post")
+@bp.route("/rotations/<int:rotation_id>/post", methods=["GET", "POST"])
 def rotation_post(rotation_id: int):
+    if request.method == "GET":
+        rotation = rotations.get_rotation(db.session, rotation_id, actor=current_actor())
+        if rotation.status != RotationStatus.DRAFT.value:
+            return redirect(url_for("disposals.rotation_detail", rotation_id=rotation_id))
+        return _confirm(
+            "post",
+            document=rotation,
+            lines=queries.rotation_lines(db.session, rotation.id),
+            question=_("Post rotation %(no)s? The stock below leaves the books.", no=rotation.no),
+            action=url_for("disposals.rotation_post", rotation_id=rotation.id),
+            back=url_for("disposals.rotation_detail", rotation_id=rotation.id),
+        )
     return run_and_redirect(
         lambda session: rotations.post_rotation(
             session, rotation_id=rotation_id, actor=current_actor()
@@ -275,14 +292,15 @@ def scrap_create():
 def scrap_detail(scrap_id: int):
     actor = current_actor()
     scrap = scraps.get_scrap(db.session, scrap_id, actor=actor)
+    lines = queries.scrap_lines(db.session, scrap.id)
     return render_template(
         "disposals/scrap_detail.html",
         scrap=scrap,
-        lines=queries.scrap_lines(db.session, scrap.id),
+        lines=lines,
+        value=queries.lines_value(lines),
         can_post=actor.may_write(scrap.warehouse_id),
         can_decide=actor.has_role(Role.APPROVER, Role.ADMIN),
         is_requester=scraps.is_requester(actor, scrap),
-        approve_form=ApproveForm(formdata=None),
         reject_form=RejectForm(formdata=None),
     )
 
@@ -293,8 +311,50 @@ def _flash_form_errors(form) -> None:
             flash(str(error), "danger")
 
 
-@bp.post("/scraps/<int:scrap_id>/approve")
+def _confirm(verb: str, *, document, lines, question: str, action: str, back: str, form=None):
+    """The one confirm step of approving and posting: what is at stake (the lines, their unit
+    cost and value, the total), then a button that does it. A page, so it needs no script."""
+    return render_template(
+        "disposals/confirm.html",
+        verb=verb,
+        document=document,
+        lines=lines,
+        value=queries.lines_value(lines),
+        question=question,
+        action=action,
+        back=back,
+        form=form,
+    )
+
+
+def _scrap_confirm(scrap_id: int, verb: str, state: ScrapStatus, question, form=None):
+    actor = current_actor()
+    scrap = scraps.get_scrap(db.session, scrap_id, actor=actor)
+    if scrap.status != state.value or (verb == "approve" and scraps.is_requester(actor, scrap)):
+        return redirect(url_for("disposals.scrap_detail", scrap_id=scrap_id))
+    return _confirm(
+        verb,
+        document=scrap,
+        lines=queries.scrap_lines(db.session, scrap.id),
+        question=question(scrap.no),
+        action=url_for(f"disposals.scrap_{verb}", scrap_id=scrap.id),
+        back=url_for("disposals.scrap_detail", scrap_id=scrap.id),
+        form=form,
+    )
+
+
+@bp.route("/scraps/<int:scrap_id>/approve", methods=["GET", "POST"])
 def scrap_approve(scrap_id: int):
+    if request.method == "GET":
+        return _scrap_confirm(
+            scrap_id,
+            "approve",
+            ScrapStatus.REQUESTED,
+            lambda no: _(
+                "Approve scrap %(no)s? Once posted, the stock below is written off.", no=no
+            ),
+            form=ApproveForm(formdata=None),
+        )
     form = ApproveForm()
     if not form.validate_on_submit():
         _flash_form_errors(form)
@@ -323,8 +383,15 @@ def scrap_reject(scrap_id: int):
     )
 
 
-@bp.post("/scraps/<int:scrap_id>/post")
+@bp.route("/scraps/<int:scrap_id>/post", methods=["GET", "POST"])
 def scrap_post(scrap_id: int):
+    if request.method == "GET":
+        return _scrap_confirm(
+            scrap_id,
+            "post",
+            ScrapStatus.APPROVED,
+            lambda no: _("Post scrap %(no)s? The stock below is written off the books.", no=no),
+        )
     return run_and_redirect(
         lambda session: scraps.post_scrap(session, scrap_id=scrap_id, actor=current_actor()),
         success=lambda scrap: _("Scrap %(no)s posted: the stock is written off.", no=scrap.no),

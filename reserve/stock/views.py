@@ -269,11 +269,7 @@ def move_create():
                     actor=actor,
                 ),
                 success=lambda move: _("Moved: %(no)s.", no=move.no),
-                to=url_for(
-                    "stock.material_stock",
-                    material_id=form.material_id.data,
-                    warehouse=form.warehouse_id.data,
-                ),
+                to=lambda move: url_for("stock.move_detail", move_id=move.id),
             )
         )
     ):
@@ -310,3 +306,7 @@ def _fill_move_choices(form: MoveForm, actor) -> None:
     form.batch_id.choices = [("", "—")] + batches
     form.from_location_id.choices = [("", "—")] + sources
     form.to_location_id.choices = [("", "—")] + queries.location_options(db.session, warehouse_id)
+
+
+# The move list and detail live beside these pages, on the same blueprint.
+from reserve.stock import moves_views  # noqa: E402, F401

@@ -65,6 +65,7 @@ def stocktake_search(
             Warehouse.code.label("warehouse_code"),
             Warehouse.name.label("warehouse_name"),
             creator.full_name.label("created_by"),
+            Stocktake.created_by_name.label("created_by_login"),
             _line_stat(func.count()).label("line_count"),
             _line_stat(func.count(StocktakeLine.counted_qty)).label("counted_count"),
             _line_stat(func.count(case((StocktakeLine.variance != 0, 1)))).label("variance_count"),
@@ -197,6 +198,7 @@ def _line_rows() -> Select:
             StocktakeLine.reason,
             StocktakeLine.counted_at,
             counter.full_name.label("counted_by"),
+            counter.username.label("counted_by_login"),
         )
         .join(Location, Location.id == StocktakeLine.location_id)
         .join(Material, Material.id == StocktakeLine.material_id)

@@ -21,6 +21,8 @@ def _switch_user(page, username: str) -> None:
 
 
 def test_keeper_requests_a_scrap_the_approver_approves_and_the_keeper_posts(page):
+    """The approver finds the request on the landing page, clicks through, sees the value at
+    stake and confirms; the keeper posts through the same confirm step."""
     sign_in(page, "keeper")
     page.goto("/scraps/new")
     expect(page.locator("#document-warehouse")).to_contain_text("JN-SJ-01")
@@ -35,18 +37,35 @@ def test_keeper_requests_a_scrap_the_approver_approves_and_the_keeper_posts(page
     expect(page.locator("#scrap-lines tbody tr")).to_have_count(1)
     expect(page.locator("#scrap-approve")).to_have_count(0)  # not the keeper's to decide
     url = page.url
+    no = page.locator("h1 small").inner_text()
+    total = page.locator("#scrap-lines-total").inner_text()
 
     _switch_user(page, "approver")
-    page.goto(url)
-    page.fill("#approve-note", "同意报废")
+    page.goto("/")
+    task = page.locator("#work-scraps-to-approve")
+    expect(task).to_be_visible()
+    expect(task).to_contain_text("待审批的报废申请")
+    task.click()
+    expect(page).to_have_url(re.compile(r"/scraps\?status=requested"))
+    page.get_by_role("link", name=no).click()
+    expect(page).to_have_url(url)
     page.click("#scrap-approve")
+    expect(page.locator("#confirm-question")).to_contain_text(no)
+    expect(page.locator("#confirm-total")).to_have_text(total)
+    expect(page.locator("#confirm-lines tbody tr")).to_have_count(1)
+    page.fill("#confirm-note", "同意报废")
+    page.click("#confirm-submit")
+    expect(page.locator(".alert-success")).to_be_visible()
     expect(page.locator("#scrap-status")).to_have_attribute("data-status", "approved")
     expect(page.locator("#scrap-post")).to_have_count(0)  # posting is the keeper's
 
     _switch_user(page, "keeper")
-    page.goto(url)
-    page.once("dialog", lambda dialog: dialog.accept())
+    page.goto("/")
+    page.click("#work-scraps-to-post")
+    page.get_by_role("link", name=no).click()
     page.click("#scrap-post")
+    expect(page.locator("#confirm-total")).to_have_text(total)
+    page.click("#confirm-submit")
     expect(page.locator(".alert-success")).to_be_visible()
     expect(page.locator("#scrap-status")).to_have_attribute("data-status", "posted")
     expect(page.locator("#scrap-decision")).to_contain_text("同意报废")
@@ -62,7 +81,7 @@ def test_rotation_candidates_show_a_near_expiry_batch_and_prefill_a_rotation(pag
     ]
     assert days_left == sorted(days_left)  # soonest first; expired (negative) at the top
     if days_left[0] < 0:
-        expect(rows.first.locator(".text-danger")).to_be_visible()
+        expect(rows.first.locator("[data-expiry=expired]")).to_be_visible()
     row_id = rows.first.get_attribute("id")  # candidate-<location>-<batch>
     location_id, batch_id = re.match(r"candidate-(\d+)-(\d+)", row_id).groups()
     rows.first.locator(".candidate-rotate").click()

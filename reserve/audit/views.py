@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from reserve.audit import queries
 from reserve.audit.forms import AuditFilterForm
 from reserve.extensions import db
+from reserve.forms import select_choices
 
 bp = Blueprint("audit", __name__)
 
@@ -22,9 +23,9 @@ def compact_json(value) -> str:
 @bp.get("/admin/audit")
 def entry_list():
     form = AuditFilterForm(formdata=request.args)
-    form.object_type.choices = [("", _("All types"))] + [
-        (t, t) for t in queries.audit_object_types(db.session)
-    ]
+    form.object_type.choices = select_choices(
+        ((t, t) for t in queries.audit_object_types(db.session)), blank=_("All types")
+    )
     form.validate()
     page = queries.audit_page(
         db.session, **form.filters(), page=request.args.get("page", 1, type=int)

@@ -8,6 +8,7 @@ from reserve.auth.permissions import current_actor
 from reserve.catalog.queries import category_choices
 from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db
+from reserve.forms import select_choices
 from reserve.stocktakes import queries, service
 from reserve.stocktakes.counting import record_count_by_codes
 from reserve.stocktakes.forms import CancelForm, CountForm, RejectForm, StocktakeForm
@@ -41,11 +42,11 @@ def stocktake_create():
     wanted = request.values.get("warehouse_id", type=int)
     warehouse_id = wanted if wanted in ids else (ids[0] if ids else None)
     form = StocktakeForm(warehouse_id=warehouse_id)
-    form.warehouse_id.choices = choices
-    form.location_ids.choices = (
+    form.warehouse_id.choices = select_choices(choices)
+    form.location_ids.choices = select_choices(
         queries.location_choices(db.session, warehouse_id) if warehouse_id else []
     )
-    form.category_ids.choices = category_choices(db.session)
+    form.category_ids.choices = select_choices(category_choices(db.session))
     if form.validate_on_submit() and (
         done := run_form(
             form,

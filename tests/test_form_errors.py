@@ -48,7 +48,8 @@ def test_every_field_of_every_form_is_marked_where_it_is(app, db, form_class):
             assert control, (f.name, html)
             assert "is-invalid" in control.group(0), (f.name, html)
             assert re.search(
-                rf'class="invalid-feedback d-block" id="{re.escape(f.id)}-feedback"><div>Why it is wrong</div>',
+                rf'class="invalid-feedback d-block" id="{re.escape(f.id)}-feedback">'
+                r"<div>Why it is wrong</div>",
                 html,
             ), (f.name, html)
             assert 'aria-invalid="true"' in html and f'aria-describedby="{f.id}-feedback"' in html

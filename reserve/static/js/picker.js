@@ -32,20 +32,30 @@
     select.removeAttribute("hidden");
 
     var url = select.getAttribute("data-picker-url");
-    var chosen = select.value;
+    var found = {}; // query -> {id: true}: what the server matched (pinyin, spec …)
     var picker = new window.TomSelect(select, {
       valueField: "value",
       labelField: "text",
-      searchField: [],
+      searchField: ["text"],
       maxOptions: 20,
       loadThrottle: 250,
       allowEmptyOption: true,
       placeholder: select.getAttribute("data-picker-placeholder") || "",
-      // The server matches pinyin initials and specs, which the labels do not show: keep
-      // every option it sends instead of filtering them again here.
-      score: function () {
-        return function () {
-          return 1;
+      // The select's own options (the page without JavaScript has them all) match on their
+      // label; what the server found matches too, though its label does not show the pinyin.
+      score: function (query) {
+        var terms = query.toLowerCase().split(/\s+/).filter(Boolean);
+        var remote = found[query] || {};
+        return function (item) {
+          if (remote[item.value]) {
+            return 2;
+          }
+          var text = String(item.text).toLowerCase();
+          return terms.every(function (term) {
+            return text.indexOf(term) >= 0;
+          })
+            ? 1
+            : 0;
         };
       },
       shouldLoad: function (query) {
@@ -65,12 +75,14 @@
             return response.ok ? response.json() : { items: [] };
           })
           .then(function (body) {
-            picker.clearOptions();
-            callback(
-              body.items.map(function (item) {
-                return { value: String(item.id), text: item.text };
-              })
-            );
+            var items = body.items.map(function (item) {
+              return { value: String(item.id), text: item.text };
+            });
+            found[query] = {};
+            items.forEach(function (item) {
+              found[query][item.value] = true;
+            });
+            callback(items);
           })
           .catch(function () {
             callback();
@@ -78,15 +90,12 @@
       },
       render: {
         no_results: function () {
-          return '<div class="no-results">' + (select.getAttribute("data-picker-none") || "—") + "</div>";
+          var none = document.createElement("div");
+          none.className = "no-results";
+          none.textContent = select.getAttribute("data-picker-none") || "—";
+          return none;
         },
       },
-    });
-    // Keep only what is chosen: the server answers every search.
-    Object.keys(picker.options).forEach(function (value) {
-      if (value !== chosen) {
-        picker.removeOption(value);
-      }
     });
     if (select.classList.contains("is-invalid")) {
       picker.wrapper.classList.add("is-invalid");

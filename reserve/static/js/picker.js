@@ -82,6 +82,9 @@
             items.forEach(function (item) {
               found[query][item.value] = true;
             });
+            // Options the select already had are not "new" to tom-select, which would keep its
+            // results for this query from before the answer: have it search again.
+            picker.isDropdownContentStale = true;
             callback(items);
           })
           .catch(function () {

@@ -21,9 +21,12 @@ def test_a_keeper_picks_a_tent_by_its_pinyin_initials(page):
     expect(page.locator("#receipt-form")).to_be_visible()
     picker = page.locator("#lines-0-material_id-ts-control")
     expect(picker).to_be_visible()  # the select became a search box
+    answers = []
+    page.on("response", lambda r: "/materials/pick" in r.url and answers.append(r.status))
     picker.fill("dzp")  # 单帐篷
     option = page.locator(".ts-dropdown .option", has_text="1010101001 单帐篷")
-    expect(option).to_be_visible()
+    expect(option).to_be_visible(timeout=20_000)
+    assert answers and set(answers) == {200}, answers
     expect(page.locator(".ts-dropdown .option", has_text="棉被")).to_have_count(0)
     option.click()
     value = page.eval_on_selector("#lines-0-material_id", "el => el.value")
@@ -44,17 +47,19 @@ def test_a_keeper_picks_a_tent_by_its_pinyin_initials(page):
     last = page.locator(".receipt-line").last
     expect(last.locator(".ts-control input")).to_have_count(1)
     last.locator(".ts-control input").fill("zp")
-    expect(page.locator(".ts-dropdown .option", has_text="帐篷").first).to_be_visible()
+    expect(page.locator(".ts-dropdown .option", has_text="帐篷").first).to_be_visible(
+        timeout=20_000
+    )
 
 
 def test_the_move_picker_offers_what_the_warehouse_holds(page):
     sign_in(page, "keeper")
-    page.goto("/moves/new")
+    page.goto("/stock/moves/new")
     picker = page.locator("#material_id-ts-control")
     expect(picker).to_be_visible()
     picker.fill("zp")
     options = page.locator(".ts-dropdown .option")
-    expect(options.first).to_be_visible()
+    expect(options.first).to_be_visible(timeout=20_000)
     assert all("帐篷" in text or "zp" in text.lower() for text in options.all_inner_texts())
 
 

@@ -170,7 +170,7 @@ def material_create():
 
 @route(
     "/materials/<int:material_id>",
-    method="PUT",
+    method="POST",
     summary="Change a material (修改物资); fields left out keep their value",
     tag="catalog",
     body=MATERIAL_INPUT,

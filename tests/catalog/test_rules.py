@@ -123,7 +123,7 @@ def test_api_creates_and_changes_a_material(client, api_token, make_category, db
     )
     assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
     assert _count(db) == 1
-    response = client.put(
+    response = client.post(
         f"/api/v1/materials/{material_id}",
         json={"shelf_life_days": 730, "near_expiry_days": 60},
         headers=headers,
@@ -163,7 +163,7 @@ def test_api_refuses_bad_materials_with_the_field(
 def test_api_update_keeps_the_rules(client, api_token, make_material, make_category, db):
     headers, _user = api_token(Role.ADMIN)
     material = make_material(code="1010101001", category=make_category("1010101"))
-    response = client.put(
+    response = client.post(
         f"/api/v1/materials/{material.id}",
         json={"shelf_life_days": 30},
         headers=headers,

@@ -8,6 +8,8 @@ PostgreSQL, and the rest break the Excel exports and the terminal of whoever rea
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -18,7 +20,7 @@ from flask_wtf.i18n import translations as wtforms_translations
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 from wtforms import Form as PlainForm
-from wtforms import IntegerField, StringField
+from wtforms import IntegerField, SelectChoice, StringField
 from wtforms.validators import StopValidation
 
 from reserve.errors import ValidationError
@@ -34,6 +36,56 @@ MAX_DAYS = 36_500  # a horizon in days ("expiring within"): a century is plenty
 # C0 controls except tab, line feed and carriage return (text areas keep their lines), and DEL.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CONTROL_MESSAGE = _l("Control characters (such as NUL) are not allowed in text.")
+
+
+BLANK_LABEL = "—"
+
+
+def select_choices(pairs: Iterable[tuple[Any, Any]], *, blank: Any = None) -> list[SelectChoice]:
+    """A select's options from ``(value, label)`` pairs, as WTForms 3.3 wants them
+    (``SelectChoice``; tuples are deprecated and go in 3.4). ``blank`` (a label, e.g.
+    ``BLANK_LABEL``) puts an empty first option: "none" or "all"."""
+    options = [SelectChoice("", blank)] if blank is not None else []
+    options += [SelectChoice(str(value), label) for value, label in pairs]
+    return options
+
+
+# 电话: a mainland mobile (1[3-9] and 9 digits, +86 allowed) or a landline with its area code
+# (010, 02x: 3 digits; the others 4), a local number of 7 or 8 digits from 2-9, and an optional
+# extension. Stored as 13812345678 or 0531-88886666 (-123).
+_MOBILE = re.compile(r"(?:\+?86-?)?(1[3-9]\d)-?(\d{4})-?(\d{4})")
+_LANDLINE = re.compile(
+    r"\(?(0(?:[12]\d|[3-9]\d{2}))\)?-?([2-9]\d{6,7})(?:(?:-|#|转|分机|ext\.?|x)(\d{1,6}))?",
+    re.IGNORECASE,
+)
+PHONE_MESSAGE = _l(
+    "Not a phone number: give a mobile number of 11 digits starting with 13-19 (13812345678), "
+    "or a landline with its area code (0531-88886666, an extension as 0531-88886666-123)."
+)
+
+
+def normalise_phone(value: str | None, *, field: str = "phone") -> str | None:
+    """电话号码：a mobile or a landline with area code, in one written form; empty is None."""
+    text = unicodedata.normalize("NFKC", value or "")  # full-width digits and brackets
+    compact = re.sub(r"[\u2010-\u2015]", "-", re.sub(r"\s+", "", text))
+    if not compact:
+        return None
+    if mobile := _MOBILE.fullmatch(compact):
+        return "".join(mobile.groups())
+    if landline := _LANDLINE.fullmatch(compact):
+        area, number, extension = landline.groups()
+        return f"{area}-{number}" + (f"-{extension}" if extension else "")
+    raise ValidationError(PHONE_MESSAGE, field=field)
+
+
+def phone_number(form, field) -> None:
+    """Validator: a phone number (see ``normalise_phone``), normalised in place."""
+    from wtforms.validators import ValidationError as FieldError
+
+    try:
+        field.data = normalise_phone(field.data, field=field.name)
+    except ValidationError as error:
+        raise FieldError(str(error.message)) from None
 
 
 def optional_int(value):

@@ -225,7 +225,7 @@ def make_material(db, make_category) -> Callable:
     ):
         category = category or make_category("1010100", "住宿物资")
         material = Material(
-            code=code or f"T{next(counter):05d}",
+            code=code or f"{category.code}{next(counter):03d}",  # the category's code + 3
             name=name,
             unit=unit,
             tracking=tracking,

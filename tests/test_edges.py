@@ -266,11 +266,12 @@ def test_a_service_error_is_shown_on_its_field_of_the_page(login_as, make_catego
 
     admin = login_as(Role.ADMIN)
     admin.get("/lang/en")
-    make_material(code="DUP-1")
-    form = _material_form(make_category("1010100").id, code="dup-1")  # any case is the same code
+    category = make_category("1010101")
+    make_material(code="1010101009", category=category)
+    form = _material_form(category.id, code="1010101009")
     response = admin.post("/catalog/materials/new", data=form)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "already exists" in html
     code_input = re.search(r'<input[^>]*name="code"[^>]*>', html).group(0)
-    assert "is-invalid" in code_input and 'value="dup-1"' in code_input  # what was typed stays
+    assert "is-invalid" in code_input and 'value="1010101009"' in code_input  # typed stays
     assert html.count("is-invalid") == 1

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from reserve.agreements.models import Enterprise
 from reserve.agreements.service import EnterpriseData
-from reserve.forms import BoundedForm, optional_int
+from reserve.forms import BoundedForm, optional_int, phone_number
 
 
 def _length(column) -> Length:
@@ -29,10 +29,12 @@ class EnterpriseForm(BoundedForm):
         _l("Contact person"), validators=[Optional(), _length(Enterprise.contact_name)]
     )
     contact_phone = StringField(
-        _l("Contact phone"), validators=[Optional(), _length(Enterprise.contact_phone)]
+        _l("Contact phone"),
+        validators=[Optional(), _length(Enterprise.contact_phone), phone_number],
     )
     duty_phone = StringField(
-        _l("Duty phone (24 h)"), validators=[Optional(), _length(Enterprise.duty_phone)]
+        _l("Duty phone (24 h)"),
+        validators=[Optional(), _length(Enterprise.duty_phone), phone_number],
     )
     is_active = BooleanField(_l("Active"), default=True)
 

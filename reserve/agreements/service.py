@@ -15,6 +15,7 @@ from reserve.audit.service import changes, record, snapshot
 from reserve.auth.actor import Actor
 from reserve.auth.models import Role
 from reserve.errors import Conflict, NotFound, ValidationError
+from reserve.forms import normalise_phone
 from reserve.warehouses.models import Region
 
 
@@ -98,6 +99,8 @@ def _check_enterprise(
         (data.kind, Enterprise.kind, "kind"),
     ):
         _check_length(_clean(value), column, field)
+    normalise_phone(data.contact_phone, field="contact_phone")
+    normalise_phone(data.duty_phone, field="duty_phone")
     if data.region_id is not None and session.get(Region, data.region_id) is None:
         raise ValidationError(_l("Unknown region."), field="region_id")
     clash = session.scalar(select(Enterprise.id).where(Enterprise.name == name))
@@ -119,8 +122,8 @@ def _apply(enterprise: Enterprise, data: EnterpriseData, name: str, code: str) -
     enterprise.address = _clean(data.address)
     enterprise.legal_rep = _clean(data.legal_rep)
     enterprise.contact_name = _clean(data.contact_name)
-    enterprise.contact_phone = _clean(data.contact_phone)
-    enterprise.duty_phone = _clean(data.duty_phone)
+    enterprise.contact_phone = normalise_phone(data.contact_phone, field="contact_phone")
+    enterprise.duty_phone = normalise_phone(data.duty_phone, field="duty_phone")
     enterprise.kind = _clean(data.kind)
     enterprise.is_active = data.is_active
 

@@ -8,6 +8,7 @@ from reserve.agreements.forms import EnterpriseForm
 from reserve.auth.permissions import current_actor
 from reserve.errors import run_form
 from reserve.extensions import db
+from reserve.forms import BLANK_LABEL, select_choices
 from reserve.warehouses.queries import region_choices
 
 bp = Blueprint("agreements", __name__)
@@ -38,7 +39,7 @@ def enterprise_list():
 
 def _enterprise_form(enterprise=None) -> EnterpriseForm:
     form = EnterpriseForm(obj=enterprise)
-    form.region_id.choices = [("", "—")] + region_choices(db.session)
+    form.region_id.choices = select_choices(region_choices(db.session), blank=BLANK_LABEL)
     return form
 
 

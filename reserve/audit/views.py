@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from reserve.audit import labels, queries
 from reserve.audit.forms import AuditFilterForm
 from reserve.extensions import db
+from reserve.forms import select_choices
 
 bp = Blueprint("audit", __name__)
 
@@ -13,11 +14,11 @@ bp = Blueprint("audit", __name__)
 @bp.get("/admin/audit")
 def entry_list():
     form = AuditFilterForm(formdata=request.args)
-    form.object_type.choices = [("", _("All types"))] + labels.object_type_choices(
-        queries.audit_object_types(db.session)
+    form.object_type.choices = select_choices(
+        labels.object_type_choices(queries.audit_object_types(db.session)), blank=_("All types")
     )
-    form.action.choices = [("", _("All actions"))] + labels.action_choices(
-        queries.audit_actions(db.session)
+    form.action.choices = select_choices(
+        labels.action_choices(queries.audit_actions(db.session)), blank=_("All actions")
     )
     form.validate()
     page = queries.audit_page(

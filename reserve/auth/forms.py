@@ -1,12 +1,12 @@
 """Sign-in, password and user-administration forms. Lengths come from the model columns."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import PasswordField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from reserve.auth.models import ApiToken, Role, User
-from reserve.forms import BoundedForm, optional_int
+from reserve.forms import BoundedForm, optional_int, phone_number
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -29,7 +29,7 @@ class PasswordChangeForm(BoundedForm):
 
 
 def _role_choices():
-    return [(r.value, r.label) for r in Role]
+    return [SelectChoice(r.value, r.label) for r in Role]
 
 
 class UserForm(BoundedForm):
@@ -37,7 +37,9 @@ class UserForm(BoundedForm):
         _l("Full name"),
         validators=[DataRequired(), Length(max=User.full_name.type.length)],
     )
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=User.phone.type.length)])
+    phone = StringField(
+        _l("Phone"), validators=[Optional(), Length(max=User.phone.type.length), phone_number]
+    )
     roles = MultiCheckboxField(
         _l("Roles"),
         choices=_role_choices,

@@ -126,6 +126,10 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "api.category_list": EVERY_ROLE,
     "api.material_list": EVERY_ROLE,
     "api.material_detail": EVERY_ROLE,
+    "api.material_create": ADMIN,
+    "api.material_update": ADMIN,
+    # the material picker's search (every role that chooses materials on a form)
+    "catalog.material_pick": STAFF,
 }
 
 # Reachable by a signed-in user who must first change the password the admin gave them.

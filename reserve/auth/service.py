@@ -32,6 +32,7 @@ from reserve.auth.signin import (  # noqa: F401  (the sign-in API, re-exported f
 )
 from reserve.db import utcnow
 from reserve.errors import Conflict, Forbidden, NotFound, SeparationOfDuties, ValidationError
+from reserve.forms import normalise_phone
 from reserve.warehouses.models import Warehouse
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,40}$")
@@ -159,7 +160,7 @@ def create_user(
     user = User(
         username=username,
         full_name=full_name.strip(),
-        phone=(phone or "").strip() or None,
+        phone=normalise_phone(phone, field="phone"),
         password_hash=hash_password(password),
         must_change_password=must_change_password,
         enterprise_id=enterprise_id,
@@ -193,7 +194,7 @@ def update_user(
     if user.id == actor.user_id and Role.ADMIN not in role_set:
         raise SeparationOfDuties(_l("You cannot remove your own administrator role."))
     user.full_name = full_name.strip()
-    user.phone = (phone or "").strip() or None
+    user.phone = normalise_phone(phone, field="phone")
     user.enterprise_id = enterprise_id
     current = {r.role for r in user.role_rows}
     wanted = {r.value for r in role_set}

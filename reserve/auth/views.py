@@ -30,6 +30,7 @@ from reserve.auth.sessions import begin_session, keep_session
 from reserve.db import transaction, utcnow
 from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db, limiter
+from reserve.forms import BLANK_LABEL, select_choices
 from reserve.warehouses.queries import warehouse_choices
 
 bp = Blueprint("auth", __name__)
@@ -205,8 +206,8 @@ def user_list():
 
 
 def _fill_choices(form: UserForm) -> None:
-    form.warehouse_ids.choices = warehouse_choices(db.session)
-    form.enterprise_id.choices = [("", "—")] + enterprise_choices(db.session)
+    form.warehouse_ids.choices = select_choices(warehouse_choices(db.session))
+    form.enterprise_id.choices = select_choices(enterprise_choices(db.session), blank=BLANK_LABEL)
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])

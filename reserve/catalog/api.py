@@ -2,9 +2,12 @@
 
 from flask import jsonify, request
 
-from reserve.api import page_args, page_json, route, schema
+from reserve.api import form_from_json, page_args, page_json, route, schema
+from reserve.auth.permissions import current_actor
 from reserve.catalog import queries, service
+from reserve.catalog.forms import material_form
 from reserve.catalog.models import Category, Material
+from reserve.db import transaction
 from reserve.extensions import db
 
 CATEGORY = schema(
@@ -37,6 +40,31 @@ MATERIAL = schema(
         "pinyin_initials": {"type": "string"},
         "is_active": {"type": "boolean"},
     },
+)
+
+MATERIAL_INPUT = schema(
+    "MaterialInput",
+    {
+        "code": {
+            "type": "string",
+            "description": "the category's 7-digit code and 3 digits 001-999 (1010101001)",
+        },
+        "name": {"type": "string"},
+        "spec": {"type": "string", "nullable": True},
+        "unit": {"type": "string"},
+        "category_id": {"type": "integer"},
+        "tracking": {"type": "string", "enum": ["batch", "serial"]},
+        "shelf_life_days": {"type": "integer", "nullable": True},
+        "near_expiry_days": {
+            "type": "integer",
+            "description": "below the shelf life (default 90)",
+        },
+        "reference_price": {"type": "string", "nullable": True, "description": "decimal yuan"},
+        "unit_weight_kg": {"type": "string", "nullable": True},
+        "unit_volume_m3": {"type": "string", "nullable": True},
+        "is_active": {"type": "boolean"},
+    },
+    required=("code", "name", "unit", "category_id"),
 )
 
 
@@ -122,3 +150,37 @@ def material_list():
 @route("/materials/<int:material_id>", summary="One material", tag="catalog", response=MATERIAL)
 def material_detail(material_id: int):
     return jsonify(material_json(service.get_material(db.session, material_id)))
+
+
+@route(
+    "/materials",
+    method="POST",
+    summary="Add a material to the catalogue (新增物资)",
+    tag="catalog",
+    body=MATERIAL_INPUT,
+    response=MATERIAL,
+    status=201,
+)
+def material_create():
+    form = form_from_json(lambda **kw: material_form(db.session, **kw))
+    with transaction() as session:
+        material = service.create_material(session, data=form.to_data(), actor=current_actor())
+    return jsonify(material_json(material)), 201
+
+
+@route(
+    "/materials/<int:material_id>",
+    method="POST",
+    summary="Change a material (修改物资); fields left out keep their value",
+    tag="catalog",
+    body=MATERIAL_INPUT,
+    response=MATERIAL,
+)
+def material_update(material_id: int):
+    material = service.get_material(db.session, material_id)
+    form = form_from_json(lambda **kw: material_form(db.session, **kw), obj=material)
+    with transaction() as session:
+        material = service.update_material(
+            session, material_id=material_id, data=form.to_data(), actor=current_actor()
+        )
+    return jsonify(material_json(material))

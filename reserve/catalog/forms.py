@@ -1,12 +1,20 @@
 """Category and material forms, shared by the pages and the API (lengths from the columns)."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from reserve.catalog import queries
 from reserve.catalog.models import Category, Material, Tracking
 from reserve.catalog.service import MAX_DAYS, MaterialData
-from reserve.forms import BoundedForm, optional_int
+from reserve.forms import BLANK_LABEL, BoundedForm, optional_int, select_choices
 
 
 class CategoryForm(BoundedForm):
@@ -27,7 +35,9 @@ class CategoryEditForm(BoundedForm):
 
 class MaterialForm(BoundedForm):
     code = StringField(
-        _l("Code"), validators=[DataRequired(), Length(max=Material.code.type.length)]
+        _l("Code"),
+        validators=[DataRequired(), Length(max=Material.code.type.length)],
+        description=_l("The category's 7-digit code and 3 digits: 1010101001."),
     )
     name = StringField(
         _l("Name"), validators=[DataRequired(), Length(max=Material.name.type.length)]
@@ -41,7 +51,9 @@ class MaterialForm(BoundedForm):
     category_id = SelectField(
         _l("Category"), coerce=optional_int, choices=[], validators=[DataRequired()]
     )
-    tracking = SelectField(_l("Tracking"), choices=[(t.value, t.label) for t in Tracking])
+    tracking = SelectField(
+        _l("Tracking"), choices=[SelectChoice(t.value, t.label) for t in Tracking]
+    )
     shelf_life_days = IntegerField(
         _l("Shelf life (days)"), validators=[Optional(), NumberRange(min=0, max=MAX_DAYS)]
     )
@@ -78,3 +90,12 @@ class MaterialForm(BoundedForm):
             unit_volume_m3=self.unit_volume_m3.data,
             is_active=self.is_active.data,
         )
+
+
+def material_form(session, **kwargs) -> MaterialForm:
+    """The material form with its category choices (categories below the top level)."""
+    form = MaterialForm(**kwargs)
+    form.category_id.choices = select_choices(
+        queries.category_choices(session, min_level=2), blank=BLANK_LABEL
+    )
+    return form

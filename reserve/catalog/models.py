@@ -46,6 +46,16 @@ class Material(Base):
     """物资: a kind of material with its spec (规格型号) and unit (计量单位)."""
 
     __tablename__ = "materials"
+    __table_args__ = (
+        # 临期预警 below the shelf life; the code's prefix (its category's code) needs the other
+        # table, so the service checks that (reserve.catalog.service.check_material_code).
+        sa.CheckConstraint("near_expiry_days >= 0", name="near_expiry_not_negative"),
+        sa.CheckConstraint(
+            "shelf_life_days IS NULL"
+            " OR (shelf_life_days > 0 AND near_expiry_days < shelf_life_days)",
+            name="near_expiry_below_shelf_life",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(Code(20), unique=True)

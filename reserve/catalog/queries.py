@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
+from reserve.auth.actor import Actor
 from reserve.catalog.models import Category, Material
 from reserve.catalog.service import significant_prefix
 from reserve.db import Page, paginate
@@ -50,6 +51,48 @@ def material_search(
     column = MATERIAL_SORTS.get(key, Material.code)
     order = column.desc() if sort.startswith("-") else column.asc()
     return stmt.order_by(order, Material.id)
+
+
+PICK_LIMIT = 20
+
+
+def material_label(code: str, name: str, spec: str | None, unit: str) -> str:
+    """A material's full name on a form: ``code name spec (unit)``."""
+    return " ".join(p for p in (code, name, spec or "") if p) + f" ({unit})"
+
+
+def material_picks(
+    session: Session,
+    *,
+    q: str | None,
+    actor: Actor,
+    warehouse_id: int | None = None,
+    limit: int = PICK_LIMIT,
+) -> list[dict]:
+    """The material picker's answer: materials in use matching name, code, spec or pinyin
+    initials, at most ``limit``, each with its full name. Given a warehouse (which the actor
+    must see), only the materials it holds."""
+    from reserve.stock.models import StockBalance  # stock reads the catalogue, not the reverse
+
+    stmt = material_search(q).with_only_columns(
+        Material.id, Material.code, Material.name, Material.spec, Material.unit
+    )
+    if warehouse_id is not None:
+        actor.require_see(warehouse_id)
+        stmt = stmt.where(
+            exists(
+                select(StockBalance.id).where(
+                    StockBalance.material_id == Material.id,
+                    StockBalance.warehouse_id == warehouse_id,
+                    StockBalance.qty > 0,
+                )
+            )
+        )
+    rows = session.execute(stmt.limit(limit)).all()
+    return [
+        {"id": r.id, "code": r.code, "text": material_label(r.code, r.name, r.spec, r.unit)}
+        for r in rows
+    ]
 
 
 def material_page(

@@ -20,7 +20,9 @@ from reserve.stock.holdings import holdings
 from reserve.stock.models import Batch
 
 CATEGORY_CODE = re.compile(r"^[1-3]\d{6}$")
-MATERIAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,19}$")
+# 物资编码: the category's 7-digit GB/T 38565 code, then a 3-digit sequence 001–999 (as the
+# category levels number their nodes 01–99, the sequence has no 000).
+MATERIAL_CODE = re.compile(r"^[1-3]\d{6}\d{3}$")
 MAX_DAYS = 36500
 MAX_PRICE = Decimal("99999999.99")
 
@@ -175,11 +177,65 @@ def _check_length(value: str | None, column, field: str) -> None:
         )
 
 
-def _check_material(session: Session, data: MaterialData, material_id: int | None = None) -> None:
-    if not MATERIAL_CODE.match(data.code or ""):
+def check_material_code(code: str, category: Category) -> None:
+    """物资编码：its category's 7-digit code followed by a sequence 001–999."""
+    example = f"{category.code}001"
+    if not MATERIAL_CODE.match(code or "") or code.endswith("000"):
         raise ValidationError(
-            _l("A material code has 2 to 20 letters, digits or dashes."), field="code"
+            _l(
+                "A material code is its category's 7-digit code followed by 3 digits from 001 "
+                "to 999: under %(category)s, for example %(example)s.",
+                category=str(category),
+                example=example,
+            ),
+            field="code",
         )
+    if code[:7] != category.code:
+        raise ValidationError(
+            _l(
+                "The code %(code)s does not belong to the category %(category)s: its first 7 "
+                "digits must be %(prefix)s (for example %(example)s).",
+                code=code,
+                category=str(category),
+                prefix=category.code,
+                example=example,
+            ),
+            field="code",
+        )
+
+
+def check_near_expiry(shelf_life_days: int | None, near_expiry_days: int | None) -> None:
+    """临期预警天数 below the shelf life: a warning as long as the life would mark every batch
+    near expiry from the day it arrives."""
+    if shelf_life_days is not None and shelf_life_days < 1:
+        raise ValidationError(
+            _l("A shelf life is at least 1 day; leave it empty when the material does not expire."),
+            field="shelf_life_days",
+        )
+    if (
+        shelf_life_days is not None
+        and near_expiry_days is not None
+        and near_expiry_days >= shelf_life_days
+    ):
+        raise ValidationError(
+            _l(
+                "The near-expiry warning (%(near)s days) must be shorter than the shelf life "
+                "(%(shelf)s days).",
+                near=near_expiry_days,
+                shelf=shelf_life_days,
+            ),
+            field="near_expiry_days",
+        )
+
+
+def _check_material(session: Session, data: MaterialData, material: Material | None = None) -> None:
+    category = session.get(Category, data.category_id) if data.category_id else None
+    if category is None:
+        raise ValidationError(_l("Unknown category."), field="category_id")
+    code = (data.code or "").strip()
+    # A material recorded before the rule keeps its code until the code or category changes.
+    if material is None or code.upper() != material.code or category.id != material.category_id:
+        check_material_code(code, category)
     if not (data.name or "").strip():
         raise ValidationError(_l("Give the material a name."), field="name")
     if not (data.unit or "").strip():
@@ -189,8 +245,6 @@ def _check_material(session: Session, data: MaterialData, material_id: int | Non
     _check_length(data.unit, Material.unit, "unit")
     if data.tracking not in {t.value for t in Tracking}:
         raise ValidationError(_l("Tracking is by batch or by serial number."), field="tracking")
-    if session.get(Category, data.category_id) is None:
-        raise ValidationError(_l("Unknown category."), field="category_id")
     for value, field in (
         (data.shelf_life_days, "shelf_life_days"),
         (data.near_expiry_days, "near_expiry_days"),
@@ -199,6 +253,7 @@ def _check_material(session: Session, data: MaterialData, material_id: int | Non
             raise ValidationError(
                 _l("Days must be between 0 and %(max)s.", max=MAX_DAYS), field=field
             )
+    check_near_expiry(data.shelf_life_days, data.near_expiry_days)
     for value, field in (
         (data.reference_price, "reference_price"),
         (data.unit_weight_kg, "unit_weight_kg"),
@@ -208,8 +263,8 @@ def _check_material(session: Session, data: MaterialData, material_id: int | Non
             raise ValidationError(
                 _l("The value must not be negative or absurdly large."), field=field
             )
-    clash = session.scalar(select(Material.id).where(Material.code == data.code))  # any case
-    if clash and clash != material_id:
+    clash = session.scalar(select(Material.id).where(Material.code == data.code.strip()))
+    if clash and (material is None or clash != material.id):
         raise Conflict(
             _l("The material code %(code)s already exists.", code=data.code), field="code"
         )
@@ -256,7 +311,7 @@ def update_material(
     actor.require_role(Role.ADMIN)
     material = get_material(session, material_id)
     before = snapshot(material)
-    _check_material(session, data, material_id)
+    _check_material(session, data, material)
     if data.tracking != material.tracking and _has_batches(session, material_id):
         raise Conflict(
             _l(

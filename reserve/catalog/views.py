@@ -1,16 +1,32 @@
 """Catalogue pages: the category tree and materials."""
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
 from reserve.auth.permissions import current_actor
 from reserve.catalog import queries, service
-from reserve.catalog.forms import CategoryEditForm, CategoryForm, MaterialForm
+from reserve.catalog.forms import CategoryEditForm, CategoryForm, MaterialForm, material_form
 from reserve.catalog.models import Tracking
 from reserve.errors import run_form
 from reserve.extensions import db
+from reserve.forms import BLANK_LABEL, select_choices
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
+
+
+@bp.app_template_global("material_picker")
+def material_picker(warehouse: int | str | None = None) -> dict[str, str]:
+    """The attributes that make a material select a search picker (static/js/picker.js);
+    ``warehouse`` (an id, or ``#id`` of the select holding it) limits it to what it holds."""
+    attrs = {
+        "data-picker": "material",
+        "data-picker-url": url_for("catalog.material_pick"),
+        "data-picker-placeholder": _("Name, code, spec or pinyin initials (zp: 帐篷)"),
+        "data-picker-none": _("No material matches."),
+    }
+    if warehouse:
+        attrs["data-picker-warehouse"] = str(warehouse)
+    return attrs
 
 
 @bp.get("/categories")
@@ -23,7 +39,7 @@ def category_list():
 @bp.route("/categories/new", methods=["GET", "POST"])
 def category_create():
     form = CategoryForm(parent_id=request.args.get("parent_id", type=int))
-    form.parent_id.choices = [("", "—")] + queries.category_choices(db.session)
+    form.parent_id.choices = select_choices(queries.category_choices(db.session), blank=BLANK_LABEL)
     if form.validate_on_submit() and (
         done := run_form(
             form,
@@ -87,6 +103,19 @@ def material_list():
     )
 
 
+@bp.get("/materials/pick")
+def material_pick():
+    """The material picker's search (static/js/picker.js): JSON, at most 20 materials."""
+    q = (request.args.get("q") or "").strip()[:60]
+    items = queries.material_picks(
+        db.session,
+        q=q,
+        actor=current_actor(),
+        warehouse_id=request.args.get("warehouse_id", type=int),
+    )
+    return jsonify(items=items)
+
+
 @bp.get("/materials/<int:material_id>")
 def material_detail(material_id: int):
     return render_template(
@@ -95,9 +124,7 @@ def material_detail(material_id: int):
 
 
 def _material_form(material=None) -> MaterialForm:
-    form = MaterialForm(obj=material)
-    form.category_id.choices = [("", "—")] + queries.category_choices(db.session, min_level=2)
-    return form
+    return material_form(db.session, obj=material)
 
 
 @bp.route("/materials/new", methods=["GET", "POST"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, FieldList, FormField, SelectField, StringField
+from wtforms import DateField, FieldList, FormField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from reserve.db import local_today
@@ -93,7 +93,9 @@ class _DisposalForm(BoundedForm):
 
 
 class RotationForm(_DisposalForm):
-    disposition = SelectField(_l("Disposition"), choices=[(d.value, d.label) for d in Disposition])
+    disposition = SelectField(
+        _l("Disposition"), choices=[SelectChoice(d.value, d.label) for d in Disposition]
+    )
     counterparty = StringField(
         _l("Buyer or recipient"),
         validators=[Optional(), Length(max=Rotation.counterparty.type.length)],
@@ -105,7 +107,9 @@ class RotationForm(_DisposalForm):
 
 
 class ScrapForm(_DisposalForm):
-    reason = SelectField(_l("Reason"), choices=[(r.value, r.label) for r in ScrapReason])
+    reason = SelectField(
+        _l("Reason"), choices=[SelectChoice(r.value, r.label) for r in ScrapReason]
+    )
     reason_text = StringField(
         _l("What happened"), validators=[Optional(), Length(max=Scrap.reason_text.type.length)]
     )

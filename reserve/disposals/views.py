@@ -19,6 +19,7 @@ from reserve.disposals.forms import (
 from reserve.disposals.models import Disposition, RotationStatus, ScrapReason, ScrapStatus
 from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db
+from reserve.forms import BLANK_LABEL, select_choices
 from reserve.stock.expiry import ExpiryState
 from reserve.warehouses.queries import warehouse_choices
 
@@ -122,8 +123,8 @@ def rotation_create():
     form = RotationForm()
     _prefill(form)
     if warehouse_id is not None:
-        form.replacement_receipt_id.choices = [("", "—")] + queries.receipt_options(
-            db.session, warehouse_id
+        form.replacement_receipt_id.choices = select_choices(
+            queries.receipt_options(db.session, warehouse_id), blank=BLANK_LABEL
         )
     if (
         warehouse_id is not None
@@ -165,8 +166,9 @@ def _rotation_detail(rotation_id: int, link_form=None):
     can_write = actor.may_write(rotation.warehouse_id)
     if link_form is None:
         link_form = LinkReplacementForm(formdata=None, receipt_id=rotation.replacement_receipt_id)
-    link_form.receipt_id.choices = [("", "—")] + (
-        queries.receipt_options(db.session, rotation.warehouse_id) if can_write else []
+    link_form.receipt_id.choices = select_choices(
+        queries.receipt_options(db.session, rotation.warehouse_id) if can_write else [],
+        blank=BLANK_LABEL,
     )
     lines = queries.rotation_lines(db.session, rotation.id)
     return render_template(

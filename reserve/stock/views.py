@@ -13,11 +13,13 @@ from reserve.catalog.service import get_material
 from reserve.errors import run_form
 from reserve.extensions import db
 from reserve.forms import (
+    BLANK_LABEL,
     CONTROL_CHARACTERS,
     MAX_DAYS,
     MAX_INT,
     checked_query_date,
     checked_query_int,
+    select_choices,
 )
 from reserve.stock import queries, service
 from reserve.stock.export import CardSheet, StockSheet, stock_card_workbook, stock_list_workbook
@@ -280,14 +282,14 @@ def move_create():
 def _fill_move_choices(form: MoveForm, actor) -> None:
     """Each choice narrows the next: warehouse → its materials in stock → batches → places."""
     warehouses = warehouse_choices(db.session, actor)
-    form.warehouse_id.choices = warehouses
+    form.warehouse_id.choices = select_choices(warehouses)
     if not warehouses:
         flash(_("There is no warehouse to move stock in."), "warning")
         return
     warehouse_id = form.warehouse_id.data or warehouses[0][0]
     form.warehouse_id.data = warehouse_id
     materials = queries.materials_in_stock(db.session, warehouse_id)
-    form.material_id.choices = [("", "—")] + materials
+    form.material_id.choices = select_choices(materials, blank=BLANK_LABEL)
     batches, sources = [], []
     if form.material_id.data:
         balances = queries.material_balances(
@@ -303,9 +305,11 @@ def _fill_move_choices(form: MoveForm, actor) -> None:
                 for b in balances
                 if b.batch_id == form.batch_id.data
             ]
-    form.batch_id.choices = [("", "—")] + batches
-    form.from_location_id.choices = [("", "—")] + sources
-    form.to_location_id.choices = [("", "—")] + queries.location_options(db.session, warehouse_id)
+    form.batch_id.choices = select_choices(batches, blank=BLANK_LABEL)
+    form.from_location_id.choices = select_choices(sources, blank=BLANK_LABEL)
+    form.to_location_id.choices = select_choices(
+        queries.location_options(db.session, warehouse_id), blank=BLANK_LABEL
+    )
 
 
 # The move list and detail live beside these pages, on the same blueprint.

@@ -20,6 +20,7 @@ from reserve.auth.permissions import current_actor
 from reserve.db import transaction
 from reserve.errors import ValidationError, run_and_redirect, run_form
 from reserve.extensions import db
+from reserve.forms import select_choices
 from reserve.stocktakes import pdf, queries, service
 from reserve.stocktakes.api import line_json
 from reserve.stocktakes.counting import record_count_by_codes
@@ -54,7 +55,7 @@ def stocktake_create():
     wanted = request.values.get("warehouse_id", type=int)
     warehouse_id = wanted if wanted in ids else (ids[0] if ids else None)
     form = StocktakeForm(warehouse_id=warehouse_id)
-    form.warehouse_id.choices = choices
+    form.warehouse_id.choices = select_choices(choices)
     if form.validate_on_submit() and (
         done := run_form(
             form,

@@ -2,16 +2,23 @@
 columns; the rules themselves live in the service)."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from reserve.forms import BoundedForm, optional_int
+from reserve.forms import BoundedForm, optional_int, phone_number
 from reserve.warehouses.models import Location, Region, RegionLevel, Warehouse, WarehouseLevel
 from reserve.warehouses.service import WarehouseData
 
 
 def _region_levels():
-    return [(level.value, level.label) for level in RegionLevel]
+    return [SelectChoice(level.value, level.label) for level in RegionLevel]
 
 
 class RegionEditForm(BoundedForm):
@@ -35,7 +42,7 @@ class WarehouseForm(BoundedForm):
         _l("Name"), validators=[DataRequired(), Length(max=Warehouse.name.type.length)]
     )
     level = SelectField(
-        _l("Level"), choices=[(level.value, level.label) for level in WarehouseLevel]
+        _l("Level"), choices=[SelectChoice(level.value, level.label) for level in WarehouseLevel]
     )
     region_id = SelectField(
         _l("Region"), coerce=optional_int, choices=[], validators=[DataRequired()]
@@ -47,7 +54,8 @@ class WarehouseForm(BoundedForm):
     lng = DecimalField(_l("Longitude"), places=6, validators=[Optional()])
     area_m2 = DecimalField(_l("Floor area (m²)"), places=1, validators=[Optional()])
     phone = StringField(
-        _l("Phone"), validators=[Optional(), Length(max=Warehouse.phone.type.length)]
+        _l("Phone"),
+        validators=[Optional(), Length(max=Warehouse.phone.type.length), phone_number],
     )
     is_active = BooleanField(_l("In use"), default=True)
 

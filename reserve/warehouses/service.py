@@ -16,6 +16,7 @@ from reserve.auth.actor import Actor
 from reserve.auth.models import Role
 from reserve.db import normalise_code
 from reserve.errors import Conflict, NotFound, ValidationError
+from reserve.forms import normalise_phone
 from reserve.stock.holdings import holdings
 from reserve.warehouses.models import (
     RECEIVING_CODE,
@@ -310,6 +311,7 @@ def _check_warehouse(
         raise ValidationError(_l("Unknown region."), field="region_id")
     _check_length((data.address or "").strip(), Warehouse.address, "address")
     _check_length((data.phone or "").strip(), Warehouse.phone, "phone")
+    normalise_phone(data.phone, field="phone")
     _check_range(
         data.lat,
         Decimal(-90),
@@ -353,7 +355,7 @@ def _apply(warehouse: Warehouse, data: WarehouseData) -> None:
     warehouse.lat = _quantize(data.lat, "0.000001")
     warehouse.lng = _quantize(data.lng, "0.000001")
     warehouse.area_m2 = _quantize(data.area_m2, "0.1")
-    warehouse.phone = (data.phone or "").strip() or None
+    warehouse.phone = normalise_phone(data.phone, field="phone")
     warehouse.is_active = data.is_active
 
 

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from reserve.auth.permissions import current_actor
 from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db
+from reserve.forms import BLANK_LABEL, select_choices
 from reserve.warehouses import queries, service
 from reserve.warehouses.forms import (
     LocationEditForm,
@@ -32,7 +33,7 @@ def region_create():
     form = RegionForm(
         parent_id=parent_id, level=service.CHILD_LEVEL.get(parent.level) if parent else None
     )
-    form.parent_id.choices = [("", "—")] + queries.region_choices(db.session)
+    form.parent_id.choices = select_choices(queries.region_choices(db.session), blank=BLANK_LABEL)
     if form.validate_on_submit() and (
         done := run_form(
             form,
@@ -56,7 +57,9 @@ def region_create():
 def region_edit(region_id: int):
     region = service.get_region(db.session, region_id)
     form = RegionEditForm(obj=region)
-    form.parent_id.choices = [("", "—")] + queries.region_choices(db.session, exclude_id=region.id)
+    form.parent_id.choices = select_choices(
+        queries.region_choices(db.session, exclude_id=region.id), blank=BLANK_LABEL
+    )
     if form.validate_on_submit() and (
         done := run_form(
             form,
@@ -155,7 +158,7 @@ def location_create(warehouse_id: int):
 
 def _warehouse_form(warehouse=None) -> WarehouseForm:
     form = WarehouseForm(obj=warehouse)
-    form.region_id.choices = [("", "—")] + queries.region_choices(db.session)
+    form.region_id.choices = select_choices(queries.region_choices(db.session), blank=BLANK_LABEL)
     return form
 
 

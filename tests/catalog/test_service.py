@@ -76,7 +76,7 @@ def _data(category_id, **changes):
 
 
 def test_create_material_computes_pinyin_and_audits(db, system_actor, make_category):
-    category = make_category("1010100")
+    category = make_category("1010101")
     material = service.create_material(db, data=_data(category.id), actor=system_actor)
     assert material.pinyin_initials == "dzp"
     from reserve.audit.models import AuditEntry
@@ -90,6 +90,13 @@ def test_create_material_computes_pinyin_and_audits(db, system_actor, make_categ
     [
         (dict(code="x"), "code"),
         (dict(code="has space"), "code"),
+        (dict(code="TENT-01"), "code"),
+        (dict(code="1010102001"), "code"),  # another category's code
+        (dict(code="1010101000"), "code"),  # the sequence runs 001-999
+        (dict(code="10101010011"), "code"),
+        (dict(shelf_life_days=0), "shelf_life_days"),
+        (dict(shelf_life_days=90, near_expiry_days=90), "near_expiry_days"),
+        (dict(shelf_life_days=30), "near_expiry_days"),  # the default warning is 90 days
         (dict(name=""), "name"),
         (dict(name="长" * 61), "name"),
         (dict(unit=""), "unit"),
@@ -101,7 +108,7 @@ def test_create_material_computes_pinyin_and_audits(db, system_actor, make_categ
     ],
 )
 def test_bad_material_input_changes_nothing(db, system_actor, make_category, changes, field):
-    category = make_category("1010100")
+    category = make_category("1010101")
     with pytest.raises(ValidationError) as error:
         service.create_material(
             db, data=_data(changes.pop("category_id", category.id), **changes), actor=system_actor
@@ -110,11 +117,11 @@ def test_bad_material_input_changes_nothing(db, system_actor, make_category, cha
     assert db.scalar(select(func.count()).select_from(Material)) == 0
 
 
-def test_duplicate_material_code_ignores_case(db, system_actor, make_category):
-    category = make_category("1010100")
-    service.create_material(db, data=_data(category.id, code="TENT-01"), actor=system_actor)
+def test_a_material_code_is_taken_once(db, system_actor, make_category):
+    category = make_category("1010101")
+    service.create_material(db, data=_data(category.id), actor=system_actor)
     with pytest.raises(Conflict):
-        service.create_material(db, data=_data(category.id, code="tent-01"), actor=system_actor)
+        service.create_material(db, data=_data(category.id, name="另一个"), actor=system_actor)
 
 
 def test_update_material_records_only_what_changed(db, system_actor, make_material):
@@ -136,7 +143,7 @@ def test_only_admins_change_the_catalogue(db, make_user, make_category):
     from reserve.auth.actor import Actor
     from reserve.auth.models import Role
 
-    category = make_category("1010100")
+    category = make_category("1010101")
     with pytest.raises(Forbidden):
         service.create_material(
             db, data=_data(category.id), actor=Actor.for_user(make_user(Role.DISPATCHER))

@@ -25,7 +25,7 @@ def _material_form(category_id, **changes):
 
 def test_admin_creates_a_material_and_finds_it_by_pinyin(login_as, make_category, db):
     admin = login_as(Role.ADMIN)
-    category = make_category("1010100")
+    category = make_category("1010101")
     response = admin.post("/catalog/materials/new", data=_material_form(category.id))
     assert response.status_code == 302
     html = admin.get("/catalog/materials?q=zdc").get_data(as_text=True)
@@ -36,10 +36,10 @@ def test_material_bad_input_shows_a_message_and_changes_nothing(
     login_as, make_category, make_material, db
 ):
     admin = login_as(Role.ADMIN)
-    category = make_category("1010100")
-    make_material(code="DUP-1")
+    category = make_category("1010101")
+    make_material(code="1010101001", category=category)
     cases = [
-        ({"code": "DUP-1"}, "已存在"),
+        ({"code": "1010101001"}, "已存在"),
         ({"shelf_life_days": "-3"}, "保质期"),
         ({"name": "名" * 61}, "名称"),
         ({"reference_price": "abc"}, "参考单价"),

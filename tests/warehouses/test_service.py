@@ -425,7 +425,7 @@ def test_create_warehouse_with_its_receiving_area(db, jinan, system_actor):
             lng=Decimal("117.291846"),
             area_m2=Decimal("19435"),
             address=" 经十东路33399号 ",
-            phone="0531-1234567",
+            phone="0531-81234567",
         ),
         actor=system_actor,
     )

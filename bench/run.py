@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import statistics
 import sys
 import time
@@ -48,6 +49,8 @@ class Scenario:
     repeat: int | None = None  # instead of --repeat (heavy scenarios)
     warm_up: bool = True
     target: str = "–"  # DESIGN.md's bar (province, PostgreSQL), for the table
+    # run untimed before each timed ``run(prepared)`` (a receipt's draft, to time its posting)
+    prepare: Callable[[], object] | None = None
 
 
 @dataclass
@@ -107,13 +110,20 @@ def p95(samples: list[float]) -> float:
 
 
 def timed(
-    fn: Callable[[], object], repeat: int, warm_up: bool = True
+    fn: Callable[..., object],
+    repeat: int,
+    warm_up: bool = True,
+    prepare: Callable[[], object] | None = None,
 ) -> tuple[list[float], object]:
-    answer = fn() if warm_up else None
+    def call():
+        return fn(prepare()) if prepare else fn()
+
+    answer = call() if warm_up else None
     samples = []
     for _ in range(repeat):
+        prepared = prepare() if prepare else None
         started = time.perf_counter()
-        result = fn()
+        result = fn(prepared) if prepare else fn()
         samples.append((time.perf_counter() - started) * 1000)
         if answer is None:
             answer = result
@@ -135,7 +145,7 @@ def floor_runner(engine: sa.Engine, scenario: Scenario) -> Callable[[], str]:
 
 def measure(engine: sa.Engine, scenario: Scenario, repeat: int) -> Result:
     repeat = scenario.repeat or repeat
-    samples, rows = timed(scenario.run, repeat, scenario.warm_up)
+    samples, rows = timed(scenario.run, repeat, scenario.warm_up, scenario.prepare)
     floor = None
     if scenario.floor_sql or scenario.floor_run:
         runner = scenario.floor_run or floor_runner(engine, scenario)
@@ -472,7 +482,8 @@ def stock_scenarios(app, engine: sa.Engine, get) -> list[Scenario]:
     from bench.generate import heavy_material
     from reserve.auth.actor import Actor
     from reserve.auth.models import Role
-    from reserve.db import UTCDateTime, local_today, transaction, utcnow
+    from reserve.db import UTCDateTime, local_today, utcnow
+    from reserve.extensions import db
     from reserve.receipts.service import (
         ReceiptData,
         ReceiptLineData,
@@ -492,6 +503,7 @@ def stock_scenarios(app, engine: sa.Engine, get) -> list[Scenario]:
         stock_card,
         stock_pivot,
     )
+    from reserve.stock.service import move_stock
 
     admin = Actor.system()  # every role, Role.ADMIN among them: sees every warehouse
     today = local_today()
@@ -546,6 +558,15 @@ def stock_scenarios(app, engine: sa.Engine, get) -> list[Scenario]:
             sa.text(
                 "SELECT material_id, batch_id, location_id, warehouse_id FROM stock_balances "
                 "WHERE warehouse_id = :w ORDER BY id LIMIT 1"
+            ),
+            {"w": receiving_into},
+        ).one()
+        movable = conn.execute(  # a batch-tracked balance with a unit to move
+            sa.text(
+                "SELECT b.batch_id, b.location_id, b.warehouse_id FROM stock_balances b "
+                "JOIN materials m ON m.id = b.material_id "
+                "WHERE b.warehouse_id = :w AND m.tracking = 'batch' AND b.qty - b.reserved > 0 "
+                "ORDER BY b.id LIMIT 1"
             ),
             {"w": receiving_into},
         ).one()
@@ -626,9 +647,9 @@ def stock_scenarios(app, engine: sa.Engine, get) -> list[Scenario]:
     nonce = time.strftime("%y%m%d%H%M%S")
     receipts = iter(range(1, 10**6))
 
-    def receipt() -> str:
+    def receipt_data() -> ReceiptData:
         n = next(receipts)
-        data = ReceiptData(
+        return ReceiptData(
             warehouse_id=receiving_into,
             source="purchase",
             document_date=today,
@@ -647,11 +668,81 @@ def stock_scenarios(app, engine: sa.Engine, get) -> list[Scenario]:
                 for i, material in enumerate(lines)
             ),
         )
-        with app.app_context(), transaction() as session:
-            posted = create_receipt(session, data=data, actor=admin)
-            post_receipt(session, receipt_id=posted.id, actor=admin)
-            return f"{len(posted.lines)} lines"
 
+    def receipt() -> str:
+        data = receipt_data()
+        with app.app_context():  # rolled back: a kept bench database does not drift
+            session = db.session()
+            try:
+                posted = create_receipt(session, data=data, actor=admin)
+                post_receipt(session, receipt_id=posted.id, actor=admin)
+                session.flush()
+                return f"{len(posted.lines)} lines"
+            finally:
+                session.rollback()
+                db.session.remove()
+
+    def draft():  # untimed: a draft in an open transaction, for the posting alone
+        context = app.app_context()
+        context.push()
+        session = db.session()
+        data = receipt_data()
+        return context, session, create_receipt(session, data=data, actor=admin).id
+
+    def post_only(prepared) -> str:
+        context, session, receipt_id = prepared
+        try:
+            posted = post_receipt(session, receipt_id=receipt_id, actor=admin)
+            session.flush()
+            return f"{len(posted.lines)} lines"
+        finally:
+            session.rollback()
+            db.session.remove()
+            context.pop()
+
+    move_to = next(loc for loc in grid if loc != movable.location_id)
+
+    def move() -> str:
+        with app.app_context():  # rolled back like the receipt
+            session = db.session()
+            try:
+                moved = move_stock(
+                    session,
+                    warehouse_id=movable.warehouse_id,
+                    from_location_id=movable.location_id,
+                    to_location_id=move_to,
+                    batch_id=movable.batch_id,
+                    qty=1,
+                    actor=admin,
+                )
+                session.flush()
+                return f"{moved.qty} unit"
+            finally:
+                session.rollback()
+                db.session.remove()
+
+    def move_floor() -> str:  # the two movements and the two balance updates, raw
+        params = {
+            "posted_at": utcnow(),
+            "day": today,
+            "material": sample_balance.material_id,
+            "batch": sample_balance.batch_id,
+            "location": sample_balance.location_id,
+            "warehouse": sample_balance.warehouse_id,
+            "qty": 1,
+        }
+        with engine.connect() as conn, ledger_writes():
+            transaction_ = conn.begin()
+            for _ in range(2):
+                conn.execute(insert_stmt, params)
+                conn.execute(balance_stmt, params)
+            transaction_.rollback()
+        return "1 unit"
+
+    balance_stmt = sa.text(
+        "UPDATE stock_balances SET qty = qty + :qty WHERE location_id = :location "
+        "AND batch_id = :batch AND qty - reserved >= 0"
+    )
     insert_stmt = sa.text(MOVEMENT_INSERT).bindparams(sa.bindparam("posted_at", type_=UTCDateTime))
 
     def receipt_floor() -> str:
@@ -802,6 +893,13 @@ def stock_scenarios(app, engine: sa.Engine, get) -> list[Scenario]:
             receipt,
             floor_run=receipt_floor,
         ),
+        Scenario("move 1 unit (move_stock)", move, floor_run=move_floor, target="5"),
+        Scenario(
+            f"receipt {len(lines)} lines (post)",
+            post_only,
+            floor_run=receipt_floor,
+            prepare=draft,
+        ),
     ]
 
 
@@ -809,13 +907,17 @@ def stock_scenarios(app, engine: sa.Engine, get) -> list[Scenario]:
 
 
 def print_table(results: list[Result], scale: str, database: str, out=print) -> None:
-    out("| scenario | scale | database | median ms | p95 ms | floor median ms | rows | target ms |")
-    out("|---|---|---|---:|---:|---:|---:|---:|")
+    out(
+        "| scenario | scale | database | median ms | p95 ms | floor median ms | × floor "
+        "| rows | target ms |"
+    )
+    out("|---|---|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
         floor = f"{r.floor:.2f}" if r.floor is not None else "–"
+        ratio = f"{r.median / r.floor:.1f}" if r.floor else "–"
         out(
             f"| {r.scenario} | {scale} | {database} | {r.median:.2f} | {r.p95:.2f} | {floor} "
-            f"| {r.rows} | {r.target} |"
+            f"| {ratio} | {r.rows} | {r.target} |"
         )
 
 
@@ -838,7 +940,7 @@ def main(argv: list[str] | None = None) -> None:
         "--explain", action="store_true", help="print the plan of each query function's SELECTs"
     )
     parser.add_argument(
-        "--only", help="run the scenarios whose name contains this text (or one of A|B|C)"
+        "--only", help="run the scenarios whose name contains this text (or one of a,b or A|B)"
     )
     args = parser.parse_args(argv)
 
@@ -870,8 +972,8 @@ def run(app, args) -> None:
     database = "PostgreSQL" if engine.dialect.name == "postgresql" else "SQLite"
     scenarios = build_scenarios(app, engine)
     if args.only:
-        wanted = args.only.split("|")
-        scenarios = [s for s in scenarios if any(w in s.name for w in wanted)]
+        parts = re.split(r"[|,]", args.only)
+        scenarios = [s for s in scenarios if any(part in s.name for part in parts)]
     results = []
     for scenario in scenarios:
         print(f"  {scenario.name} …", file=sys.stderr, flush=True)

@@ -110,19 +110,38 @@ stock_cli = AppGroup("stock", help="The stock ledger.")
 
 
 @stock_cli.command("verify")
-def stock_verify() -> None:
+@click.option(
+    "--since",
+    is_flag=True,
+    help="Only the balances touched since the last clean run (everything if none is recorded).",
+)
+def stock_verify(since: bool) -> None:
     """Rebuild every balance, reservation cache and serial count; print each difference (exit 1
-    if any)."""
+    if any). Each run is recorded; ``--since`` is the nightly check of what changed."""
     from flask_babel import gettext as _
 
     from reserve.extensions import db
-    from reserve.stock.ledger import describe, verify
+    from reserve.stock.ledger import describe
+    from reserve.stock.verification import run_verification
 
-    found = verify(db.session)
-    for line in describe(db.session, found):
+    result = run_verification(db.session(), since=since)
+    run = result.run
+    if result.since_run is not None:
+        click.echo(
+            _(
+                "Checked %(places)s places touched since the clean run of %(at)s "
+                "(movements after no. %(id)s).",
+                places=run.places,
+                at=result.since_run.started_at.strftime("%Y-%m-%d %H:%M"),
+                id=result.since_run.through_movement_id,
+            )
+        )
+    elif since:
+        click.echo(_("No clean run is recorded: checking everything."))
+    for line in describe(db.session, result.found):
         click.echo(_("DIFFERENCE %(what)s", what=line))
-    if found:
-        click.echo(_("Differences from the ledger: %(n)s.", n=len(found)), err=True)
+    if result.found:
+        click.echo(_("Differences from the ledger: %(n)s.", n=len(result.found)), err=True)
         sys.exit(1)
     click.echo(_("All balances, reservations and serial items agree with the ledger."))
 

@@ -3,6 +3,7 @@ saved (so the keeper sees mistakes early) and again when it is posted."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -334,12 +335,52 @@ def existing_batch(session: Session, material_id: int, batch_no: str) -> Batch |
     )
 
 
+def existing_batches(
+    session: Session, keys: Iterable[tuple[int, str]]
+) -> dict[tuple[int, str], Batch]:
+    """The batches that already exist of these (material, batch number) pairs, by pair with
+    the number normalised: one query however many lines."""
+    wanted = {(material_id, normalise_code(batch_no)) for material_id, batch_no in keys}
+    if not wanted:
+        return {}
+    found = session.scalars(
+        select(Batch).where(
+            Batch.material_id.in_({material_id for material_id, _no in wanted}),
+            Batch.batch_no.in_({batch_no for _material, batch_no in wanted}),
+        )
+    )
+    return {
+        (batch.material_id, batch.batch_no): batch
+        for batch in found
+        if (batch.material_id, batch.batch_no) in wanted
+    }
+
+
+def _preload(session: Session, data: ReceiptData) -> list:
+    """The lines' materials and locations in one query each: the per-line ``session.get``
+    calls then find them in the identity map. Returned to keep them referenced while the
+    lines are checked (the identity map holds its objects weakly)."""
+    material_ids = {line.material_id for line in data.lines if line.material_id}
+    location_ids = {line.location_id for line in data.lines if line.location_id}
+    loaded: list = []
+    if material_ids:
+        loaded += session.scalars(select(Material).where(Material.id.in_(material_ids))).all()
+    if location_ids:
+        loaded += session.scalars(select(Location).where(Location.id.in_(location_ids))).all()
+    return loaded
+
+
 def check_receipt(
     session: Session, data: ReceiptData, actor: Actor
 ) -> tuple[Warehouse, list[CheckedLine]]:
     """Every rule of a receipt, header and lines; raises on the first broken one."""
     warehouse = _check_header(session, data, actor)
     receiving_id = _receiving_area(session, warehouse)
+    _loaded = _preload(session, data)  # noqa: F841 (kept referenced while the lines are checked)
+    known = existing_batches(
+        session,
+        ((line.material_id, line.batch_no) for line in data.lines if line.batch_no),
+    )
     batches: dict[tuple[int, str], tuple[date | None, date | None]] = {}
     serials_seen: dict[tuple[int, str], int] = {}
     checked: list[CheckedLine] = []
@@ -360,7 +401,7 @@ def check_receipt(
         qty = _qty(index, line.qty)
         key = (material.id, batch_no)
         if key not in batches:
-            batch = existing_batch(session, material.id, batch_no)
+            batch = known.get((material.id, normalise_code(batch_no)))
             if batch is not None:
                 batches[key] = (batch.production_date, batch.expiry_date)
         production, expiry = _dates(index, line, material, batches.get(key))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from reserve.audit.service import record, snapshot
 from reserve.auth.actor import Actor
-from reserve.db import local_today
+from reserve.db import local_today, normalise_code
 from reserve.documents import MAX_LINES, all_or_nothing, stamp, transition
 from reserve.errors import Conflict, NotFound
 from reserve.receipts.checks import (
@@ -22,6 +22,7 @@ from reserve.receipts.checks import (
     check_receipt,
     check_serials_free,
     existing_batch,
+    existing_batches,
     header_texts,
 )
 from reserve.receipts.models import Receipt, ReceiptLine, ReceiptStatus
@@ -166,16 +167,7 @@ def _batch_for(session: Session, receipt: Receipt, index: int, line: CheckedLine
     batch = existing_batch(session, line.material.id, line.batch_no)
     if batch is not None:
         return batch
-    batch = Batch(
-        material_id=line.material.id,
-        batch_no=line.batch_no,
-        production_date=line.production_date,
-        expiry_date=line.expiry_date,
-        source=receipt.source,
-        supplier=receipt.supplier,
-        funding_source=receipt.funding_source,
-        unit_cost=line.unit_cost,
-    )
+    batch = _new_batch(receipt, line)
     try:
         with session.begin_nested():
             session.add(batch)
@@ -191,31 +183,67 @@ def _batch_for(session: Session, receipt: Receipt, index: int, line: CheckedLine
     return batch
 
 
+def _new_batch(receipt: Receipt, line: CheckedLine) -> Batch:
+    return Batch(
+        material_id=line.material.id,
+        batch_no=line.batch_no,
+        production_date=line.production_date,
+        expiry_date=line.expiry_date,
+        source=receipt.source,
+        supplier=receipt.supplier,
+        funding_source=receipt.funding_source,
+        unit_cost=line.unit_cost,
+    )
+
+
+def _batches_for(session: Session, receipt: Receipt, lines: list[CheckedLine]) -> list[Batch]:
+    """Each line's batch: the existing ones in one query, the new ones inserted in one flush.
+    When a concurrent receipt created one of them meanwhile (the unique batch number), the
+    lines fall back to one at a time, which uses its batch or names the clash."""
+    keys = [(line.material.id, normalise_code(line.batch_no)) for line in lines]
+    found = existing_batches(session, keys)
+    new = {}
+    for key, line in zip(keys, lines, strict=True):
+        if key not in found and key not in new:
+            new[key] = _new_batch(receipt, line)
+    if new:
+        try:
+            with session.begin_nested():
+                session.add_all(new.values())
+                session.flush()
+        except IntegrityError:
+            return [_batch_for(session, receipt, index, line) for index, line in enumerate(lines)]
+    return [found.get(key) or new[key] for key in keys]
+
+
 def post_receipt(session: Session, *, receipt_id: int, actor: Actor) -> Receipt:
     """入库过账：claim the draft, then create the batches and serial items and post a RECEIPT
-    movement per line (a failure on any line rolls the claim back with the rest)."""
+    movement per line (a failure on any line rolls the claim back with the rest). The cost
+    does not grow per line in statements: lookups, batches and movements go in bulk."""
     with all_or_nothing(session):  # the claim and the movements stand or fall together
         receipt = _claim(session, receipt_id, actor, ReceiptStatus.POSTED.value, "posted")
         _warehouse, lines = check_receipt(session, _stored_data(receipt), actor)
         document = DocumentRef("receipt", receipt.id, receipt.no, receipt.document_date)
-        for index, (stored, line) in enumerate(zip(receipt.lines, lines, strict=True)):
-            batch = _batch_for(session, receipt, index, line)
+        batches = _batches_for(session, receipt, lines)
+        for stored, batch in zip(receipt.lines, batches, strict=True):
             stored.batch_id = batch.id
             stored.production_date, stored.expiry_date = batch.production_date, batch.expiry_date
-            try:  # new serial items are created, returning ones come back, by the ledger
-                ledger.post_movement(
-                    session,
-                    kind=MovementKind.RECEIPT,
-                    location_id=line.location_id,
-                    batch_id=batch.id,
-                    qty=line.qty,
-                    document=document,
-                    actor=actor,
-                    serial_nos=line.serials,
-                )
-            except Conflict:  # another receipt took one of these numbers just now: say which
+        postings = [
+            ledger.Posting(
+                kind=MovementKind.RECEIPT,
+                location_id=line.location_id,
+                batch_id=batch.id,
+                qty=line.qty,
+                serial_nos=line.serials,
+            )
+            for line, batch in zip(lines, batches, strict=True)
+        ]
+        try:  # new serial items are created, returning ones come back, by the ledger
+            ledger.post_movements(session, postings=postings, document=document, actor=actor)
+        except Conflict:  # another receipt took one of these numbers just now: say which
+            for index, line in enumerate(lines):
                 check_serials_free(session, index, line.material, line.serials)
-                raise
+            raise
     session.flush()
     record(
         session,

@@ -356,3 +356,24 @@ class StockMove(Base):
     moved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     moved_by_name: Mapped[str] = mapped_column(sa.String(40))
     moved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class VerificationRun(Base):
+    """核对记录: one run of ``flask stock verify``. A run checked every movement up to
+    ``through_movement_id`` (the highest when it began); ``verify --since`` starts after the
+    last clean one (``differences == 0``) and checks only the places touched since."""
+
+    __tablename__ = "verification_runs"
+    __table_args__ = (
+        sa.CheckConstraint("differences >= 0", name="differences_not_negative"),
+        sa.CheckConstraint("places >= 0", name="places_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    through_movement_id: Mapped[int] = mapped_column(sa.BigInteger)
+    incremental: Mapped[bool] = mapped_column(default=False)
+    since_run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("verification_runs.id"))
+    places: Mapped[int]  # (location, batch) places checked; a full run counts every balance
+    differences: Mapped[int]
+    seconds: Mapped[float] = mapped_column(sa.Float)

@@ -111,27 +111,20 @@ def move_stock(
     session.add(move)
     session.flush()
     document = ledger.DocumentRef("move", move.id, move.no, document_date)
-    ledger.post_movement(
-        session,
-        kind=MovementKind.MOVE_OUT,
-        location_id=source.id,
-        batch_id=batch.id,
-        qty=-qty,
-        document=document,
-        actor=actor,
-        note=note,
-        serial_nos=serials,
-    )
-    ledger.post_movement(
-        session,
-        kind=MovementKind.MOVE_IN,
-        location_id=target.id,
-        batch_id=batch.id,
-        qty=qty,
-        document=document,
-        actor=actor,
-        note=note,
-        serial_nos=serials,
-    )
+    moved = [  # out of the source, into the target: one call, its lookups shared
+        ledger.Posting(
+            kind=kind,
+            location_id=location_id,
+            batch_id=batch.id,
+            qty=signed,
+            note=note,
+            serial_nos=serials,
+        )
+        for kind, location_id, signed in (
+            (MovementKind.MOVE_OUT, source.id, -qty),
+            (MovementKind.MOVE_IN, target.id, qty),
+        )
+    ]
+    ledger.post_movements(session, postings=moved, document=document, actor=actor)
     record(session, actor=actor, action="create", obj=move, label=move.no, after=snapshot(move))
     return move

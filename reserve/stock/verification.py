@@ -10,12 +10,26 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from time import perf_counter
 
 from flask_babel import gettext as _
-from sqlalchemy import BigInteger, case, cast, func, literal, select, tuple_, union_all
+from sqlalchemy import (
+    BigInteger,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from reserve.catalog.models import Material
+from reserve.db import transaction, utcnow
 from reserve.stock.models import (
     Batch,
     ItemStatus,
@@ -24,6 +38,7 @@ from reserve.stock.models import (
     StockBalance,
     StockMovement,
     StockReservation,
+    VerificationRun,
 )
 from reserve.warehouses.models import Location, Warehouse
 
@@ -55,36 +70,90 @@ class Discrepancy:
         )
 
 
-def verify(session: Session) -> list[Discrepancy]:
+@dataclass(frozen=True)
+class Since:
+    """What ``verify --since`` starts from: the last clean run's highest movement id and the
+    time it began (reservations opened or closed since then count as touching their place)."""
+
+    movement_id: int
+    at: datetime
+
+
+def touched_places(since: Since):
+    """The (location, batch) places with a movement after ``since.movement_id``, or a
+    reservation opened or closed since ``since.at``: a SELECT of (location_id, batch_id)."""
+    return union(
+        select(StockMovement.location_id, StockMovement.batch_id).where(
+            StockMovement.id > since.movement_id
+        ),
+        select(StockReservation.location_id, StockReservation.batch_id).where(
+            or_(StockReservation.created_at >= since.at, StockReservation.closed_at >= since.at)
+        ),
+    )
+
+
+def verify(session: Session, *, since: Since | None = None) -> list[Discrepancy]:
     """核对：recompute every balance, reserved quantity and serial count; list each difference.
 
     Each table is read once, side by side: every row adds what its cache says and subtracts
     what it accounts for, so a (location, batch) whose three sums are not all zero differs.
     (0 ≤ reserved ≤ qty needs no check here: the database's CHECK holds it.) Only the rare
-    differing places are then read again for the figures."""
+    differing places are then read again for the figures. With ``since``, only the places
+    touched since (``touched_places``) are read, each through its indexes, in full."""
     zero = cast(literal(0), BigInteger)
+    if since is not None:
+        places = touched_places(since).subquery()
+        keys = select(places.c.location_id, places.c.batch_id)
+
+        def at_places(stmt, model):
+            return stmt.where(tuple_(model.location_id, model.batch_id).in_(keys))
+    else:
+
+        def at_places(stmt, _model):
+            return stmt
+
     serial_tracked = select(Material.id).where(Material.tracking == "serial")
     both = union_all(
-        select(
-            StockBalance.location_id,
-            StockBalance.batch_id,
-            StockBalance.qty.label("qty_diff"),
-            StockBalance.reserved.label("reserved_diff"),
-            case(
-                (StockBalance.material_id.in_(serial_tracked), StockBalance.qty), else_=zero
-            ).label("serial_diff"),
+        at_places(
+            select(
+                StockBalance.location_id,
+                StockBalance.batch_id,
+                StockBalance.qty.label("qty_diff"),
+                StockBalance.reserved.label("reserved_diff"),
+                case(
+                    (StockBalance.material_id.in_(serial_tracked), StockBalance.qty), else_=zero
+                ).label("serial_diff"),
+            ),
+            StockBalance,
         ),
-        select(StockMovement.location_id, StockMovement.batch_id, -StockMovement.qty, zero, zero),
-        select(
-            StockReservation.location_id,
-            StockReservation.batch_id,
-            zero,
-            StockReservation.consumed_qty + StockReservation.released_qty - StockReservation.qty,
-            zero,
-        ).where(StockReservation.status == ReservationStatus.OPEN.value),
-        select(
-            SerialItem.location_id, SerialItem.batch_id, zero, zero, cast(literal(-1), BigInteger)
-        ).where(SerialItem.status == ItemStatus.IN_STOCK.value),
+        at_places(
+            select(
+                StockMovement.location_id, StockMovement.batch_id, -StockMovement.qty, zero, zero
+            ),
+            StockMovement,
+        ),
+        at_places(
+            select(
+                StockReservation.location_id,
+                StockReservation.batch_id,
+                zero,
+                StockReservation.consumed_qty
+                + StockReservation.released_qty
+                - StockReservation.qty,
+                zero,
+            ).where(StockReservation.status == ReservationStatus.OPEN.value),
+            StockReservation,
+        ),
+        at_places(
+            select(
+                SerialItem.location_id,
+                SerialItem.batch_id,
+                zero,
+                zero,
+                cast(literal(-1), BigInteger),
+            ).where(SerialItem.status == ItemStatus.IN_STOCK.value),
+            SerialItem,
+        ),
     ).subquery()
     qty_diff = func.sum(both.c.qty_diff)
     reserved_diff = func.sum(both.c.reserved_diff)
@@ -191,3 +260,45 @@ def describe(session: Session, found: Iterable[Discrepancy]) -> list[str]:
             )
         lines.append(f"{place}: {what}")
     return lines
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    found: list[Discrepancy]
+    run: VerificationRun
+    since_run: VerificationRun | None  # the clean run an incremental one started after
+
+
+def run_verification(session: Session, *, since: bool = False) -> VerificationResult:
+    """``flask stock verify [--since]``: verify everything, or (``since``) only the places
+    touched after the last clean run — everything when no run is recorded — and record the
+    run with the highest movement id it covered (read before it began: what is posted during
+    the run is covered by the next). The record is committed on its own, after the reading."""
+    started, clock = utcnow(), perf_counter()
+    through = session.scalar(select(func.coalesce(func.max(StockMovement.id), 0)))
+    last = None
+    if since:
+        last = session.scalar(
+            select(VerificationRun)
+            .where(VerificationRun.differences == 0)
+            .order_by(VerificationRun.id.desc())
+            .limit(1)
+        )
+    scope = Since(last.through_movement_id, last.started_at) if last is not None else None
+    found = verify(session, since=scope)
+    if scope is None:
+        places = session.scalar(select(func.count()).select_from(StockBalance))
+    else:
+        places = session.scalar(select(func.count()).select_from(touched_places(scope).subquery()))
+    run = VerificationRun(
+        started_at=started,
+        through_movement_id=int(through),
+        incremental=scope is not None,
+        since_run_id=last.id if last is not None else None,
+        places=int(places or 0),
+        differences=len(found),
+        seconds=round(perf_counter() - clock, 3),
+    )
+    with transaction(session):
+        session.add(run)
+    return VerificationResult(found, run, last)

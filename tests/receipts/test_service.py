@@ -439,16 +439,21 @@ def test_a_batch_created_by_a_concurrent_receipt(db, site, monkeypatch, unchange
     db.flush()
     real, calls = checks.existing_batch, []
 
-    def unseen_until_the_insert_fails(session, material_id, batch_no):
-        calls.append(batch_no)  # the check, then the lookup before the insert, see nothing
-        return real(session, material_id, batch_no) if len(calls) > 2 else None
+    def unseen_until_the_insert_fails(session, keys):
+        calls.append(sorted(keys))  # the check and the bulk lookup before the insert see none
+        return {}
 
-    monkeypatch.setattr(checks, "existing_batch", unseen_until_the_insert_fails)
-    monkeypatch.setattr(service, "existing_batch", unseen_until_the_insert_fails)
+    def found_once_the_insert_failed(session, material_id, batch_no):
+        calls.append(batch_no)  # the line's own lookup after the bulk insert failed
+        return real(session, material_id, batch_no) if len(calls) > 3 else None
+
+    monkeypatch.setattr(checks, "existing_batches", unseen_until_the_insert_fails)
+    monkeypatch.setattr(service, "existing_batches", unseen_until_the_insert_fails)
+    monkeypatch.setattr(service, "existing_batch", found_once_the_insert_failed)
     post = lambda: service.post_receipt(db, receipt_id=receipt.id, actor=site.keeper)  # noqa: E731
     if same_dates:
         post()
         assert balance(db, site.recv, rival.id) == 3
     else:
         unchanged(ValidationError, post, field="lines-0-batch_no", contains="RACE")
-    assert len(calls) == 3  # the insert failed on the unique batch and the lookup found it
+    assert len(calls) == 4  # the bulk insert and the line's insert failed, the lookup found it

@@ -131,19 +131,16 @@ def _post_receipt_then_hang(
                         ),
                     ),
                 ).id
-        posted = 0
-        real_post = ledger.post_movement
+        real_post = ledger.post_movements
 
         def post_then_maybe_hang(*args, **kwargs):
-            nonlocal posted
-            movement = real_post(*args, **kwargs)
-            posted += 1
-            if posted == hang_after:
+            movements = real_post(*args, **kwargs)  # every line's movement, not yet committed
+            if hang_after is not None and len(movements) >= hang_after:
                 Path(marker).write_text("half-way")
                 time.sleep(60)  # the parent kills us here, mid-transaction
-            return movement
+            return movements
 
-        ledger.post_movement = post_then_maybe_hang
+        ledger.post_movements = post_then_maybe_hang
         with transaction() as s:
             post_receipt(s, receipt_id=receipt_id, actor=actor)
 

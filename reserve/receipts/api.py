@@ -32,6 +32,11 @@ _LINE_PROPERTIES = {
     "location_code": {"type": "string"},
     "unit_cost": {"type": "string", "nullable": True, "description": "decimal yuan"},
     "serials": {"type": "array", "items": {"type": "string"}},
+    "expiry_reason": {
+        "type": "string",
+        "nullable": True,
+        "description": "why an expired or near-expiry batch was received anyway",
+    },
 }
 RECEIPT_LINE = schema("ReceiptLine", _LINE_PROPERTIES)
 _HEADER = {
@@ -48,7 +53,8 @@ _HEADER = {
     "paper_no": {"type": "string", "nullable": True, "description": "文号/合同号"},
     "document_date": {"type": "string", "format": "date"},
     "status": {"type": "string", "enum": ["draft", "posted", "cancelled"]},
-    "created_by": {"type": "string"},
+    "created_by": {"type": "string", "description": "the creator's login"},
+    "created_by_name": {"type": "string", "description": "制单人: the creator's name"},
     "posted_at": {"type": "string", "format": "date-time", "nullable": True},
 }
 RECEIPT_ROW = schema(
@@ -65,6 +71,8 @@ RECEIPT = schema(
     {
         **_HEADER,
         "note": {"type": "string", "nullable": True},
+        "posted_by": {"type": "string", "nullable": True, "description": "the poster's login"},
+        "posted_by_name": {"type": "string", "nullable": True, "description": "过账人, by name"},
         "lines": {"type": "array", "items": {"$ref": "#/components/schemas/ReceiptLine"}},
         "total_qty": {"type": "integer"},
         "total_value": {"type": "string", "nullable": True},
@@ -86,11 +94,15 @@ RECEIPT_INPUT = schema(
             "maxItems": service.MAX_LINES,
             "items": {
                 "type": "object",
-                "required": ["batch_no", "qty"],
+                "required": ["qty"],
                 "properties": {
                     "material_id": {"type": "integer"},
                     "material_code": {"type": "string", "description": "instead of material_id"},
-                    "batch_no": {"type": "string"},
+                    "batch_no": {
+                        "type": "string",
+                        "description": "required where the material has a shelf life; else "
+                        "<receipt no>-<line no> when omitted",
+                    },
                     "qty": {"type": "integer", "minimum": 1},
                     "location_id": {"type": "integer"},
                     "location_code": {
@@ -109,6 +121,12 @@ RECEIPT_INPUT = schema(
                         "items": {"type": "string"},
                         "description": "serial-tracked materials: one per unit",
                     },
+                    "expiry_reason": {
+                        "type": "string",
+                        "maxLength": 200,
+                        "description": "required when the batch is expired or within the "
+                        "material's near-expiry days: why it is received anyway",
+                    },
                 },
             },
         },
@@ -125,7 +143,7 @@ _HEADER_FIELDS = (
     "paper_no",
     "note",
 )
-_LINE_FIELDS = ("batch_no", "qty", "production_date", "expiry_date", "unit_cost")
+_LINE_FIELDS = ("batch_no", "qty", "production_date", "expiry_date", "unit_cost", "expiry_reason")
 
 
 def _text(value) -> str:
@@ -232,6 +250,7 @@ def row_json(row) -> dict:
         "document_date": _day(row.document_date),
         "status": row.status,
         "created_by": row.created_by,
+        "created_by_name": row.created_by_full_name,
         "posted_at": row.posted_at.isoformat() if row.posted_at else None,
         "line_count": row.line_count,
         "total_qty": int(row.total_qty),
@@ -242,6 +261,7 @@ def row_json(row) -> dict:
 def receipt_json(receipt: Receipt) -> dict:
     lines = queries.receipt_lines(db.session, receipt.id)
     total_qty, total_value = queries.totals(lines)
+    people = queries.receipt_people(db.session, receipt)
     return {
         "id": receipt.id,
         "no": receipt.no,
@@ -254,6 +274,9 @@ def receipt_json(receipt: Receipt) -> dict:
         "document_date": _day(receipt.document_date),
         "status": receipt.status,
         "created_by": receipt.created_by_name,
+        "created_by_name": people["created"].name,
+        "posted_by": receipt.posted_by_name,
+        "posted_by_name": people["posted"].name if people["posted"] else None,
         "posted_at": receipt.posted_at.isoformat() if receipt.posted_at else None,
         "note": receipt.note,
         "total_qty": total_qty,
@@ -274,6 +297,7 @@ def receipt_json(receipt: Receipt) -> dict:
                 "location_code": line.location_code,
                 "unit_cost": _decimal(line.unit_cost),
                 "serials": list(line.serial_nos or ()),
+                "expiry_reason": line.expiry_reason,
             }
             for line in lines
         ],

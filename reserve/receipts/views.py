@@ -10,7 +10,7 @@ from reserve.auth.permissions import current_actor
 from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db
 from reserve.receipts import pdf, queries, service
-from reserve.receipts.forms import ReceiptForm, first_error
+from reserve.receipts.forms import ReceiptForm, all_errors
 from reserve.receipts.models import ReceiptStatus
 from reserve.stock.models import BatchSource
 
@@ -74,7 +74,7 @@ def _render_form(form: ReceiptForm, warehouses: list, warehouse_id: int | None, 
         warehouses=warehouses,
         warehouse_id=warehouse_id,
         receipt=receipt,
-        form_error=first_error(form)[1] if form.errors else None,
+        form_errors=all_errors(form) if form.errors else [],
     )
 
 
@@ -145,6 +145,7 @@ def receipt_detail(receipt_id: int):
         labels=_labels(),
         can_act=can_act,
         warehouse=queries.warehouse_name(db.session, receipt.warehouse_id),
+        people=queries.receipt_people(db.session, receipt),
     )
 
 

@@ -13,7 +13,8 @@ from reserve.db import transaction
 from reserve.documents import check_line_count, line_error
 from reserve.errors import ValidationError
 from reserve.extensions import db
-from reserve.receipts import queries, service
+from reserve.receipts import attachments, queries, service
+from reserve.receipts.files import send_attachment, store, uploaded_file
 from reserve.receipts.forms import ReceiptForm, first_error
 from reserve.receipts.models import Receipt
 
@@ -132,6 +133,25 @@ RECEIPT_INPUT = schema(
         },
     },
     required=("warehouse_id", "source", "document_date", "lines"),
+)
+
+RECEIPT_ATTACHMENT = schema(
+    "ReceiptAttachment",
+    {
+        "id": {"type": "integer"},
+        "receipt_id": {"type": "integer"},
+        "filename": {"type": "string"},
+        "content_type": {"type": "string", "enum": ["application/pdf", "image/jpeg", "image/png"]},
+        "size_bytes": {"type": "integer"},
+        "sha256": {"type": "string"},
+        "uploaded_by": {"type": "string", "description": "the uploader's login"},
+        "uploaded_by_name": {"type": "string"},
+        "uploaded_at": {"type": "string", "format": "date-time"},
+    },
+)
+RECEIPT_ATTACHMENTS = schema(
+    "ReceiptAttachmentList",
+    {"items": {"type": "array", "items": {"$ref": "#/components/schemas/ReceiptAttachment"}}},
 )
 
 _HEADER_FIELDS = (
@@ -374,3 +394,67 @@ def receipt_post(receipt_id: int):
     with transaction() as session:
         receipt = service.post_receipt(session, receipt_id=receipt_id, actor=current_actor())
     return jsonify(receipt_json(receipt))
+
+
+def attachment_json(row) -> dict:
+    return {
+        "id": row.id,
+        "receipt_id": row.receipt_id,
+        "filename": row.filename,
+        "content_type": row.content_type,
+        "size_bytes": row.size_bytes,
+        "sha256": row.sha256,
+        "uploaded_by": row.uploaded_by,
+        "uploaded_by_name": row.uploaded_by_full_name,
+        "uploaded_at": row.uploaded_at.isoformat(),
+    }
+
+
+@route(
+    "/receipts/<int:receipt_id>/attachments",
+    summary="A receipt's attachments (the scanned delivery note)",
+    tag="receipts",
+    response=RECEIPT_ATTACHMENTS,
+)
+def receipt_attachment_list(receipt_id: int):
+    receipt = service.get_receipt(db.session, receipt_id, actor=current_actor())
+    rows = queries.attachment_rows(db.session, receipt.id)
+    return jsonify(items=[attachment_json(row) for row in rows])
+
+
+@route(
+    "/receipts/<int:receipt_id>/attachments",
+    method="POST",
+    summary="Attach a file to a draft or posted receipt: multipart field `file`, a PDF, JPEG "
+    "or PNG (checked by its content), at most RECEIPT_ATTACHMENT_MAX_BYTES",
+    tag="receipts",
+    response=RECEIPT_ATTACHMENT,
+    status=201,
+    upload=True,
+)
+def receipt_attachment_upload(receipt_id: int):
+    filename, content = uploaded_file()
+    with transaction() as session:
+        attachment = attachments.add_attachment(
+            session,
+            receipt_id=receipt_id,
+            filename=filename,
+            content=content,
+            actor=current_actor(),
+            store=store(),
+        )
+        row = next(r for r in queries.attachment_rows(session, receipt_id) if r.id == attachment.id)
+    return jsonify(attachment_json(row)), 201
+
+
+@route(
+    "/receipts/<int:receipt_id>/attachments/<int:attachment_id>",
+    summary="Download one attachment (as stored, with its checked content type)",
+    tag="receipts",
+    binary="application/octet-stream",
+)
+def receipt_attachment_download(receipt_id: int, attachment_id: int):
+    attachment = attachments.get_attachment(
+        db.session, receipt_id=receipt_id, attachment_id=attachment_id, actor=current_actor()
+    )
+    return send_attachment(attachment, store().path_for(attachment))

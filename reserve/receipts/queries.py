@@ -15,7 +15,7 @@ from reserve.auth.models import User
 from reserve.catalog.models import Material
 from reserve.db import Page, paginate
 from reserve.receipts import pdf
-from reserve.receipts.models import Receipt, ReceiptLine
+from reserve.receipts.models import Receipt, ReceiptAttachment, ReceiptLine
 from reserve.warehouses.models import Location, Warehouse
 
 
@@ -156,6 +156,31 @@ def receipt_people(session: Session, receipt: Receipt) -> dict[str, Person | Non
         name = names.get(getattr(receipt, f"{verb}_by_id")) or login
         people[verb] = Person(name=name, login=login)
     return people
+
+
+def attachment_rows(session: Session, receipt_id: int) -> list:
+    """A receipt's attachments, oldest first, with the uploader's name (one query)."""
+    uploader = aliased(User)
+    return list(
+        session.execute(
+            select(
+                ReceiptAttachment.id,
+                ReceiptAttachment.receipt_id,
+                ReceiptAttachment.filename,
+                ReceiptAttachment.content_type,
+                ReceiptAttachment.size_bytes,
+                ReceiptAttachment.sha256,
+                ReceiptAttachment.uploaded_at,
+                ReceiptAttachment.uploaded_by_name.label("uploaded_by"),
+                func.coalesce(
+                    func.nullif(uploader.full_name, ""), ReceiptAttachment.uploaded_by_name
+                ).label("uploaded_by_full_name"),
+            )
+            .outerjoin(uploader, uploader.id == ReceiptAttachment.uploaded_by_id)
+            .where(ReceiptAttachment.receipt_id == receipt_id)
+            .order_by(ReceiptAttachment.id)
+        )
+    )
 
 
 def totals(lines: list) -> tuple[int, Decimal | None]:

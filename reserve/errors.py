@@ -211,7 +211,10 @@ def run_form(
 def show_on_form(form, error: ReserveError) -> None:
     """Put a service error on the WTForms field it names: ``error.field`` is a field's name
     (``supplier``, or ``lines-2-qty`` in a list of lines, as WTForms names them), or a line's
-    field (``qty``) with the line number (from 1) in ``error.details["line"]``."""
+    field (``qty``) with the line number (from 1) in ``error.details["line"]``. Several errors
+    (``ValidationErrors``) go each on its own field."""
+    for each in getattr(error, "errors", None) or ():
+        show_on_form(form, each)
     name = error.field
     line = error.details.get("line")
     if name and isinstance(line, int) and not name.startswith("lines-") and "lines" in form:

@@ -11,11 +11,11 @@ from reserve.api import page_args, page_json, route, schema
 from reserve.auth.permissions import current_actor
 from reserve.db import transaction
 from reserve.documents import check_line_count, line_error
-from reserve.errors import ValidationError
+from reserve.errors import ValidationError, ValidationErrors
 from reserve.extensions import db
 from reserve.receipts import attachments, queries, service
 from reserve.receipts.files import send_attachment, store, uploaded_file
-from reserve.receipts.forms import ReceiptForm, first_error
+from reserve.receipts.forms import ReceiptForm, all_errors, first_error
 from reserve.receipts.models import Receipt
 
 _LINE_PROPERTIES = {
@@ -241,8 +241,11 @@ def _receipt_data():
         raise ValidationError(_l("The request body must be a JSON object."))
     form = ReceiptForm(formdata=_formdata(payload), meta={"csrf": False})
     if not form.validate():
-        field, message = first_error(form)
-        raise ValidationError(message, field=field)
+        found = all_errors(form) or [first_error(form)]
+        if len(found) == 1:
+            field, message = found[0]
+            raise ValidationError(message, field=field)
+        raise ValidationErrors([ValidationError(message, field=field) for field, message in found])
     post = payload.get("post", False)
     if not isinstance(post, bool):
         raise ValidationError(_l("post is true or false."), field="post")

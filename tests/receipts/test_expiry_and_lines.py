@@ -324,3 +324,18 @@ def test_the_api_reports_every_bad_line_and_makes_batch_numbers(client, db, keep
         json=_body(warehouse, [{"material_code": "TENT-API", "qty": 3}]),
     ).get_json()
     assert good["lines"][0]["batch_no"] == f"{good['no']}-1"
+
+
+def test_the_api_reports_every_unreadable_field_too(client, db, keeper_api):
+    headers, warehouse = keeper_api
+    bad = [
+        {"material_code": "TENT-API", "batch_no": "T", "qty": 1.5},
+        {"material_code": "TENT-API", "batch_no": "T", "qty": 1, "production_date": "2026-02-30"},
+    ]
+    before = counts(db)
+    response = client.post("/api/v1/receipts", headers=headers, json=_body(warehouse, bad))
+    assert response.status_code == 422
+    error = response.get_json()
+    assert [e["field"] for e in error["errors"]] == ["lines-0-qty", "lines-1-production_date"]
+    assert "Line 2, Production date" in error["message"]
+    assert counts(db) == before

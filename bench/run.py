@@ -661,6 +661,7 @@ def stock_scenarios(app, engine: sa.Engine, get) -> list[Scenario]:
                     qty=rng.randint(10, 500),
                     location_id=rng.choice(grid) if i % 2 else None,  # else receiving area
                     production_date=today - timedelta(days=rng.randint(5, 60)),
+                    expiry_reason="bench",  # kept only if a short-lived batch is near expiry
                     unit_cost=Decimal(str(material.reference_price))
                     if material.reference_price
                     else None,

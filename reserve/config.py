@@ -56,6 +56,8 @@ class Config:
     API_MAX_JSON_DEPTH = 32
     IDEMPOTENCY_KEY_HOURS = 24  # how long a stored response answers a replayed request
     DOCUMENT_DATE_MIN = "2000-01-01"  # the earliest date a document's paper may carry
+    ATTACHMENTS_DIR: str | None = None  # default: <instance_path>/attachments (backed up)
+    RECEIPT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # one scanned paper; below MAX_CONTENT_LENGTH
 
 
 class DevelopmentConfig(Config):

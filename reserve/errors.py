@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -47,6 +48,29 @@ class ValidationError(ReserveError):
     code = "invalid"
     status = 422
     default_message = _l("The data is not valid.")
+
+
+class ValidationErrors(ValidationError):
+    """Several errors found at once (every bad line of a document), each naming its own field:
+    the message is their summary, ``errors`` the errors themselves (in the API's body too)."""
+
+    SHOWN = 10  # the summary lists this many, then says how many more
+
+    def __init__(self, errors: list[ReserveError]):
+        self.errors = list(errors)
+        super().__init__(LazyString(self._summary))
+
+    def _summary(self) -> str:
+        listed = "; ".join(str(e.message) for e in self.errors[: self.SHOWN])
+        more = len(self.errors) - self.SHOWN
+        if more > 0:
+            listed = str(_l("%(listed)s; and %(n)s more", listed=listed, n=more))
+        return str(_l("%(n)s errors: %(listed)s", n=len(self.errors), listed=listed))
+
+    def to_dict(self) -> dict[str, Any]:
+        body = super().to_dict()
+        body["errors"] = [error.to_dict() for error in self.errors]
+        return body
 
 
 class NotFound(ReserveError):
@@ -187,7 +211,10 @@ def run_form(
 def show_on_form(form, error: ReserveError) -> None:
     """Put a service error on the WTForms field it names: ``error.field`` is a field's name
     (``supplier``, or ``lines-2-qty`` in a list of lines, as WTForms names them), or a line's
-    field (``qty``) with the line number (from 1) in ``error.details["line"]``."""
+    field (``qty``) with the line number (from 1) in ``error.details["line"]``. Several errors
+    (``ValidationErrors``) go each on its own field."""
+    for each in getattr(error, "errors", None) or ():
+        show_on_form(form, each)
     name = error.field
     line = error.details.get("line")
     if name and isinstance(line, int) and not name.startswith("lines-") and "lines" in form:

@@ -252,7 +252,8 @@ def refuse_control_characters_in_request() -> None:
         sources.append(request.form)
     for source in sources:
         for name, value in source.items(multi=True):
-            problem = text_problem(name) or text_problem(value)
+            # a malformed multipart part can come out with no name or value: nothing to check
+            problem = text_problem(name or "") or text_problem(value or "")
             if problem is not None:
                 raise ValidationError(problem, field=name)
 

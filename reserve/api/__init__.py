@@ -50,6 +50,8 @@ class Operation:
     response: str | None = None  # component schema name of one item
     paginated: bool = False
     status: int = 200
+    upload: bool = False  # the body is multipart/form-data with a ``file`` (bounded by the view)
+    binary: str | None = None  # the response is a file of this media type, not JSON
 
 
 OPERATIONS: list[Operation] = []
@@ -92,6 +94,8 @@ def route(
     response: str | None = None,
     paginated: bool = False,
     status: int = 200,
+    upload: bool = False,
+    binary: str | None = None,
 ) -> Callable:
     """Register an API route and its OpenAPI operation in one declaration. Every write honours
     the ``Idempotency-Key`` header (``reserve.api.idempotency``)."""
@@ -110,6 +114,8 @@ def route(
             response,
             paginated,
             status,
+            upload,
+            binary,
         )
         OPERATIONS.append(operation)
         _BY_ENDPOINT[operation.endpoint] = operation
@@ -231,7 +237,11 @@ def openapi_document() -> dict[str, Any]:
             "responses": {
                 str(op.status): {
                     "description": "OK",
-                    "content": {"application/json": {"schema": body_schema}},
+                    "content": (
+                        {op.binary: {"schema": {"type": "string", "format": "binary"}}}
+                        if op.binary
+                        else {"application/json": {"schema": body_schema}}
+                    ),
                     **(
                         {
                             "headers": {
@@ -265,7 +275,20 @@ def openapi_document() -> dict[str, Any]:
         }
         if op.endpoint == "api.openapi":
             operation["security"] = []
-        if op.body:
+        if op.upload:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file"],
+                            "properties": {"file": {"type": "string", "format": "binary"}},
+                        }
+                    }
+                },
+            }
+        elif op.body:
             operation["requestBody"] = {
                 "required": True,
                 "content": {
@@ -406,8 +429,8 @@ def check_input():
     operation = _BY_ENDPOINT.get(request.endpoint or "")
     if operation is not None:
         _check_query(operation)
-    if request.method in WRITE_METHODS:
-        _check_json_body()
+    if request.method in WRITE_METHODS and not (operation is not None and operation.upload):
+        _check_json_body()  # an upload is multipart, bounded by MAX_CONTENT_LENGTH and its view
 
 
 @route("/openapi.json", summary="This OpenAPI document", tag="meta")

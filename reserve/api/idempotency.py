@@ -57,12 +57,23 @@ HEADER_PARAMETER = {
 
 
 def fingerprint() -> str:
-    """What makes two requests the same request: method, path, query and body."""
+    """What makes two requests the same request: method, path, query and body. A multipart
+    body (an upload) counts by its fields and files, not its bytes: a client's retry of the same
+    file comes with a new boundary."""
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.path.encode(), request.query_string):
         digest.update(part)
         digest.update(b"\n")
-    digest.update(request.get_data(cache=True))
+    if request.mimetype == "multipart/form-data":
+        for name, value in sorted(request.form.items(multi=True)):
+            digest.update(f"{name}={value}\n".encode())
+        for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+            content = upload.stream.read()
+            upload.stream.seek(0)
+            digest.update(f"{name}:{upload.filename}:".encode())
+            digest.update(hashlib.sha256(content).digest())
+    else:
+        digest.update(request.get_data(cache=True))
     return digest.hexdigest()
 
 

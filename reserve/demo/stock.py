@@ -132,6 +132,9 @@ def load_stock(session: Session, actors: DemoActors, *, seed: int = 2026) -> dic
                         production_date=production,
                         serials=serials,
                         unit_cost=material.reference_price,
+                        # a year of history recorded today: a batch past or near its expiry
+                        # now is confirmed (the reason is kept only where it is needed)
+                        expiry_reason="历史入库补录" if material.shelf_life_days else None,
                     )
                 )
             receipt = create_receipt(

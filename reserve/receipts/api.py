@@ -11,10 +11,11 @@ from reserve.api import page_args, page_json, route, schema
 from reserve.auth.permissions import current_actor
 from reserve.db import transaction
 from reserve.documents import check_line_count, line_error
-from reserve.errors import ValidationError
+from reserve.errors import ValidationError, ValidationErrors
 from reserve.extensions import db
-from reserve.receipts import queries, service
-from reserve.receipts.forms import ReceiptForm, first_error
+from reserve.receipts import attachments, queries, service
+from reserve.receipts.files import send_attachment, store, uploaded_file
+from reserve.receipts.forms import ReceiptForm, all_errors, first_error
 from reserve.receipts.models import Receipt
 
 _LINE_PROPERTIES = {
@@ -32,6 +33,11 @@ _LINE_PROPERTIES = {
     "location_code": {"type": "string"},
     "unit_cost": {"type": "string", "nullable": True, "description": "decimal yuan"},
     "serials": {"type": "array", "items": {"type": "string"}},
+    "expiry_reason": {
+        "type": "string",
+        "nullable": True,
+        "description": "why an expired or near-expiry batch was received anyway",
+    },
 }
 RECEIPT_LINE = schema("ReceiptLine", _LINE_PROPERTIES)
 _HEADER = {
@@ -48,7 +54,8 @@ _HEADER = {
     "paper_no": {"type": "string", "nullable": True, "description": "文号/合同号"},
     "document_date": {"type": "string", "format": "date"},
     "status": {"type": "string", "enum": ["draft", "posted", "cancelled"]},
-    "created_by": {"type": "string"},
+    "created_by": {"type": "string", "description": "the creator's login"},
+    "created_by_name": {"type": "string", "description": "制单人: the creator's name"},
     "posted_at": {"type": "string", "format": "date-time", "nullable": True},
 }
 RECEIPT_ROW = schema(
@@ -65,6 +72,8 @@ RECEIPT = schema(
     {
         **_HEADER,
         "note": {"type": "string", "nullable": True},
+        "posted_by": {"type": "string", "nullable": True, "description": "the poster's login"},
+        "posted_by_name": {"type": "string", "nullable": True, "description": "过账人, by name"},
         "lines": {"type": "array", "items": {"$ref": "#/components/schemas/ReceiptLine"}},
         "total_qty": {"type": "integer"},
         "total_value": {"type": "string", "nullable": True},
@@ -86,11 +95,15 @@ RECEIPT_INPUT = schema(
             "maxItems": service.MAX_LINES,
             "items": {
                 "type": "object",
-                "required": ["batch_no", "qty"],
+                "required": ["qty"],
                 "properties": {
                     "material_id": {"type": "integer"},
                     "material_code": {"type": "string", "description": "instead of material_id"},
-                    "batch_no": {"type": "string"},
+                    "batch_no": {
+                        "type": "string",
+                        "description": "required where the material has a shelf life; else "
+                        "<receipt no>-<line no> when omitted",
+                    },
                     "qty": {"type": "integer", "minimum": 1},
                     "location_id": {"type": "integer"},
                     "location_code": {
@@ -109,11 +122,36 @@ RECEIPT_INPUT = schema(
                         "items": {"type": "string"},
                         "description": "serial-tracked materials: one per unit",
                     },
+                    "expiry_reason": {
+                        "type": "string",
+                        "maxLength": 200,
+                        "description": "required when the batch is expired or within the "
+                        "material's near-expiry days: why it is received anyway",
+                    },
                 },
             },
         },
     },
     required=("warehouse_id", "source", "document_date", "lines"),
+)
+
+RECEIPT_ATTACHMENT = schema(
+    "ReceiptAttachment",
+    {
+        "id": {"type": "integer"},
+        "receipt_id": {"type": "integer"},
+        "filename": {"type": "string"},
+        "content_type": {"type": "string", "enum": ["application/pdf", "image/jpeg", "image/png"]},
+        "size_bytes": {"type": "integer"},
+        "sha256": {"type": "string"},
+        "uploaded_by": {"type": "string", "description": "the uploader's login"},
+        "uploaded_by_name": {"type": "string"},
+        "uploaded_at": {"type": "string", "format": "date-time"},
+    },
+)
+RECEIPT_ATTACHMENTS = schema(
+    "ReceiptAttachmentList",
+    {"items": {"type": "array", "items": {"$ref": "#/components/schemas/ReceiptAttachment"}}},
 )
 
 _HEADER_FIELDS = (
@@ -125,7 +163,7 @@ _HEADER_FIELDS = (
     "paper_no",
     "note",
 )
-_LINE_FIELDS = ("batch_no", "qty", "production_date", "expiry_date", "unit_cost")
+_LINE_FIELDS = ("batch_no", "qty", "production_date", "expiry_date", "unit_cost", "expiry_reason")
 
 
 def _text(value) -> str:
@@ -203,8 +241,11 @@ def _receipt_data():
         raise ValidationError(_l("The request body must be a JSON object."))
     form = ReceiptForm(formdata=_formdata(payload), meta={"csrf": False})
     if not form.validate():
-        field, message = first_error(form)
-        raise ValidationError(message, field=field)
+        found = all_errors(form) or [first_error(form)]
+        if len(found) == 1:
+            field, message = found[0]
+            raise ValidationError(message, field=field)
+        raise ValidationErrors([ValidationError(message, field=field) for field, message in found])
     post = payload.get("post", False)
     if not isinstance(post, bool):
         raise ValidationError(_l("post is true or false."), field="post")
@@ -232,6 +273,7 @@ def row_json(row) -> dict:
         "document_date": _day(row.document_date),
         "status": row.status,
         "created_by": row.created_by,
+        "created_by_name": row.created_by_full_name,
         "posted_at": row.posted_at.isoformat() if row.posted_at else None,
         "line_count": row.line_count,
         "total_qty": int(row.total_qty),
@@ -242,6 +284,7 @@ def row_json(row) -> dict:
 def receipt_json(receipt: Receipt) -> dict:
     lines = queries.receipt_lines(db.session, receipt.id)
     total_qty, total_value = queries.totals(lines)
+    people = queries.receipt_people(db.session, receipt)
     return {
         "id": receipt.id,
         "no": receipt.no,
@@ -254,6 +297,9 @@ def receipt_json(receipt: Receipt) -> dict:
         "document_date": _day(receipt.document_date),
         "status": receipt.status,
         "created_by": receipt.created_by_name,
+        "created_by_name": people["created"].name,
+        "posted_by": receipt.posted_by_name,
+        "posted_by_name": people["posted"].name if people["posted"] else None,
         "posted_at": receipt.posted_at.isoformat() if receipt.posted_at else None,
         "note": receipt.note,
         "total_qty": total_qty,
@@ -274,6 +320,7 @@ def receipt_json(receipt: Receipt) -> dict:
                 "location_code": line.location_code,
                 "unit_cost": _decimal(line.unit_cost),
                 "serials": list(line.serial_nos or ()),
+                "expiry_reason": line.expiry_reason,
             }
             for line in lines
         ],
@@ -350,3 +397,67 @@ def receipt_post(receipt_id: int):
     with transaction() as session:
         receipt = service.post_receipt(session, receipt_id=receipt_id, actor=current_actor())
     return jsonify(receipt_json(receipt))
+
+
+def attachment_json(row) -> dict:
+    return {
+        "id": row.id,
+        "receipt_id": row.receipt_id,
+        "filename": row.filename,
+        "content_type": row.content_type,
+        "size_bytes": row.size_bytes,
+        "sha256": row.sha256,
+        "uploaded_by": row.uploaded_by,
+        "uploaded_by_name": row.uploaded_by_full_name,
+        "uploaded_at": row.uploaded_at.isoformat(),
+    }
+
+
+@route(
+    "/receipts/<int:receipt_id>/attachments",
+    summary="A receipt's attachments (the scanned delivery note)",
+    tag="receipts",
+    response=RECEIPT_ATTACHMENTS,
+)
+def receipt_attachment_list(receipt_id: int):
+    receipt = service.get_receipt(db.session, receipt_id, actor=current_actor())
+    rows = queries.attachment_rows(db.session, receipt.id)
+    return jsonify(items=[attachment_json(row) for row in rows])
+
+
+@route(
+    "/receipts/<int:receipt_id>/attachments",
+    method="POST",
+    summary="Attach a file to a draft or posted receipt: multipart field `file`, a PDF, JPEG "
+    "or PNG (checked by its content), at most RECEIPT_ATTACHMENT_MAX_BYTES",
+    tag="receipts",
+    response=RECEIPT_ATTACHMENT,
+    status=201,
+    upload=True,
+)
+def receipt_attachment_upload(receipt_id: int):
+    filename, content = uploaded_file()
+    with transaction() as session:
+        attachment = attachments.add_attachment(
+            session,
+            receipt_id=receipt_id,
+            filename=filename,
+            content=content,
+            actor=current_actor(),
+            store=store(),
+        )
+        row = next(r for r in queries.attachment_rows(session, receipt_id) if r.id == attachment.id)
+    return jsonify(attachment_json(row)), 201
+
+
+@route(
+    "/receipts/<int:receipt_id>/attachments/<int:attachment_id>",
+    summary="Download one attachment (as stored, with its checked content type)",
+    tag="receipts",
+    binary="application/octet-stream",
+)
+def receipt_attachment_download(receipt_id: int, attachment_id: int):
+    attachment = attachments.get_attachment(
+        db.session, receipt_id=receipt_id, attachment_id=attachment_id, actor=current_actor()
+    )
+    return send_attachment(attachment, store().path_for(attachment))

@@ -1,5 +1,18 @@
 """入库单 checks: every rule a receipt's header and lines must keep, applied when the draft is
-saved (so the keeper sees mistakes early) and again when it is posted."""
+saved (so the keeper sees mistakes early) and again when it is posted. A header error stops at
+once; the lines are all checked, and every bad field of every line is reported together
+(``ValidationErrors``), each on its own field.
+
+Two rules of the lines in the bureau's words:
+
+- 批号 is required where the material has a shelf life (the batch is what expires). For a
+  material without one, and for serial-tracked equipment, it may be left empty: the line then
+  gets ``<receipt no>-<line no>`` (unique per material, since receipt numbers are unique).
+- 过期/临期入库须确认: a batch whose expiry date is before today, or within the material's
+  near-expiry days (``reserve.stock.expiry``), is received only with a reason on its line. It is
+  asked both when the draft is saved and when it is posted: a draft saved in good time may be
+  near expiry by the day it is posted, and the posting refuses it until the draft carries the
+  reason. The reason is kept on the line and in the audit entries of the saving and posting."""
 
 from __future__ import annotations
 
@@ -16,9 +29,10 @@ from reserve.auth.actor import Actor
 from reserve.catalog.models import Material, Tracking
 from reserve.db import local_today, normalise_code
 from reserve.documents import check_line_count, line_error
-from reserve.errors import ValidationError
-from reserve.receipts.models import Receipt
+from reserve.errors import ValidationError, ValidationErrors
+from reserve.receipts.models import Receipt, ReceiptLine
 from reserve.stock import ledger
+from reserve.stock.expiry import ExpiryState, expiry_state
 from reserve.stock.models import Batch, BatchSource, ItemStatus, SerialItem
 from reserve.warehouses.models import Location, Warehouse
 
@@ -37,6 +51,7 @@ class ReceiptLineData:
     expiry_date: date | None = None
     unit_cost: Decimal | None = None
     serials: tuple[str, ...] = ()
+    expiry_reason: str | None = None  # why an expired or near-expiry batch is received anyway
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,8 @@ class CheckedLine:
     expiry_date: date | None
     unit_cost: Decimal | None
     serials: tuple[str, ...]
+    expiry_reason: str | None = None
+    expiry_state: ExpiryState | None = None
 
 
 def _line_error(index: int, field: str, message) -> ValidationError:
@@ -335,6 +352,96 @@ def existing_batch(session: Session, material_id: int, batch_no: str) -> Batch |
     )
 
 
+def _batch_no(index: int, line: ReceiptLineData, material: Material, receipt_no: str | None):
+    """The batch number given, or ``<receipt no>-<line no>`` where it may be left empty."""
+    batch_no = (line.batch_no or "").strip()
+    if not batch_no:
+        if material.shelf_life_days and material.tracking != Tracking.SERIAL.value:
+            raise _line_error(
+                index,
+                "batch_no",
+                _l(
+                    "give the batch number: %(material)s has a shelf life, and the batch is "
+                    "what expires.",
+                    material=material.name,
+                ),
+            )
+        if receipt_no is None:  # never: every caller passes the number of the receipt
+            raise _line_error(index, "batch_no", _l("give the batch number."))
+        return f"{receipt_no}-{index + 1}"
+    if len(batch_no) > Batch.batch_no.type.length:
+        raise _line_error(
+            index,
+            "batch_no",
+            _l(
+                "the batch number is too long: at most %(n)s characters.",
+                n=Batch.batch_no.type.length,
+            ),
+        )
+    return batch_no
+
+
+def _expiry_reason(
+    index: int,
+    line: ReceiptLineData,
+    material: Material,
+    batch_no: str,
+    expiry: date | None,
+    posting: bool,
+) -> tuple[ExpiryState | None, str | None]:
+    """过期/临期入库: the batch's state and the reason it is received anyway (required then)."""
+    state = expiry_state(expiry, material.near_expiry_days)
+    reason = " ".join((line.expiry_reason or "").split()) or None
+    if state is None:
+        return None, None  # a reason for a batch in date confirms nothing: it is not kept
+    if reason is not None and len(reason) > ReceiptLine.expiry_reason.type.length:
+        raise _line_error(
+            index,
+            "expiry_reason",
+            _l(
+                "the reason is too long: at most %(n)s characters.",
+                n=ReceiptLine.expiry_reason.type.length,
+            ),
+        )
+    if reason is None:
+        if state is ExpiryState.EXPIRED:
+            why = _l(
+                "batch %(batch)s expired on %(date)s (expired).",
+                batch=batch_no,
+                date=expiry.isoformat(),
+            )
+        else:
+            why = _l(
+                "batch %(batch)s expires on %(date)s, within the %(days)s days' warning of "
+                "%(material)s (near expiry).",
+                batch=batch_no,
+                date=expiry.isoformat(),
+                days=material.near_expiry_days,
+                material=material.name,
+            )
+        ask = (
+            _l("Edit the draft and give the reason for receiving it anyway.")
+            if posting
+            else _l("To receive it anyway, confirm with the reason.")
+        )
+        raise _line_error(index, "expiry_reason", _l("%(why)s %(ask)s", why=why, ask=ask))
+    return state, reason
+
+
+class _Collect:
+    """Run a line's checks one after another, keeping every ValidationError they raise."""
+
+    def __init__(self) -> None:
+        self.errors: list[ValidationError] = []
+
+    def __call__(self, check, *args):
+        try:
+            return check(*args), True
+        except ValidationError as error:
+            self.errors.append(error)
+            return None, False
+
+
 def existing_batches(
     session: Session, keys: Iterable[tuple[int, str]]
 ) -> dict[tuple[int, str], Batch]:
@@ -370,69 +477,142 @@ def _preload(session: Session, data: ReceiptData) -> list:
     return loaded
 
 
-def check_receipt(
-    session: Session, data: ReceiptData, actor: Actor
-) -> tuple[Warehouse, list[CheckedLine]]:
-    """Every rule of a receipt, header and lines; raises on the first broken one."""
-    warehouse = _check_header(session, data, actor)
-    receiving_id = _receiving_area(session, warehouse)
-    _loaded = _preload(session, data)  # noqa: F841 (kept referenced while the lines are checked)
-    known = existing_batches(
-        session,
-        ((line.material_id, line.batch_no) for line in data.lines if line.batch_no),
-    )
-    batches: dict[tuple[int, str], tuple[date | None, date | None]] = {}
-    serials_seen: dict[tuple[int, str], int] = {}
-    checked: list[CheckedLine] = []
-    for index, line in enumerate(data.lines):
-        material = _material(session, index, line)
-        batch_no = (line.batch_no or "").strip()
-        if not batch_no:
-            raise _line_error(index, "batch_no", _l("give the batch number."))
-        if len(batch_no) > Batch.batch_no.type.length:
-            raise _line_error(
-                index,
-                "batch_no",
-                _l(
-                    "the batch number is too long: at most %(n)s characters.",
-                    n=Batch.batch_no.type.length,
-                ),
-            )
-        qty = _qty(index, line.qty)
+def _check_line(
+    session: Session,
+    index: int,
+    line: ReceiptLineData,
+    *,
+    warehouse: Warehouse,
+    receiving_id: int | None,
+    batches: dict[tuple[int, str], tuple[date | None, date | None]],
+    serials_seen: dict[tuple[int, str], int],
+    receipt_no: str | None,
+    posting: bool,
+    collect: _Collect,
+    known: dict[tuple[int, str], Batch | None],
+) -> CheckedLine | None:
+    """One line's rules; every broken one goes to ``collect``. None when any was broken."""
+    before = len(collect.errors)
+    material, _ok = collect(_material, session, index, line)
+    qty, qty_ok = collect(_qty, index, line.qty)
+    location_id, _ok = collect(_location, session, index, line, warehouse, receiving_id)
+    unit_cost, _ok = collect(_unit_cost, index, line.unit_cost)
+    if material is None:
+        return None
+    batch_no, _ok = collect(_batch_no, index, line, material, receipt_no)
+    production = expiry = state = reason = None
+    if batch_no is not None:
         key = (material.id, batch_no)
         if key not in batches:
-            batch = known.get((material.id, normalise_code(batch_no)))
+            found = (material.id, normalise_code(batch_no))
+            batch = (
+                known[found] if found in known else existing_batch(session, material.id, batch_no)
+            )
             if batch is not None:
                 batches[key] = (batch.production_date, batch.expiry_date)
-        production, expiry = _dates(index, line, material, batches.get(key))
-        batches[key] = (production, expiry)
-        location_id = _location(session, index, line, warehouse, receiving_id)
-        unit_cost = _unit_cost(index, line.unit_cost)
-        numbers = _serials(index, line, material, qty)
-        for number in numbers:
-            first = serials_seen.setdefault((material.id, number), index)
-            if first != index:
-                raise _line_error(
-                    index,
-                    "serials",
-                    _l(
-                        "the serial number %(serial)s is given twice (lines %(a)s and %(b)s).",
-                        serial=number,
-                        a=first + 1,
-                        b=index + 1,
-                    ),
-                )
-        if len(set(numbers)) != len(numbers):
-            twice = next(n for n in numbers if numbers.count(n) > 1)
+        dates, dates_ok = collect(_dates, index, line, material, batches.get(key))
+        if dates_ok:
+            production, expiry = dates
+            batches[key] = dates
+            confirmed, _ok = collect(
+                _expiry_reason, index, line, material, batch_no, expiry, posting
+            )
+            state, reason = confirmed or (None, None)
+    numbers: tuple[str, ...] = ()
+    if qty_ok:
+        numbers, serials_ok = collect(_serials, index, line, material, qty)
+        if serials_ok:
+            collect(_serials_once, index, material, numbers, serials_seen)
+            collect(check_serials_free, session, index, material, numbers)
+    if len(collect.errors) > before:
+        return None
+    return CheckedLine(
+        material,
+        batch_no,
+        qty,
+        location_id,
+        production,
+        expiry,
+        unit_cost,
+        numbers,
+        expiry_reason=reason,
+        expiry_state=state,
+    )
+
+
+def _serials_once(
+    index: int,
+    material: Material,
+    numbers: tuple[str, ...],
+    serials_seen: dict[tuple[int, str], int],
+) -> None:
+    for number in numbers:
+        first = serials_seen.setdefault((material.id, number), index)
+        if first != index:
             raise _line_error(
                 index,
                 "serials",
-                _l("the serial number %(serial)s is given twice on this line.", serial=twice),
+                _l(
+                    "the serial number %(serial)s is given twice (lines %(a)s and %(b)s).",
+                    serial=number,
+                    a=first + 1,
+                    b=index + 1,
+                ),
             )
-        check_serials_free(session, index, material, numbers)
-        checked.append(
-            CheckedLine(
-                material, batch_no, qty, location_id, production, expiry, unit_cost, numbers
-            )
+    if len(set(numbers)) != len(numbers):
+        twice = next(n for n in numbers if numbers.count(n) > 1)
+        raise _line_error(
+            index,
+            "serials",
+            _l("the serial number %(serial)s is given twice on this line.", serial=twice),
         )
+
+
+def check_receipt(
+    session: Session,
+    data: ReceiptData,
+    actor: Actor,
+    *,
+    receipt_no: str | None = None,
+    posting: bool = False,
+) -> tuple[Warehouse, list[CheckedLine]]:
+    """Every rule of a receipt: the header (raises on the first broken rule), then every line,
+    all checked, their errors raised together (one error as itself, several as
+    ``ValidationErrors``). ``receipt_no`` names the generated batch numbers; ``posting`` words
+    the expiry confirmation for a draft being posted."""
+    warehouse = _check_header(session, data, actor)
+    receiving_id = _receiving_area(session, warehouse)
+    batches: dict[tuple[int, str], tuple[date | None, date | None]] = {}
+    serials_seen: dict[tuple[int, str], int] = {}
+    collect = _Collect()
+    checked: list[CheckedLine] = []
+    _loaded = _preload(session, data)  # noqa: F841 (kept referenced while the lines are checked)
+    # the given batch numbers looked up in one query: absent from the books is None
+    wanted = [
+        (line.material_id, normalise_code(line.batch_no.strip()))
+        for line in data.lines
+        if isinstance(line.material_id, int) and line.batch_no and line.batch_no.strip()
+    ]
+    known: dict[tuple[int, str], Batch | None] = dict.fromkeys(wanted)
+    known.update(existing_batches(session, wanted))
+    for index, line in enumerate(data.lines):
+        result = _check_line(
+            session,
+            index,
+            line,
+            warehouse=warehouse,
+            receiving_id=receiving_id,
+            batches=batches,
+            serials_seen=serials_seen,
+            receipt_no=receipt_no,
+            posting=posting,
+            collect=collect,
+            known=known,
+        )
+        if result is not None:
+            checked.append(result)
+    if len(collect.errors) == 1:
+        raise collect.errors[0]
+    if collect.errors:
+        raise ValidationErrors(collect.errors)
     return warehouse, checked

@@ -22,7 +22,7 @@ from wtforms.widgets import HiddenInput
 from reserve.db import local_today
 from reserve.documents import MAX_LINES, line_message
 from reserve.forms import BoundedForm, BoundedSubForm
-from reserve.receipts.models import Receipt
+from reserve.receipts.models import Receipt, ReceiptLine
 from reserve.receipts.service import ReceiptData, ReceiptLineData
 from reserve.stock.models import Batch, BatchSource
 
@@ -60,6 +60,10 @@ class ReceiptLineForm(BoundedSubForm):
         _l("Unit cost (yuan)"), places=2, validators=[Optional(), NumberRange(min=0)]
     )
     serials = TextAreaField(_l("Serial numbers"))
+    expiry_reason = StringField(
+        _l("Reason for receiving it anyway"),
+        validators=[Length(max=ReceiptLine.expiry_reason.type.length)],
+    )
 
     def is_blank(self) -> bool:
         return not any(
@@ -72,6 +76,7 @@ class ReceiptLineForm(BoundedSubForm):
                 self.expiry_date,
                 self.unit_cost,
                 self.serials,
+                self.expiry_reason,
             )
         )
 
@@ -85,6 +90,7 @@ class ReceiptLineForm(BoundedSubForm):
             expiry_date=self.expiry_date.data,
             unit_cost=self.unit_cost.data,
             serials=tuple(s.strip() for s in (self.serials.data or "").splitlines() if s.strip()),
+            expiry_reason=(self.expiry_reason.data or "").strip() or None,
         )
 
 
@@ -147,18 +153,28 @@ class ReceiptForm(BoundedForm):
         return self
 
 
+def all_errors(form: Form) -> list[tuple[str, str]]:
+    """Every error on the form as (field name, 'Line 2, Quantity: …'), header first, then the
+    lines in order: what the page's summary lists, read from the fields themselves."""
+    found: list[tuple[str, str]] = []
+    for field in form:
+        if field.name == "lines":
+            for index, entry in enumerate(field.entries):
+                for sub in entry.form:
+                    for message in sub.errors:
+                        found.append(
+                            (
+                                f"lines-{index}-{sub.short_name}",
+                                str(line_message(index + 1, message, label=sub.label.text)),
+                            )
+                        )
+            continue
+        for message in field.errors if isinstance(field.errors, list | tuple) else ():
+            found.append((field.name, f"{field.label.text}: {message}"))
+    return found
+
+
 def first_error(form: Form) -> tuple[str, str]:
     """The first form error as (field name, 'Line 2, Quantity: …') for a message or the API."""
-    for name, messages in form.errors.items():
-        if name == "lines":
-            for index, row in enumerate(messages):
-                if isinstance(row, dict) and row:
-                    sub, errors = next(iter(row.items()))
-                    label = form.lines.entries[index][sub].label.text
-                    return (
-                        f"lines-{index}-{sub}",
-                        str(line_message(index + 1, errors[0], label=label)),
-                    )
-            continue
-        return name, f"{form[name].label.text}: {messages[0]}"
-    return "", str(_l("The data is not valid."))
+    found = all_errors(form)
+    return found[0] if found else ("", str(_l("The data is not valid.")))

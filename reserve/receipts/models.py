@@ -112,5 +112,51 @@ class ReceiptLine(Base):
     # 序列号: the serial numbers the line brought in, a JSON list (as on every document line).
     serial_nos: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("batches.id"), index=True)
+    # 确认理由: why an expired or near-expiry batch was received anyway (reserve.stock.expiry);
+    # kept only on such a line, and required there.
+    expiry_reason: Mapped[str | None] = mapped_column(sa.String(200))
 
     receipt: Mapped[Receipt] = relationship(back_populates="lines")
+
+
+class AttachmentType(enum.StrEnum):
+    """What an attachment may be, decided by its first bytes (never by its name)."""
+
+    PDF = "application/pdf"
+    JPEG = "image/jpeg"
+    PNG = "image/png"
+
+
+class ReceiptAttachment(Base):
+    """附件: a scanned paper (the delivery note) kept with a receipt, stored as a file under the
+    instance folder; the row says what it is and who brought it."""
+
+    __tablename__ = "receipt_attachments"
+    __table_args__ = (
+        sa.CheckConstraint("size_bytes > 0", name="size_positive"),
+        sa.CheckConstraint(
+            "content_type IN ('application/pdf', 'image/jpeg', 'image/png')",
+            name="content_type_known",
+        ),
+        sa.CheckConstraint("length(sha256) = 64", name="sha256_hex"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("receipts.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(40))
+    size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    uploaded_by_name: Mapped[str] = mapped_column(sa.String(40))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def stored_name(self) -> str:
+        """The file's name on disk: nothing the uploader typed."""
+        return f"{self.id}-{self.sha256[:16]}"

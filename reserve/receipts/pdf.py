@@ -58,6 +58,7 @@ class ReceiptDocumentLine:
     qty: int
     unit_cost: Decimal | None = None
     serials: tuple[str, ...] = ()
+    expiry_reason: str | None = None  # 过期/临期入库的确认理由
 
     @property
     def value(self) -> Decimal | None:
@@ -75,8 +76,8 @@ class ReceiptDocument:
     funding_source: str | None = None
     paper_no: str | None = None
     posted_at: datetime | None = None
-    created_by: str | None = None
-    posted_by: str | None = None
+    created_by: str | None = None  # 制单人, by name (赵保管), not the login
+    posted_by: str | None = None  # 过账人, by name
     note: str | None = None
     lines: list[ReceiptDocumentLine] = field(default_factory=list)
 
@@ -114,6 +115,7 @@ def _header(doc: ReceiptDocument, s: dict[str, ParagraphStyle]) -> Table:
         ("入库类型", doc.source, "供应商/来源", doc.supplier),
         ("资金来源", doc.funding_source, "文号/合同号", doc.paper_no),
         ("单据日期", _day(doc.document_date), "过账时间", posted),
+        ("制单人", doc.created_by, "过账人", doc.posted_by or "—"),
     ]
     if doc.note:
         rows.append(("备注", doc.note, "", ""))
@@ -224,6 +226,18 @@ def receipt_pdf(doc: ReceiptDocument) -> bytes:
         story.append(_p("单品序列号", s["base"]))
         for n, line in serial_lines:
             story.append(_p(f"第 {n} 行 {line.name}：{'、'.join(line.serials)}", s["small"]))
+    confirmed = [(n, line) for n, line in enumerate(doc.lines, start=1) if line.expiry_reason]
+    if confirmed:
+        story.append(Spacer(1, 3 * mm))
+        story.append(_p("过期/临期批次入库确认", s["base"]))
+        for n, line in confirmed:
+            story.append(
+                _p(
+                    f"第 {n} 行 {line.name} 批号 {line.batch_no}（有效期 "
+                    f"{_day(line.expiry_date)}）：{line.expiry_reason}",
+                    s["small"],
+                )
+            )
     story += [Spacer(1, 12 * mm), _signatures(s)]
     buffer = BytesIO()
     template = SimpleDocTemplate(

@@ -3,17 +3,19 @@ the printable document, each one query (no N+1)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from reserve.auth.actor import Actor
+from reserve.auth.models import User
 from reserve.catalog.models import Material
 from reserve.db import Page, paginate
 from reserve.receipts import pdf
-from reserve.receipts.models import Receipt, ReceiptLine
+from reserve.receipts.models import Receipt, ReceiptAttachment, ReceiptLine
 from reserve.warehouses.models import Location, Warehouse
 
 
@@ -42,6 +44,7 @@ def receipt_search(
     """入库单列表: one row per receipt with its warehouse and line totals, newest first; a
     keeper sees only the warehouses they keep."""
     sums = _line_totals()
+    creator = aliased(User)
     stmt = (
         select(
             Receipt.id,
@@ -53,6 +56,9 @@ def receipt_search(
             Receipt.funding_source,
             Receipt.paper_no,
             Receipt.created_by_name.label("created_by"),
+            func.coalesce(func.nullif(creator.full_name, ""), Receipt.created_by_name).label(
+                "created_by_full_name"
+            ),
             Receipt.created_at,
             Receipt.posted_at,
             Receipt.warehouse_id,
@@ -64,6 +70,7 @@ def receipt_search(
         )
         .join(Warehouse, Warehouse.id == Receipt.warehouse_id)
         .outerjoin(sums, sums.c.receipt_id == Receipt.id)
+        .outerjoin(creator, creator.id == Receipt.created_by_id)
     )
     stmt = stmt.where(actor.visible(Receipt.warehouse_id))
     if warehouse_id:
@@ -111,11 +118,67 @@ def receipt_lines(session: Session, receipt_id: int) -> list:
                 ReceiptLine.unit_cost,
                 (ReceiptLine.qty * ReceiptLine.unit_cost).label("value"),
                 ReceiptLine.serial_nos,
+                ReceiptLine.expiry_reason,
+                Material.near_expiry_days,
             )
             .join(Material, Material.id == ReceiptLine.material_id)
             .join(Location, Location.id == ReceiptLine.location_id)
             .where(ReceiptLine.receipt_id == receipt_id)
             .order_by(ReceiptLine.line_no)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone as a page shows them: the name (赵保管), the login in a tooltip."""
+
+    name: str
+    login: str
+
+
+def receipt_people(session: Session, receipt: Receipt) -> dict[str, Person | None]:
+    """Who created, posted and cancelled the receipt, by name (one query); the login kept on
+    the receipt is the name when the user is gone or was the system."""
+    verbs = ("created", "posted", "cancelled")
+    ids = {getattr(receipt, f"{verb}_by_id") for verb in verbs} - {None}
+    names = (
+        dict(session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).all())
+        if ids
+        else {}
+    )
+    people: dict[str, Person | None] = {}
+    for verb in verbs:
+        login = getattr(receipt, f"{verb}_by_name")
+        if login is None:
+            people[verb] = None
+            continue
+        name = names.get(getattr(receipt, f"{verb}_by_id")) or login
+        people[verb] = Person(name=name, login=login)
+    return people
+
+
+def attachment_rows(session: Session, receipt_id: int) -> list:
+    """A receipt's attachments, oldest first, with the uploader's name (one query)."""
+    uploader = aliased(User)
+    return list(
+        session.execute(
+            select(
+                ReceiptAttachment.id,
+                ReceiptAttachment.receipt_id,
+                ReceiptAttachment.filename,
+                ReceiptAttachment.content_type,
+                ReceiptAttachment.size_bytes,
+                ReceiptAttachment.sha256,
+                ReceiptAttachment.uploaded_at,
+                ReceiptAttachment.uploaded_by_name.label("uploaded_by"),
+                func.coalesce(
+                    func.nullif(uploader.full_name, ""), ReceiptAttachment.uploaded_by_name
+                ).label("uploaded_by_full_name"),
+            )
+            .outerjoin(uploader, uploader.id == ReceiptAttachment.uploaded_by_id)
+            .where(ReceiptAttachment.receipt_id == receipt_id)
+            .order_by(ReceiptAttachment.id)
         )
     )
 
@@ -195,6 +258,7 @@ def location_ids_by_code(session: Session, warehouse_id: int, codes: set[str]) -
 def printable(session: Session, receipt: Receipt) -> pdf.ReceiptDocument:
     """The receipt as the plain data its PDF is printed from."""
     lines = receipt_lines(session, receipt.id)
+    people = receipt_people(session, receipt)
     return pdf.ReceiptDocument(
         no=receipt.no,
         status=receipt.status,
@@ -205,8 +269,8 @@ def printable(session: Session, receipt: Receipt) -> pdf.ReceiptDocument:
         paper_no=receipt.paper_no,
         document_date=receipt.document_date,
         posted_at=receipt.posted_at,
-        created_by=receipt.created_by_name,
-        posted_by=receipt.posted_by_name,
+        created_by=people["created"].name if people["created"] else None,
+        posted_by=people["posted"].name if people["posted"] else None,
         note=receipt.note,
         lines=[
             pdf.ReceiptDocumentLine(
@@ -221,6 +285,7 @@ def printable(session: Session, receipt: Receipt) -> pdf.ReceiptDocument:
                 qty=line.qty,
                 unit_cost=line.unit_cost,
                 serials=tuple(line.serial_nos or ()),
+                expiry_reason=line.expiry_reason,
             )
             for line in lines
         ],

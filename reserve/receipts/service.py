@@ -60,6 +60,7 @@ def _apply(receipt: Receipt, data: ReceiptData, lines: list[CheckedLine]) -> Non
             location_id=line.location_id,
             unit_cost=line.unit_cost,
             serial_nos=list(line.serials),
+            expiry_reason=line.expiry_reason,
         )
         for n, line in enumerate(lines, start=1)
     ]
@@ -73,17 +74,34 @@ def _audit(receipt: Receipt) -> dict:
             "batch_no": line.batch_no,
             "qty": line.qty,
             "location_id": line.location_id,
+            **({"expiry_reason": line.expiry_reason} if line.expiry_reason else {}),
         }
         for line in receipt.lines
     ]
     return summary
 
 
+def _expiry_confirmations(receipt: Receipt, lines: list[CheckedLine]) -> list[dict]:
+    """过期/临期入库确认: the lines received past or near their expiry, with the reason."""
+    return [
+        {
+            "line": stored.line_no,
+            "batch_no": line.batch_no,
+            "expiry_date": line.expiry_date.isoformat(),
+            "state": str(line.expiry_state),
+            "reason": line.expiry_reason,
+        }
+        for stored, line in zip(receipt.lines, lines, strict=True)
+        if line.expiry_state is not None
+    ]
+
+
 def create_receipt(session: Session, *, data: ReceiptData, actor: Actor) -> Receipt:
     """新建入库单：a draft, checked now so the keeper sees mistakes before posting."""
-    _warehouse, lines = check_receipt(session, data, actor)
+    no = next_document_no(session, "receipt", local_today())
+    _warehouse, lines = check_receipt(session, data, actor, receipt_no=no)
     receipt = Receipt(
-        no=next_document_no(session, "receipt", local_today()),
+        no=no,
         status=ReceiptStatus.DRAFT.value,
         **stamp("created", actor),
     )
@@ -121,7 +139,7 @@ def update_receipt(
     """修改入库单：replace the header and lines of a draft."""
     receipt = _claim(session, receipt_id, actor, ReceiptStatus.DRAFT.value)
     before = _audit(receipt)
-    _warehouse, lines = check_receipt(session, data, actor)
+    _warehouse, lines = check_receipt(session, data, actor, receipt_no=receipt.no)
     receipt.lines.clear()
     session.flush()  # delete the old lines before their line numbers are reused
     _apply(receipt, data, lines)
@@ -157,6 +175,7 @@ def _stored_data(receipt: Receipt) -> ReceiptData:
                 expiry_date=line.expiry_date,
                 unit_cost=line.unit_cost,
                 serials=tuple(line.serial_nos or ()),
+                expiry_reason=line.expiry_reason,
             )
             for line in receipt.lines
         ),
@@ -222,7 +241,9 @@ def post_receipt(session: Session, *, receipt_id: int, actor: Actor) -> Receipt:
     does not grow per line in statements: lookups, batches and movements go in bulk."""
     with all_or_nothing(session):  # the claim and the movements stand or fall together
         receipt = _claim(session, receipt_id, actor, ReceiptStatus.POSTED.value, "posted")
-        _warehouse, lines = check_receipt(session, _stored_data(receipt), actor)
+        _warehouse, lines = check_receipt(
+            session, _stored_data(receipt), actor, receipt_no=receipt.no, posting=True
+        )
         document = DocumentRef("receipt", receipt.id, receipt.no, receipt.document_date)
         batches = _batches_for(session, receipt, lines)
         for stored, batch in zip(receipt.lines, batches, strict=True):
@@ -245,6 +266,7 @@ def post_receipt(session: Session, *, receipt_id: int, actor: Actor) -> Receipt:
                 check_serials_free(session, index, line.material, line.serials)
             raise
     session.flush()
+    confirmed = _expiry_confirmations(receipt, lines)
     record(
         session,
         actor=actor,
@@ -255,6 +277,7 @@ def post_receipt(session: Session, *, receipt_id: int, actor: Actor) -> Receipt:
             "status": receipt.status,
             "lines": len(receipt.lines),
             "qty": sum(line.qty for line in lines),
+            **({"expiry_confirmed": confirmed} if confirmed else {}),
         },
     )
     return receipt

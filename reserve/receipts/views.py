@@ -3,14 +3,23 @@
 from datetime import date
 from io import BytesIO
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from reserve.auth.permissions import current_actor
 from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db
-from reserve.receipts import pdf, queries, service
-from reserve.receipts.forms import ReceiptForm, first_error
+from reserve.receipts import attachments, pdf, queries, service
+from reserve.receipts.files import send_attachment, store, uploaded_file
+from reserve.receipts.forms import ReceiptForm, all_errors
 from reserve.receipts.models import ReceiptStatus
 from reserve.stock.models import BatchSource
 
@@ -74,7 +83,7 @@ def _render_form(form: ReceiptForm, warehouses: list, warehouse_id: int | None, 
         warehouses=warehouses,
         warehouse_id=warehouse_id,
         receipt=receipt,
-        form_error=first_error(form)[1] if form.errors else None,
+        form_errors=all_errors(form) if form.errors else [],
     )
 
 
@@ -145,6 +154,11 @@ def receipt_detail(receipt_id: int):
         labels=_labels(),
         can_act=can_act,
         warehouse=queries.warehouse_name(db.session, receipt.warehouse_id),
+        people=queries.receipt_people(db.session, receipt),
+        attachments=queries.attachment_rows(db.session, receipt.id),
+        can_attach=receipt.status != ReceiptStatus.CANCELLED.value
+        and actor.may_write(receipt.warehouse_id),
+        max_attachment_mb=store().max_bytes // (1024 * 1024),
     )
 
 
@@ -174,4 +188,46 @@ def receipt_pdf(receipt_id: int):
     content = pdf.receipt_pdf(queries.printable(db.session, receipt))
     return send_file(
         BytesIO(content), mimetype="application/pdf", download_name=f"{receipt.no}.pdf"
+    )
+
+
+@bp.post("/receipts/<int:receipt_id>/attachments")
+def attachment_upload(receipt_id: int):
+    filename, content = uploaded_file()
+    return run_and_redirect(
+        lambda session: attachments.add_attachment(
+            session,
+            receipt_id=receipt_id,
+            filename=filename,
+            content=content,
+            actor=current_actor(),
+            store=store(),
+        ),
+        success=lambda attachment: _("Attached %(name)s.", name=attachment.filename),
+        to=url_for("receipts.receipt_detail", receipt_id=receipt_id, _anchor="attachments"),
+    )
+
+
+@bp.get("/receipts/<int:receipt_id>/attachments/<int:attachment_id>")
+def attachment_download(receipt_id: int, attachment_id: int):
+    attachment = attachments.get_attachment(
+        db.session, receipt_id=receipt_id, attachment_id=attachment_id, actor=current_actor()
+    )
+    return send_attachment(attachment, store().path_for(attachment))
+
+
+@bp.post("/receipts/<int:receipt_id>/attachments/<int:attachment_id>/delete")
+def attachment_delete(receipt_id: int, attachment_id: int):
+    files = store()
+    return run_and_redirect(
+        lambda session: attachments.delete_attachment(
+            session,
+            receipt_id=receipt_id,
+            attachment_id=attachment_id,
+            actor=current_actor(),
+            store=files,
+        ),
+        # after the commit: the file goes once its row is gone for good
+        success=lambda path: files.discard(path) or _("Attachment removed."),
+        to=url_for("receipts.receipt_detail", receipt_id=receipt_id, _anchor="attachments"),
     )

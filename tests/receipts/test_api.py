@@ -102,7 +102,7 @@ def test_draft_then_post(client, keeper_api, make_material):
             "greater than zero",
         ),
         ({"material_code": "TENT-A", "batch_no": "B", "qty": 10**10}, "lines-0-qty", "implausibly"),
-        ({"material_code": "TENT-A", "batch_no": "", "qty": 1}, "lines-0-batch_no", "batch number"),
+        ({"material_code": "WATER-A", "batch_no": "", "qty": 1}, "lines-0-batch_no", "shelf life"),
         (
             {"material_code": "TENT-A", "batch_no": "B", "qty": 1, "location_code": "Z-9"},
             "lines-0-location_code",
@@ -125,6 +125,7 @@ def test_bad_input_is_422_and_changes_nothing(
 ):
     headers, warehouse = keeper_api
     make_material("单帐篷", code="TENT-A")
+    make_material("瓶装水", code="WATER-A", unit="箱", shelf_life_days=730)
     before = counts(db)
     response = client.post(
         "/api/v1/receipts", headers=headers, json=body(warehouse, [line], post=True)

@@ -147,3 +147,34 @@ def test_the_font_is_embedded_and_prints_superscripts(tmp_path):
     assert " yes " in row  # the "emb" column
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
     assert "12m²" in text
+
+
+def test_the_pdf_names_the_creator_and_the_poster_by_name_and_the_expiry_reasons(
+    login_as, db, make_material, make_user
+):
+    from datetime import timedelta
+
+    from reserve.receipts.service import local_today
+
+    keeper = login_as(Role.KEEPER, full_name="赵保管")
+    warehouse = keeper.user.warehouses[0]
+    poster = make_user(Role.KEEPER, warehouses=[warehouse], full_name="钱保管")
+    water = make_material("瓶装水", code="WATER-PDF", unit="箱", shelf_life_days=730)
+
+    class Site:
+        pass
+
+    Site.warehouse = warehouse
+    expired = local_today() - timedelta(days=3)
+    receipt = service.create_receipt(
+        db,
+        data=receipt_data(
+            Site, line(water, "W-9", 7, expiry_date=expired, expiry_reason="演练当日使用")
+        ),
+        actor=Actor.for_user(keeper.user),
+    )
+    service.post_receipt(db, receipt_id=receipt.id, actor=Actor.for_user(poster))
+    text = pdf_text(keeper.get(f"/receipts/{receipt.id}.pdf").data)
+    assert "制单人" in text and "赵保管" in text and keeper.user.username not in text
+    assert "过账人" in text and "钱保管" in text and poster.username not in text
+    assert "演练当日使用" in text and "过期/临期批次入库确认" in text

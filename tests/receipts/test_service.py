@@ -201,7 +201,7 @@ def _bad_lines(site, other_location, inactive_location):
         ),
         ((line(site.pump, qty=1),), "lines-0-serials", "one per unit"),
         ((line(site.tent, serials=("X1",)),), "lines-0-serials", "tracked by batch"),
-        ((line(site.tent, batch_no="  "),), "lines-0-batch_no", "batch number"),
+        ((line(site.water, batch_no="  "),), "lines-0-batch_no", "has a shelf life"),
         ((line(site.tent, batch_no="B" * 41),), "lines-0-batch_no", "too long"),
         (
             (line(site.pump, "P1", 1, serials=("S1",)), line(site.pump, "P2", 1, serials=("S1",))),

@@ -22,6 +22,9 @@
     row.querySelectorAll(".invalid-feedback").forEach(function (el) {
       el.remove();
     });
+    row.querySelectorAll(".receipt-expiry-reason").forEach(function (el) {
+      el.classList.add("d-none");
+    });
   }
 
   function nextIndex() {

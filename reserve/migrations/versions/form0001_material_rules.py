@@ -1,7 +1,7 @@
 """material rules in the database: near-expiry days not negative and below the shelf life
 
 Revision ID: form0001
-Revises: ledg0001
+Revises: stck0001
 Create Date: 2026-12-01 23:10:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'form0001'
-down_revision = 'ledg0001'
+down_revision = 'stck0001'
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,7 @@ the attachments of a receipt (the scanned delivery note: a row per file, the fil
 instance folder)
 
 Revision ID: rcpt0001
-Revises: ledg0001
+Revises: sped0001
 Create Date: 2026-12-01 22:47:21.791780
 
 """
@@ -15,7 +15,7 @@ import reserve.db
 
 # revision identifiers, used by Alembic.
 revision = 'rcpt0001'
-down_revision = 'ledg0001'
+down_revision = 'sped0001'
 branch_labels = None
 depends_on = None
 

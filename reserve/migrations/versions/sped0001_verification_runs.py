@@ -2,7 +2,7 @@
 checked, so `verify --since` checks only the places touched after the last clean run
 
 Revision ID: sped0001
-Revises: ledg0001
+Revises: form0001
 Create Date: 2026-12-01 23:20:00
 
 """
@@ -14,7 +14,7 @@ import reserve.db
 
 # revision identifiers, used by Alembic.
 revision = 'sped0001'
-down_revision = 'ledg0001'
+down_revision = 'form0001'
 branch_labels = None
 depends_on = None
 

@@ -9,6 +9,8 @@ from flask import Flask, g, has_request_context, request, url_for
 from flask_babel import format_datetime, get_locale
 from markupsafe import Markup, escape
 
+from reserve.auth.queries import full_names
+from reserve.extensions import db
 from reserve.stock.expiry import expiry_state
 
 
@@ -64,9 +66,6 @@ def person(who) -> Markup:
 
 
 def _names() -> dict[str, str]:
-    from reserve.auth.queries import full_names
-    from reserve.extensions import db
-
     if not has_request_context():
         return full_names(db.session)
     if "person_names" not in g:

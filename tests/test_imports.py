@@ -34,6 +34,8 @@ CYCLES_ALLOWED = {
 def _modules() -> dict[str, Path]:
     modules = {}
     for path in sorted(PACKAGE.rglob("*.py")):
+        if path.is_relative_to(PACKAGE / "migrations"):  # alembic's scripts, run by alembic
+            continue
         parts = path.relative_to(ROOT).with_suffix("").parts
         name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
         modules[name] = path

@@ -13,6 +13,14 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from reserve.auth.models import Role
+from reserve.catalog.models import Tracking
+from reserve.disposals.models import Disposition, RotationStatus, ScrapReason, ScrapStatus
+from reserve.receipts.models import ReceiptStatus
+from reserve.stock.models import BatchSource
+from reserve.stocktakes.models import StocktakeStatus
+from reserve.warehouses.models import RegionLevel, WarehouseLevel
+
 ACTIONS = {
     "create": _l("Created"),
     "update": _l("Changed"),
@@ -28,6 +36,8 @@ ACTIONS = {
     "close": _l("Closed the month"),
     "revoke": _l("Revoked"),
     "unlock": _l("Unlocked"),
+    "attach": _l("Attached a file"),
+    "detach": _l("Removed a file"),
     "generate_locations": _l("Generated locations"),
     "link_replacement": _l("Linked the replacement receipt"),
     "login": _l("Signed in"),
@@ -45,6 +55,8 @@ OBJECT_TYPES = {
     "users": _l("User"),
     "api_tokens": _l("API token"),
     "login": _l("Sign-in"),
+    "receipt_attachments": _l("Receipt attachment"),
+    "verification_runs": _l("Stock verification"),
     "regions": _l("Region"),
     "warehouses": _l("Warehouse"),
     "locations": _l("Location"),
@@ -179,14 +191,6 @@ FIELDS = {
 
 def _value_names() -> dict[tuple[str | None, str], dict[str, Any]]:
     """(object type or None for any, field) → {stored code: its name}, from the enums' labels."""
-    from reserve.auth.models import Role
-    from reserve.catalog.models import Tracking
-    from reserve.disposals.models import Disposition, RotationStatus, ScrapReason, ScrapStatus
-    from reserve.receipts.models import ReceiptStatus
-    from reserve.stock.models import BatchSource
-    from reserve.stocktakes.models import StocktakeStatus
-    from reserve.warehouses.models import RegionLevel, WarehouseLevel
-
     enums = {
         ("receipts", "status"): ReceiptStatus,
         ("stocktakes", "status"): StocktakeStatus,

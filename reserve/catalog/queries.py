@@ -9,6 +9,7 @@ from reserve.auth.actor import Actor
 from reserve.catalog.models import Category, Material
 from reserve.catalog.service import significant_prefix
 from reserve.db import Page, paginate
+from reserve.stock.models import StockBalance
 
 MATERIAL_SORTS = {
     "code": Material.code,
@@ -72,8 +73,6 @@ def material_picks(
     """The material picker's answer: materials in use matching name, code, spec or pinyin
     initials, at most ``limit``, each with its full name. Given a warehouse (which the actor
     must see), only the materials it holds."""
-    from reserve.stock.models import StockBalance  # stock reads the catalogue, not the reverse
-
     stmt = material_search(q).with_only_columns(
         Material.id, Material.code, Material.name, Material.spec, Material.unit
     )

@@ -21,7 +21,7 @@ from reserve.forms import (
     checked_query_int,
     select_choices,
 )
-from reserve.stock import queries, service
+from reserve.stock import move_queries, queries, service
 from reserve.stock.export import CardSheet, StockSheet, stock_card_workbook, stock_list_workbook
 from reserve.stock.forms import MoveForm
 from reserve.stock.models import MOVEMENT_LABELS, ItemStatus
@@ -312,5 +312,28 @@ def _fill_move_choices(form: MoveForm, actor) -> None:
     )
 
 
-# The move list and detail live beside these pages, on the same blueprint.
-from reserve.stock import moves_views  # noqa: E402, F401
+@bp.get("/moves")
+def move_list():
+    """移库单 list: by warehouse, material and document date, paged by key."""
+    actor = current_actor()
+    filters = move_queries.MoveFilter(
+        warehouse_id=_int_arg("warehouse"),
+        material_id=_int_arg("material"),
+        q=_text_arg("q"),
+        date_from=_date_arg("from"),
+        date_to=_date_arg("to"),
+    )
+    page = move_queries.move_page(db.session, actor, filters, before=_int_arg("before", low=1))
+    return render_template(
+        "stock/move_list.html",
+        page=page,
+        args=request.args,
+        warehouses=warehouse_choices(db.session, actor),
+        can_move=actor.may_write_somewhere(),
+    )
+
+
+@bp.get("/moves/<int:move_id>")
+def move_detail(move_id: int):
+    move = move_queries.move_detail(db.session, current_actor(), move_id)
+    return render_template("stock/move_detail.html", move=move)

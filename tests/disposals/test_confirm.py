@@ -55,7 +55,7 @@ def test_a_scrap_shows_unit_cost_line_value_and_total_then_confirms(stock, login
     detail = keeper.get(f"/scraps/{scrap.id}").get_data(as_text=True)
     assert "¥12.50" in detail and "¥50.00" in detail
     assert 'id="scrap-lines-total">¥50.00' in detail
-    assert "1 line has no unit cost" in detail
+    assert "Lines without a unit cost: 1" in detail
     assert 'data-expiry="expired"' in detail and 'data-expiry="near"' in detail
     assert '<span class="person" title="zhao">赵保管</span>' in detail
 

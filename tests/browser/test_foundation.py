@@ -43,11 +43,13 @@ def test_admin_creates_a_material_and_finds_it_by_pinyin_initials(page):
     sign_in(page, "admin")
     page.goto("/catalog/materials")
     page.click("#material-new")
-    page.fill("#code", "9999999001")
+    page.select_option("#category_id", index=5)
+    # a material code is its category's 7-digit code and 3 digits
+    category_code = page.locator("#category_id option:checked").inner_text().split()[0]
+    page.fill("#code", category_code + "999")
     page.fill("#name", "应急照明浮标")
     page.fill("#spec", "LED 太阳能 水面漂浮")
     page.fill("#unit", "台")
-    page.select_option("#category_id", index=5)
     page.select_option("#tracking", "serial")
     page.fill("#reference_price", "3200")
     page.click("#material-save")

@@ -57,9 +57,12 @@ def test_the_move_picker_offers_what_the_warehouse_holds(page):
     page.goto("/stock/moves/new")
     picker = page.locator("#material_id-ts-control")
     expect(picker).to_be_visible()
-    picker.fill("zp")
+    with page.expect_response(lambda r: "/materials/pick" in r.url, timeout=20_000) as answered:
+        picker.fill("zp")
+    assert answered.value.status == 200
     options = page.locator(".ts-dropdown .option")
     expect(options.first).to_be_visible(timeout=20_000)
+    page.wait_for_timeout(300)  # the dropdown redrawn from the server's answer
     warehouse = page.eval_on_selector("#warehouse_id", "el => el.value")
     answer = page.request.get(f"/catalog/materials/pick?q=zp&warehouse_id={warehouse}").json()
     held = {item["code"] for item in answer["items"]}

@@ -8,17 +8,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from io import BytesIO
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
 from reserve.db import SHANGHAI
-from reserve.pdf_fonts import pdf_font, printable
+from reserve.pdf_fonts import paper_styles, paragraph, pdf_font, signature_row
 
 SOURCE_NAMES = {
     "purchase": "采购",
@@ -82,26 +80,12 @@ class ReceiptDocument:
     lines: list[ReceiptDocumentLine] = field(default_factory=list)
 
 
-def _styles() -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=pdf_font(), fontSize=9, leading=12, wordWrap="CJK")
-    return {
-        "base": base,
-        "title": ParagraphStyle("title", parent=base, fontSize=18, leading=24, alignment=TA_CENTER),
-        "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10),
-        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=11),
-    }
-
-
 def _day(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
 def _money(value: Decimal | None) -> str:
     return "" if value is None else f"{value:,.2f}"
-
-
-def _p(text: str | None, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(printable(text or "")), style)
 
 
 def _header(doc: ReceiptDocument, s: dict[str, ParagraphStyle]) -> Table:
@@ -121,7 +105,12 @@ def _header(doc: ReceiptDocument, s: dict[str, ParagraphStyle]) -> Table:
         rows.append(("备注", doc.note, "", ""))
     table = Table(
         [
-            [_p(a, s["base"]), _p(b, s["base"]), _p(c, s["base"]), _p(d, s["base"])]
+            [
+                paragraph(a, s["base"]),
+                paragraph(b, s["base"]),
+                paragraph(c, s["base"]),
+                paragraph(d, s["base"]),
+            ]
             for a, b, c, d in rows
         ],
         colWidths=[24 * mm, 100 * mm, 28 * mm, 100 * mm],
@@ -140,19 +129,19 @@ def _header(doc: ReceiptDocument, s: dict[str, ParagraphStyle]) -> Table:
 
 def _lines(doc: ReceiptDocument, s: dict[str, ParagraphStyle]) -> Table:
     cell = s["cell"]
-    data: list[list] = [[_p(h, cell) for h in HEADERS]]
+    data: list[list] = [[paragraph(h, cell) for h in HEADERS]]
     for n, line in enumerate(doc.lines, start=1):
         data.append(
             [
                 str(n),
-                _p(line.code, cell),
-                _p(line.name, cell),
-                _p(line.spec, cell),
-                _p(line.unit, cell),
-                _p(line.batch_no, cell),
+                paragraph(line.code, cell),
+                paragraph(line.name, cell),
+                paragraph(line.spec, cell),
+                paragraph(line.unit, cell),
+                paragraph(line.batch_no, cell),
                 _day(line.production_date),
                 _day(line.expiry_date),
-                _p(line.location, cell),
+                paragraph(line.location, cell),
                 f"{line.qty:,}",
                 _money(line.unit_cost),
                 _money(line.value),
@@ -162,7 +151,7 @@ def _lines(doc: ReceiptDocument, s: dict[str, ParagraphStyle]) -> Table:
     total_value = sum(values, Decimal(0)) if values else None
     data.append(
         [
-            _p("合计", cell),
+            paragraph("合计", cell),
             "",
             "",
             "",
@@ -194,11 +183,7 @@ def _lines(doc: ReceiptDocument, s: dict[str, ParagraphStyle]) -> Table:
 
 
 def _signatures(s: dict[str, ParagraphStyle]) -> Table:
-    blank = "________________"
-    row = [
-        _p(f"{who}：{blank}　日期：{blank}", s["base"]) for who in ("验收人", "保管员", "审核人")
-    ]
-    return Table([row], colWidths=[84 * mm] * 3)
+    return signature_row(("验收人", "保管员", "审核人"), s["base"], 84 * mm)
 
 
 def _footer(canvas, template) -> None:
@@ -212,9 +197,9 @@ def _footer(canvas, template) -> None:
 
 def receipt_pdf(doc: ReceiptDocument) -> bytes:
     """入库单: header, the lines with totals, serial numbers, and the signature lines."""
-    s = _styles()
+    s = paper_styles()
     story: list = [
-        _p("入库单", s["title"]),
+        paragraph("入库单", s["title"]),
         Spacer(1, 4 * mm),
         _header(doc, s),
         Spacer(1, 4 * mm),
@@ -223,16 +208,16 @@ def receipt_pdf(doc: ReceiptDocument) -> bytes:
     serial_lines = [(n, line) for n, line in enumerate(doc.lines, start=1) if line.serials]
     if serial_lines:
         story.append(Spacer(1, 3 * mm))
-        story.append(_p("单品序列号", s["base"]))
+        story.append(paragraph("单品序列号", s["base"]))
         for n, line in serial_lines:
-            story.append(_p(f"第 {n} 行 {line.name}：{'、'.join(line.serials)}", s["small"]))
+            story.append(paragraph(f"第 {n} 行 {line.name}：{'、'.join(line.serials)}", s["small"]))
     confirmed = [(n, line) for n, line in enumerate(doc.lines, start=1) if line.expiry_reason]
     if confirmed:
         story.append(Spacer(1, 3 * mm))
-        story.append(_p("过期/临期批次入库确认", s["base"]))
+        story.append(paragraph("过期/临期批次入库确认", s["base"]))
         for n, line in confirmed:
             story.append(
-                _p(
+                paragraph(
                     f"第 {n} 行 {line.name} 批号 {line.batch_no}（有效期 "
                     f"{_day(line.expiry_date)}）：{line.expiry_reason}",
                     s["small"],

@@ -9,18 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from io import BytesIO
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
 from reserve.db import SHANGHAI, local_today
-from reserve.pdf_fonts import pdf_font, printable
+from reserve.pdf_fonts import paper_styles, paragraph, pdf_font, signature_row
 from reserve.stock.expiry import ExpiryState, expiry_state
 
 STATUS_NAMES = {
@@ -74,19 +72,6 @@ class CountSheet:
     lines: list[CountSheetLine] = field(default_factory=list)
 
 
-def _styles() -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=pdf_font(), fontSize=9, leading=12, wordWrap="CJK")
-    return {
-        "base": base,
-        "title": ParagraphStyle("title", parent=base, fontSize=18, leading=24, alignment=TA_CENTER),
-        "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10),
-    }
-
-
-def _p(text: str | None, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(printable(text or "")), style)
-
-
 def _columns(sheet: CountSheet) -> list[tuple[str, float]]:
     columns = [(name, width) for name, width in COLUMNS if not (sheet.is_blind and name == BOOK)]
     if sheet.is_blind:  # the book column's width goes to the note
@@ -113,7 +98,7 @@ def _header(sheet: CountSheet, s: dict[str, ParagraphStyle]) -> Table:
     if sheet.note:
         rows.append(("备注", sheet.note, "", ""))
     table = Table(
-        [[_p(cell, s["base"]) for cell in row] for row in rows],
+        [[paragraph(cell, s["base"]) for cell in row] for row in rows],
         colWidths=[22 * mm, 110 * mm, 22 * mm, 113 * mm],
     )
     table.setStyle(
@@ -138,7 +123,7 @@ def _lines(sheet: CountSheet, s: dict[str, ParagraphStyle]) -> Table:
     columns = _columns(sheet)
     cell = s["cell"]
     today = sheet.printed_on or local_today()
-    data: list[list] = [[_p(name, cell) for name, _width in columns]]
+    data: list[list] = [[paragraph(name, cell) for name, _width in columns]]
     style = [
         ("FONTNAME", (0, 0), (-1, -1), pdf_font()),
         ("FONTSIZE", (0, 0), (-1, -1), 8),
@@ -153,13 +138,13 @@ def _lines(sheet: CountSheet, s: dict[str, ParagraphStyle]) -> Table:
         expiry, state = _expiry(line, today)
         row = [
             str(n),
-            _p(line.location, cell),
-            _p(line.code, cell),
-            _p(line.name, cell),
-            _p(line.spec, cell),
-            _p(line.unit, cell),
-            _p(line.batch_no, cell),
-            _p(expiry, cell),
+            paragraph(line.location, cell),
+            paragraph(line.code, cell),
+            paragraph(line.name, cell),
+            paragraph(line.spec, cell),
+            paragraph(line.unit, cell),
+            paragraph(line.batch_no, cell),
+            paragraph(expiry, cell),
         ]
         if not sheet.is_blind:
             row.append(f"{line.book_qty:,}")
@@ -174,7 +159,7 @@ def _lines(sheet: CountSheet, s: dict[str, ParagraphStyle]) -> Table:
     if not sheet.is_blind:
         style.append(("ALIGN", (8, 1), (8, -1), "RIGHT"))
     if not sheet.lines:
-        data.append([_p("（无盘点明细）", cell)] + [""] * (len(columns) - 1))
+        data.append([paragraph("（无盘点明细）", cell)] + [""] * (len(columns) - 1))
         style.append(("SPAN", (0, 1), (-1, 1)))
     table = Table(data, colWidths=[w * mm for _name, w in columns], repeatRows=1)
     table.setStyle(TableStyle(style))
@@ -182,11 +167,7 @@ def _lines(sheet: CountSheet, s: dict[str, ParagraphStyle]) -> Table:
 
 
 def _signatures(s: dict[str, ParagraphStyle]) -> Table:
-    blank = "________________"
-    row = [
-        _p(f"{who}：{blank}　日期：{blank}", s["base"]) for who in ("盘点人", "复核人", "监盘人")
-    ]
-    return Table([row], colWidths=[89 * mm] * 3)
+    return signature_row(("盘点人", "复核人", "监盘人"), s["base"], 89 * mm)
 
 
 def _numbered_canvas(no: str):
@@ -223,15 +204,15 @@ def _numbered_canvas(no: str):
 def count_sheet_pdf(sheet: CountSheet) -> bytes:
     """盘点表: the header, the lines by location route with blank count columns, the legend
     of the expiry flags and the signature lines; 盘点单号 and the page number on each page."""
-    s = _styles()
+    s = paper_styles()
     story: list = [
-        _p("盘点表", s["title"]),
+        paragraph("盘点表", s["title"]),
         Spacer(1, 4 * mm),
         _header(sheet, s),
         Spacer(1, 3 * mm),
         _lines(sheet, s),
         Spacer(1, 3 * mm),
-        _p(
+        paragraph(
             f"共 {len(sheet.lines)} 行。有效期栏：“过期”为已过有效期，“临期”为临近有效期。"
             "实盘数量请如实填写，无货填 0；与账面不符时在备注中写明原因。",
             s["base"],

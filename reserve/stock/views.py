@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from reserve.auth.permissions import current_actor
 from reserve.catalog.queries import category_code_choices
@@ -25,6 +26,7 @@ from reserve.stock import move_queries, queries, service
 from reserve.stock.export import CardSheet, StockSheet, stock_card_workbook, stock_list_workbook
 from reserve.stock.forms import MoveForm
 from reserve.stock.models import MOVEMENT_LABELS, ItemStatus
+from reserve.templating import qty
 from reserve.warehouses.queries import warehouse_choices
 
 bp = Blueprint("stock", __name__, url_prefix="/stock")
@@ -111,6 +113,29 @@ def stock_pivot():
     return render_template(
         "stock/stock_pivot.html", pivot=pivot, args=request.args, **_filter_choices(actor)
     )
+
+
+@bp.app_template_global("pivot_cells")
+def pivot_cells(
+    values: dict[int, int], warehouses: list[tuple[int, str, str]], link: str | None = None
+) -> Markup:
+    """A pivot row's cells, one per warehouse column (empty where it holds none), joined in
+    Python: a page is up to 50 × 250 cells, and a Jinja loop over them cost more than the
+    page's queries (province scale: 70 ms of 154)."""
+    href = escape(link) if link is not None else None
+    cells = []
+    for warehouse_id, _code, _name in warehouses:
+        value = values.get(warehouse_id)
+        if value is None:
+            cells.append("<td></td>")
+        elif href is None:
+            cells.append(f'<td class="text-end" data-warehouse="{warehouse_id}">{qty(value)}</td>')
+        else:
+            cells.append(
+                f'<td class="text-end" data-warehouse="{warehouse_id}"><a class="text-reset" '
+                f'href="{href}?warehouse={warehouse_id}">{qty(value)}</a></td>'
+            )
+    return Markup("".join(cells))
 
 
 @bp.get("/export.xlsx")

@@ -51,8 +51,10 @@ def test_the_keeper_moves_stock_and_finds_the_move_in_the_list(page):
     page.goto("/stock/moves/new")
     page.select_option("#material_id", index=1)
     expect(page).to_have_url(re.compile(r"material_id=\d+"))  # the next choices narrow
+    page.wait_for_load_state()  # the reloaded page's script listens for the next change
     page.select_option("#batch_id", index=1)
     expect(page).to_have_url(re.compile(r"batch_id=\d+"))
+    page.wait_for_load_state()
     page.select_option("#from_location_id", index=1)
     source = page.locator("#from_location_id option:checked").inner_text().split(" · ")[0]
     targets = page.locator("#to_location_id option").all_inner_texts()

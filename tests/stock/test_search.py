@@ -101,7 +101,16 @@ def test_the_pivot_puts_materials_in_rows_and_warehouses_in_columns_with_totals(
     table = html[html.index('id="pivot-table"') :]
     assert table.count('<th class="text-end" data-warehouse=') == 5
     assert re.search(r"data-total>1,500<", table)
+    # each cell links to the material in that warehouse
+    cell = f'<td class="text-end" data-warehouse="{houses[4].id}"><a class="text-reset" '
+    href = f'href="/stock/materials/{tent.id}?warehouse={houses[4].id}">500</a></td>'
+    assert cell + href in table
     assert "折叠床" not in table  # the same filters as the list
+    everything = login_as(Role.DISPATCHER).get("/stock/pivot").get_data(as_text=True)
+    beds = everything[everything.index('data-material="T02"') :].split("</tr>")[0]
+    held = sum(1 for h in houses if h.id in pivot.rows[1].cells)
+    assert 0 < held < len(pivot.warehouses)
+    assert beds.count("<td></td>") == len(pivot.warehouses) - held  # the others are empty
 
 
 def test_the_pivot_columns_are_the_readers_warehouses_only(login_as, db, city):

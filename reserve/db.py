@@ -1,7 +1,8 @@
 """Database foundations shared by every feature: the declarative base, the UTC time type,
 SQLite connection settings and the ``transaction()`` helper (the caller owns the transaction)."""
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -173,6 +174,98 @@ class Page:
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+
+@dataclass(frozen=True)
+class KeyPage:
+    """A page read by key: the rows and the key of the next page (None at the end)."""
+
+    items: list
+    next_key: str | None
+
+
+SortKey = tuple[sa.ColumnElement, bool]  # a column of the statement, and whether descending
+
+
+def _key_value(value):
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+def _decode_key(keys: Sequence[SortKey], token: str | None) -> list | None:
+    """The values of a page key, typed as the columns are; None for no key or a key that is
+    not one (a hand-edited URL starts at the first page rather than failing)."""
+    if not token:
+        return None
+    try:
+        values = json.loads(token)
+        if not isinstance(values, list) or len(values) != len(keys):
+            return None
+        typed = []
+        for (column, _descending), value in zip(keys, values, strict=True):
+            if not isinstance(value, str | int | float) or isinstance(value, bool):
+                return None  # the keys are NOT NULL scalars
+            kind = getattr(column.type, "impl_instance", column.type).python_type
+            if kind is datetime:
+                typed.append(datetime.fromisoformat(value))
+            elif kind is date:
+                typed.append(date.fromisoformat(value))
+            elif not isinstance(value, kind):
+                return None
+            else:
+                typed.append(value)
+        return typed
+    except (ValueError, TypeError, NotImplementedError):
+        return None
+
+
+def _after_key(keys: Sequence[SortKey], values: list) -> sa.ColumnElement[bool]:
+    """Rows after ``values`` in the order of ``keys``: one row-value comparison when every key
+    runs the same way (PostgreSQL reads it off a matching index), else the OR chain."""
+    if len({descending for _column, descending in keys}) == 1:
+        row = sa.tuple_(*(column for column, _descending in keys))
+        bound = sa.tuple_(*(sa.literal(v, c.type) for (c, _d), v in zip(keys, values, strict=True)))
+        return row < bound if keys[0][1] else row > bound
+    clauses = []
+    for i, (column, descending) in enumerate(keys):
+        equal = [keys[j][0] == values[j] for j in range(i)]
+        clauses.append(sa.and_(*equal, column < values[i] if descending else column > values[i]))
+    return sa.or_(*clauses)
+
+
+def seek_page(
+    session: Session,
+    stmt: sa.Select,
+    keys: Sequence[SortKey],
+    *,
+    after: str | None = None,
+    per_page: int = 50,
+    scalars: bool = False,
+    key_of: Callable[[object], Sequence] | None = None,
+) -> KeyPage:
+    """One page of ``stmt`` in the order of ``keys``, after the page key ``after`` (seek, not
+    OFFSET: page 1,000 costs what page 1 costs, and a row added meanwhile moves nothing).
+
+    The keys are NOT NULL columns of the statement, the last one unique (an id). The next
+    page's key is the last row's values, read by each key column's name from the row (or the
+    entity when ``scalars``), or by ``key_of``."""
+    per_page = max(1, min(per_page, 500))
+    values = _decode_key(keys, after)
+    if values is not None:
+        stmt = stmt.where(_after_key(keys, values))
+    ordered = stmt.order_by(None).order_by(
+        *(column.desc() if descending else column.asc() for column, descending in keys)
+    )
+    query = ordered.limit(per_page + 1)
+    rows = list(session.scalars(query) if scalars else session.execute(query))
+    items = rows[:per_page]
+    if len(rows) <= per_page or not items:
+        return KeyPage(items, None)
+    last = items[-1]
+    if key_of is not None:
+        key = list(key_of(last))
+    else:
+        key = [getattr(last, column.key) for column, _descending in keys]
+    return KeyPage(items, json.dumps([_key_value(v) for v in key], ensure_ascii=False))
 
 
 def paginate(

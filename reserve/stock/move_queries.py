@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, aliased
 
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Material
+from reserve.db import KeyPage
 from reserve.errors import NotFound
 from reserve.stock.models import Batch, StockMove
-from reserve.stock.queries import KeyPage
 from reserve.warehouses.models import Location, Warehouse
 
 

@@ -50,7 +50,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Category, Material
 from reserve.catalog.service import significant_prefix
-from reserve.db import local_today, normalise_code
+from reserve.db import KeyPage, local_today, normalise_code
 from reserve.stock.expiry import ExpiryState, expired_before, expiry_state
 from reserve.stock.models import Batch, SerialItem, StockBalance, StockMovement
 from reserve.warehouses.models import Location, Warehouse
@@ -258,14 +258,6 @@ class StockRow:
     @property
     def more_holders(self) -> int:
         return max(0, self.warehouses - len(self.holders))
-
-
-@dataclass(frozen=True)
-class KeyPage:
-    """A page read by key: the rows and the key of the next page (None at the end)."""
-
-    items: list
-    next_key: str | None
 
 
 def _material_totals(

@@ -90,7 +90,7 @@ def import_models() -> None:
 def init_extensions(app: Flask) -> None:
     from reserve.db import configure_sqlite
     from reserve.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from reserve.i18n import select_locale
+    from reserve.i18n import install_template_gettext, select_locale
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
@@ -100,6 +100,7 @@ def init_extensions(app: Flask) -> None:
         locale_selector=select_locale,
         default_translation_directories=os.path.join(app.root_path, "translations"),
     )
+    install_template_gettext(app)
     login_manager.init_app(app)
     limiter.init_app(app)
     login_manager.login_view = "auth.login"

@@ -5,7 +5,6 @@ import io
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from reserve.auth.permissions import current_actor
@@ -22,6 +21,7 @@ from reserve.forms import (
     checked_query_int,
     select_choices,
 )
+from reserve.i18n import gettext as _  # Flask-Babel's, without its lookups per call
 from reserve.stock import move_queries, queries, service
 from reserve.stock.export import CardSheet, StockSheet, stock_card_workbook, stock_list_workbook
 from reserve.stock.forms import MoveForm
@@ -113,6 +113,23 @@ def stock_pivot():
     return render_template(
         "stock/stock_pivot.html", pivot=pivot, args=request.args, **_filter_choices(actor)
     )
+
+
+@bp.app_template_global("holder_links")
+def holder_links(row: queries.StockRow, material_url: str) -> Markup:
+    """The warehouses holding a material, by name, each a link to the material there: the
+    first few, then "等 N 处". Built once a row in Python (the page shows it twice, in the table
+    and in the phone's cards; a Jinja include per row cost a fifth of the page)."""
+    href = escape(material_url)
+    available = escape(_("Available"))
+    links = "、".join(
+        f'<a href="{href}?warehouse={h.warehouse_id}" title="{available} '
+        f'{escape(qty(h.available, row.unit))}">{escape(h.name)}</a>'
+        for h in row.holders
+    )
+    if row.more_holders:
+        links += " " + str(escape(_("and others, %(n)s in all", n=row.warehouses)))
+    return Markup(links)
 
 
 @bp.app_template_global("pivot_cells")

@@ -179,6 +179,8 @@ class StockMovement(Base):
         ),
         sa.Index("ix_stock_movements_balance", "location_id", "batch_id", "id"),
         sa.Index("ix_stock_movements_document", "document_type", "document_id"),
+        # verify --since: what was posted shortly before the last clean run began
+        sa.Index("ix_stock_movements_posted_at", "posted_at"),
         # the stock card's date range is a range of document dates (one time axis, README)
         sa.Index("ix_stock_movements_material_date", "material_id", "document_date", "id", "qty"),
         sa.Index(
@@ -284,6 +286,8 @@ class StockReservation(Base):
         sa.CheckConstraint("status IN ('open', 'consumed', 'released')", name="status_known"),
         sa.Index("ix_stock_reservations_balance", "location_id", "batch_id", "status"),
         sa.Index("ix_stock_reservations_document", "document_type", "document_id"),
+        # verify --since: the reservations changed since the last clean run
+        sa.Index("ix_stock_reservations_changed_at", "changed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -303,6 +307,8 @@ class StockReservation(Base):
     username: Mapped[str] = mapped_column(sa.String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # every change (opened, part consumed, part released, closed): ``verify --since`` reads it
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     released_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     released_by: Mapped[str | None] = mapped_column(sa.String(40))
 

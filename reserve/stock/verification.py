@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from time import perf_counter
 
 from flask_babel import gettext as _
@@ -20,7 +20,6 @@ from sqlalchemy import (
     cast,
     func,
     literal,
-    or_,
     select,
     tuple_,
     union,
@@ -79,15 +78,26 @@ class Since:
     at: datetime
 
 
+# A movement takes its id when it is written and becomes visible when its transaction commits:
+# one written just before a run began but committed after the run read the highest id has a
+# lower id than the run's mark. Ledger transactions last milliseconds; what was posted in the
+# quarter of an hour before a run is read again by the next incremental one.
+IN_FLIGHT = timedelta(minutes=15)
+
+
 def touched_places(since: Since):
-    """The (location, batch) places with a movement after ``since.movement_id``, or a
-    reservation opened or closed since ``since.at``: a SELECT of (location_id, batch_id)."""
+    """The (location, batch) places with a movement after ``since.movement_id`` (or posted
+    within ``IN_FLIGHT`` before the run began), or a reservation changed since ``since.at``
+    (opened, part consumed or released, closed): a SELECT of (location_id, batch_id)."""
     return union(
         select(StockMovement.location_id, StockMovement.batch_id).where(
             StockMovement.id > since.movement_id
         ),
+        select(StockMovement.location_id, StockMovement.batch_id).where(
+            StockMovement.posted_at >= since.at - IN_FLIGHT
+        ),
         select(StockReservation.location_id, StockReservation.batch_id).where(
-            or_(StockReservation.created_at >= since.at, StockReservation.closed_at >= since.at)
+            StockReservation.changed_at >= since.at
         ),
     )
 

@@ -55,8 +55,12 @@ class MoveRow:
     near_expiry_days: int
 
 
+# built once: aliasing per call cost more than the list's query on SQLite
+_SOURCE, _TARGET = aliased(Location, name="source"), aliased(Location, name="target")
+
+
 def _moves(actor: Actor, f: MoveFilter) -> Select:
-    source, target = aliased(Location), aliased(Location)
+    source, target = _SOURCE, _TARGET
     stmt = (
         select(
             StockMove.id,

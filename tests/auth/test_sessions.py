@@ -1,10 +1,12 @@
 """Sessions that end: a copied cookie dies with its session, and a password change, a reset, a
 change of roles, a deactivation or "sign out everywhere" ends the other devices' sessions."""
 
-from sqlalchemy import select
+from flask import session
+from sqlalchemy import event, select
 
 from reserve.audit.models import AuditEntry
 from reserve.auth.models import Role
+from reserve.auth.sessions import SESSION_VERSION_KEY, load_user
 from tests.conftest import AuthActions
 
 NEW_PASSWORD = "quiet-harbour-lantern-42"
@@ -84,3 +86,32 @@ def test_an_admin_reset_a_role_change_and_a_deactivation_end_the_sessions(app, m
 
     admin.post(f"/admin/users/{user.id}/toggle")
     assert _signed_out(device)
+
+
+def test_the_user_and_their_scope_load_in_one_statement(app, db, make_user, make_warehouse):
+    """The loader runs on every request: the user row, roles and kept warehouses together."""
+    houses = [make_warehouse(), make_warehouse()]
+    keeper = make_user(Role.KEEPER, Role.DISPATCHER, warehouses=houses)
+    db.flush()
+    seen = []
+
+    def before(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            seen.append(statement)
+
+    with app.test_request_context():
+        session[SESSION_VERSION_KEY] = keeper.session_version
+        db.expunge_all()
+        event.listen(db.get_bind().engine, "before_cursor_execute", before)
+        try:
+            user = load_user(str(keeper.id))
+            roles, kept = user.roles, user.warehouse_ids
+        finally:
+            event.remove(db.get_bind().engine, "before_cursor_execute", before)
+    assert len(seen) == 1, seen
+    assert roles == {Role.KEEPER, Role.DISPATCHER}
+    assert kept == {h.id for h in houses}
+    with app.test_request_context():
+        session[SESSION_VERSION_KEY] = keeper.session_version + 1  # an ended session
+        assert load_user(str(keeper.id)) is None
+        assert load_user("not a number") is None

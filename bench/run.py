@@ -464,6 +464,7 @@ FEFO_FLOOR = """
     FROM stock_balances sb JOIN locations l ON l.id = sb.location_id
         JOIN batches b ON b.id = sb.batch_id
     WHERE sb.material_id IN :materials AND sb.qty - sb.reserved > 0
+        AND (b.expiry_date IS NULL OR b.expiry_date >= :today)
     ORDER BY sb.material_id, CASE WHEN b.expiry_date IS NULL THEN 1 ELSE 0 END,
         b.expiry_date, b.received_at, b.id, l.code"""
 
@@ -657,7 +658,8 @@ def stock_scenarios(app, engine: sa.Engine, get) -> list[Scenario]:
 
     def fefo_floor() -> str:
         with engine.connect() as conn:
-            return str(len(conn.execute(fefo_stmt, {"materials": fefo_ids}).all()))
+            rows = conn.execute(fefo_stmt, {"materials": fefo_ids, "today": today}).all()
+            return str(len(rows))
 
     lines = rng.sample(list(receipt_materials), min(RECEIPT_LINES, len(receipt_materials)))
     nonce = time.strftime("%y%m%d%H%M%S")

@@ -6,6 +6,7 @@ import importlib
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 FEATURES = (
     "main",
@@ -32,6 +33,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     )
     load_config(app, config or config_from_environment())
     validate_config(app)
+    trust_proxies(app)
     import_models()
     init_extensions(app)
     register_blueprints(app)
@@ -75,6 +77,16 @@ def validate_config(app: Flask) -> None:
     from reserve.auth.keys import ensure_secret_key
 
     ensure_secret_key(app)  # production refuses to start without one
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXIES`` reverse proxies, the client's address and scheme come from
+    their X-Forwarded-* headers (werkzeug's ProxyFix), and from nowhere else."""
+    hops = app.config.get("TRUSTED_PROXIES") or 0
+    if isinstance(hops, bool) or not isinstance(hops, int) or not 0 <= hops <= 5:
+        raise RuntimeError(f"TRUSTED_PROXIES must be a whole number from 0 to 5, not {hops!r}")
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
 
 
 def import_models() -> None:

@@ -50,6 +50,10 @@ class Config:
     PASSWORD_MIN_LENGTH = 8
     PASSWORD_MIN_SCORE = 3  # zxcvbn, 0-4
     HSTS_SECONDS = 0  # Strict-Transport-Security max-age; 0 sends none
+    # Reverse proxies in front of the app (nginx: 1) whose X-Forwarded-For/-Proto/-Host are
+    # believed: the sign-in throttles, the rate limits and the audit log then see the reader's
+    # address, not the proxy's. 0 (the default) believes no such header: a client sets them.
+    TRUSTED_PROXIES = 0
     PAGE_SIZE = 50
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     API_MAX_BODY_BYTES = 1024 * 1024  # a JSON body of the API; uploads go through the pages

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+from flask import request
 
 from reserve import create_app
 from reserve.auth.models import Role
@@ -173,3 +174,32 @@ def test_a_403_names_nothing_about_what_was_refused(
     response = keeper.get(f"/api/v1/stocktakes/{stocktake.id}", headers=headers)
     assert response.status_code == 403 and response.get_json()["error"] == "forbidden"
     assert stocktake.no not in response.get_data(as_text=True)
+
+
+def _address_seen(config: dict, headers: dict) -> str:
+    """The reader's address and scheme as the app sees them, on a public page."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", **config})
+    seen = []
+
+    @app.after_request
+    def remember(response):
+        seen.append(f"{request.remote_addr} {request.scheme}")
+        return response
+
+    app.test_client().get("/healthz", headers=headers)
+    return seen[0]
+
+
+def test_forwarded_headers_count_only_behind_trusted_proxies():
+    forwarded = {"X-Forwarded-For": "10.20.30.40", "X-Forwarded-Proto": "https"}
+    assert _address_seen({}, forwarded) == "127.0.0.1 http"
+    assert _address_seen({"TRUSTED_PROXIES": 1}, forwarded) == "10.20.30.40 https"
+    # a client cannot add a hop of its own in front of the one proxy
+    spoofed = {"X-Forwarded-For": "1.1.1.1, 10.20.30.40"}
+    assert _address_seen({"TRUSTED_PROXIES": 1}, spoofed) == "10.20.30.40 http"
+
+
+@pytest.mark.parametrize("hops", [-1, 6, "1", True, 1.5])
+def test_a_wrong_number_of_trusted_proxies_refuses_to_start(hops):
+    with pytest.raises(RuntimeError, match="TRUSTED_PROXIES"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "TRUSTED_PROXIES": hops})

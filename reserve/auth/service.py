@@ -74,6 +74,8 @@ def sign_out(session: Session, *, user_id: int, actor: Actor, everywhere: bool =
     if actor.user_id != user.id:
         raise Forbidden()
     end_sessions(session, user=user)
+    if everywhere:
+        revoke_user_tokens(session, user=user, actor=actor)
     record(
         session,
         actor=actor,
@@ -82,6 +84,23 @@ def sign_out(session: Session, *, user_id: int, actor: Actor, everywhere: bool =
         label=user.username,
     )
     return user
+
+
+def revoke_user_tokens(session: Session, *, user: User, actor: Actor) -> int:
+    """Revoke every live API token of ``user`` (each audited): after an admin's password reset
+    (the account may be in other hands) and "sign out everywhere" (end every way in). A user's
+    own routine password change keeps them: it would cut the PDAs and enterprise systems
+    that use them. Returns how many were revoked."""
+    live = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    now = utcnow()
+    for token in live:
+        token.revoked_at = now
+        record(
+            session, actor=actor, action="revoke", obj=token, label=f"{user.username}: {token.name}"
+        )
+    return len(live)
 
 
 def get_user(session: Session, user_id: int) -> User:
@@ -243,6 +262,7 @@ def reset_password(session: Session, *, user_id: int, new_password: str, actor: 
     user.must_change_password = True
     clear_failed_logins(session, user=user, reason="password_reset")
     end_sessions(session, user=user)
+    revoke_user_tokens(session, user=user, actor=actor)
     record(session, actor=actor, action="password_reset", obj=user, label=user.username)
     return user
 

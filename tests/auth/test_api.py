@@ -1,4 +1,11 @@
+from sqlalchemy import select
+
+from reserve.audit.models import AuditEntry
+from reserve.auth.actor import Actor
 from reserve.auth.models import Role
+from reserve.auth.service import change_password, reset_password, sign_out
+
+NEW_PASSWORD = "quiet-harbour-lantern-42"
 
 
 def test_api_without_a_token_is_refused_with_a_stable_code(client):
@@ -42,3 +49,24 @@ def test_api_errors_are_json_in_the_callers_language(client, api_token):
     assert body["error"] == "not_found" and body["message"]
     response = client.get("/api/v1/materials?page=x", headers=headers)
     assert response.status_code == 422 and response.get_json()["error"] == "invalid"
+
+
+def test_an_admin_reset_and_sign_out_everywhere_revoke_the_tokens(client, api_token, db):
+    """The account may be in other hands: every way in ends, audited; a routine change of
+    one's own password keeps the tokens (the PDAs and enterprise systems keep working)."""
+    admin = Actor.system("admin")
+    headers, user = api_token(Role.KEEPER)
+    change_password(db, user_id=user.id, current="test-password-1", new=NEW_PASSWORD, actor=admin)
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    reset_password(db, user_id=user.id, new_password=NEW_PASSWORD + "-x", actor=admin)
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    revoked = db.scalars(
+        select(AuditEntry).where(
+            AuditEntry.action == "revoke", AuditEntry.object_type == "api_tokens"
+        )
+    ).all()
+    assert len(revoked) == 1
+
+    headers, user = api_token(Role.VIEWER)
+    sign_out(db, user_id=user.id, actor=Actor.for_user(user), everywhere=True)
+    assert client.get("/api/v1/me", headers=headers).status_code == 401

@@ -73,6 +73,7 @@ class ItemStatus(enum.StrEnum):
     IN_USE = "in_use"
     REPAIR = "repair"
     SCRAPPED = "scrapped"
+    LOST = "lost"  # not found at a stocktake (盘亏): written off by its approval
 
     @property
     def label(self):
@@ -82,6 +83,7 @@ class ItemStatus(enum.StrEnum):
             "in_use": _l("In use"),
             "repair": _l("Under repair"),
             "scrapped": _l("Scrapped"),
+            "lost": _l("Lost at a stocktake"),
         }[self.value]
 
 

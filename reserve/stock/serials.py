@@ -23,6 +23,7 @@ SERIAL_STATUS_OUT = {
     MovementKind.TRANSFER_OUT: ItemStatus.ISSUED,
     MovementKind.ROTATE_OUT: ItemStatus.ISSUED,
     MovementKind.SCRAP: ItemStatus.SCRAPPED,
+    MovementKind.LOSS: ItemStatus.LOST,
 }
 
 

@@ -18,7 +18,14 @@ from reserve.db import local_today
 from reserve.documents import all_or_nothing, is_same_person, stamp, unstamp
 from reserve.errors import Conflict, Forbidden, NotFound, SeparationOfDuties, ValidationError
 from reserve.stock.ledger import DocumentRef, check_period_open, post_movement
-from reserve.stock.models import Batch, MovementKind, StockBalance, StockMovement
+from reserve.stock.models import (
+    Batch,
+    ItemStatus,
+    MovementKind,
+    SerialItem,
+    StockBalance,
+    StockMovement,
+)
 from reserve.stock.numbering import next_document_no
 from reserve.stocktakes.counting import (  # noqa: F401  (the feature's services, in one place)
     APPROVER_ROLES,
@@ -37,7 +44,13 @@ from reserve.stocktakes.counting import (  # noqa: F401  (the feature's services
     shows_system_qty,
     writable_stocktake,
 )
-from reserve.stocktakes.models import OPEN_STATUSES, Stocktake, StocktakeLine, StocktakeStatus
+from reserve.stocktakes.models import (
+    OPEN_STATUSES,
+    Stocktake,
+    StocktakeItem,
+    StocktakeLine,
+    StocktakeStatus,
+)
 from reserve.warehouses.models import Location, Warehouse
 
 # 开始盘点 ------------------------------------------------------------
@@ -245,6 +258,7 @@ def submit_stocktake(session: Session, *, stocktake_id: int, actor: Actor) -> St
             values=stamp("submitted", actor),
         )
         _check_complete(session, stocktake)
+        _differences(session, stocktake)  # a serial line must name its items: refused now
     record(
         session,
         actor=actor,
@@ -318,23 +332,19 @@ def approve_stocktake(session: Session, *, stocktake_id: int, actor: Actor) -> l
         )
         _require_other_person(actor, stocktake)  # as submitted when claimed
         document = DocumentRef("stocktake", stocktake.id, stocktake.no, day)
-        lines = session.scalars(  # shortages first: if stock moved since counting, fail early
-            select(StocktakeLine)
-            .where(StocktakeLine.stocktake_id == stocktake.id, StocktakeLine.variance != 0)
-            .order_by(StocktakeLine.variance > 0, StocktakeLine.id)
-        ).all()
         movements = [
             post_movement(
                 session,
-                kind=MovementKind.GAIN if line.variance > 0 else MovementKind.LOSS,
+                kind=MovementKind.GAIN if qty > 0 else MovementKind.LOSS,
                 location_id=line.location_id,
                 batch_id=line.batch_id,
-                qty=line.variance,
+                qty=qty,
                 document=document,
                 actor=actor,
                 note=line.reason,
+                serial_nos=serial_nos,
             )
-            for line in lines
+            for line, qty, serial_nos in _differences(session, stocktake)
         ]
     record(
         session,
@@ -346,6 +356,79 @@ def approve_stocktake(session: Session, *, stocktake_id: int, actor: Actor) -> l
         after={"status": stocktake.status, "movements": [m.id for m in movements]},
     )
     return movements
+
+
+def _differences(
+    session: Session, stocktake: Stocktake
+) -> list[tuple[StocktakeLine, int, list[str]]]:
+    """What approving posts: (line, signed quantity, serial numbers), every shortage before any
+    surplus (if stock moved since counting, fail early; and an item found at another place of
+    the same stocktake leaves the place it is booked at before it comes in where it was found).
+
+    A serial-tracked line names its items: those in stock there and not scanned are lost
+    (盘亏, status ``lost``), those scanned there and not in stock there come in (盘盈). Such a
+    line may differ with no difference in number (two items swapped); one counted by number
+    alone cannot say which items, and is refused."""
+    lines = session.execute(
+        select(StocktakeLine, Material.tracking)
+        .join(Material, Material.id == StocktakeLine.material_id)
+        .where(
+            StocktakeLine.stocktake_id == stocktake.id,
+            or_(
+                StocktakeLine.variance != 0,
+                StocktakeLine.id.in_(select(StocktakeItem.line_id)),
+                Material.tracking == "serial",
+            ),
+        )
+        .order_by(StocktakeLine.id)
+    ).all()
+    serial_lines = [line for line, tracking in lines if tracking == "serial"]
+    booked: dict[int, set[str]] = {line.id: set() for line in serial_lines}
+    found: dict[int, set[str]] = {line.id: set() for line in serial_lines}
+    if serial_lines:
+        places = {(line.location_id, line.batch_id): line.id for line in serial_lines}
+        for location_id, batch_id, serial_no in session.execute(
+            select(SerialItem.location_id, SerialItem.batch_id, SerialItem.serial_no).where(
+                sa.tuple_(SerialItem.location_id, SerialItem.batch_id).in_(list(places)),
+                SerialItem.status == ItemStatus.IN_STOCK.value,
+            )
+        ):
+            booked[places[(location_id, batch_id)]].add(serial_no)
+        for line_id, serial_no in session.execute(
+            select(StocktakeItem.line_id, SerialItem.serial_no)
+            .join(SerialItem, SerialItem.id == StocktakeItem.serial_item_id)
+            .where(StocktakeItem.stocktake_id == stocktake.id)
+        ):
+            found.setdefault(line_id, set()).add(serial_no)
+    scanned = {line_id for line_id, numbers in found.items() if numbers}
+    shortages, surpluses = [], []
+    for line, tracking in lines:
+        if tracking != "serial":
+            if line.variance:
+                (surpluses if line.variance > 0 else shortages).append((line, line.variance, []))
+            continue
+        if line.id not in scanned and (line.variance == 0 or line.counted_qty):
+            if line.variance == 0:
+                continue  # counted by number, as booked: nothing to name
+            lost = gained = None  # counted by number, and it differs: which items?
+        else:  # scanned item by item, or nothing found there (every booked item is lost)
+            lost = sorted(booked[line.id] - found[line.id])
+            gained = sorted(found[line.id] - booked[line.id])
+        if lost is None or len(gained) - len(lost) != line.variance:
+            raise ValidationError(
+                _l(
+                    "%(line)s is tracked by serial number: scan each item found there, so "
+                    "that the difference names the items (and count it again if its stock "
+                    "changed since it was counted).",
+                    line=_line_names(session, StocktakeLine.id == line.id),
+                ),
+                field="serial_no",
+            )
+        if lost:
+            shortages.append((line, -len(lost), lost))
+        if gained:
+            surpluses.append((line, len(gained), gained))
+    return shortages + surpluses
 
 
 def reject_stocktake(

@@ -13,7 +13,9 @@ from reserve.errors import Conflict, Forbidden, InsufficientStock, NotFound, Val
 from reserve.stock.ledger import PeriodClosed, verify
 from reserve.stock.models import (
     ClosedMonth,
+    ItemStatus,
     MovementKind,
+    SerialItem,
     StockBalance,
     StockMovement,
 )
@@ -399,3 +401,77 @@ def test_stock_that_moved_since_counting_makes_the_whole_approval_fail(db, stock
         == 0
     )
     assert balance(db, s.recv, s.quilt_batch) == 3
+
+
+# 单品盘点的过账 ---------------------------------------------------------
+
+
+@pytest.fixture
+def pumps(db, stocked, make_material, make_batch, move):
+    """Three numbered pumps on the shelf, one at the receiving area."""
+    s = stocked
+    pump = make_material("排水泵", unit="台", tracking="serial")
+    batch = make_batch(pump, "P-1")
+    move(s.shelf, batch, 3, serial_nos=("SN-1", "SN-2", "SN-3"))
+    move(s.recv, batch, 1, serial_nos=("SN-4",))
+    return batch
+
+
+def _items(db, batch):
+    return {
+        item.serial_no: (item.status, item.location_id)
+        for item in db.scalars(select(SerialItem).where(SerialItem.batch_id == batch.id))
+    }
+
+
+def _submit_and_approve(db, s, stocktake):
+    service.submit_stocktake(db, stocktake_id=stocktake.id, actor=s.keeper_actor)
+    return service.approve_stocktake(db, stocktake_id=stocktake.id, actor=s.approver_actor)
+
+
+def test_approval_writes_off_the_serial_items_not_found_and_books_those_found(db, stocked, pumps):
+    s = stocked
+    stocktake = open_(db, s)
+    count_all(db, s, stocktake)  # quantities as booked; the pumps are then scanned one by one
+    count(db, s, stocktake, s.shelf, pumps, 0, reason="未找到")  # nothing scanned yet
+    for serial_no in ("SN-1", "SN-4"):  # SN-4 was booked at RECV: misplaced onto the shelf
+        count(db, s, stocktake, s.shelf, pumps, 1, reason="盘点差异", serial_no=serial_no)
+    count(db, s, stocktake, s.recv, pumps, 0, reason="放错位置")
+    movements = _submit_and_approve(db, s, stocktake)
+    items = _items(db, pumps)
+    assert items["SN-1"] == ("in_stock", s.shelf.id)
+    assert items["SN-4"] == ("in_stock", s.shelf.id)  # found on the shelf: booked there now
+    assert items["SN-2"][0] == items["SN-3"][0] == "lost"  # not found anywhere
+    kinds = sorted((m.kind, m.qty) for m in movements if m.batch_id == pumps.id)
+    assert kinds == [("gain", 1), ("loss", -2), ("loss", -1)]
+    assert verify(db) == []  # the balances and the items in stock agree
+    assert ItemStatus("lost").label  # a status with a name in the reader's language
+
+
+def test_two_swapped_items_are_booked_though_the_numbers_are_right(db, stocked, pumps):
+    s = stocked
+    stocktake = open_(db, s)
+    count_all(db, s, stocktake)
+    count(db, s, stocktake, s.shelf, pumps, 0)
+    count(db, s, stocktake, s.recv, pumps, 0)
+    for serial_no in ("SN-1", "SN-2", "SN-4"):  # SN-4 on the shelf, SN-3 at RECV: swapped
+        count(db, s, stocktake, s.shelf, pumps, 1, serial_no=serial_no)
+    line = count(db, s, stocktake, s.recv, pumps, 1, serial_no="SN-3")
+    assert line.variance == 0  # three and one, as booked
+    _submit_and_approve(db, s, stocktake)
+    items = _items(db, pumps)
+    assert items["SN-4"] == ("in_stock", s.shelf.id) and items["SN-3"] == ("in_stock", s.recv.id)
+    assert verify(db) == []
+
+
+def test_a_serial_line_that_differs_counted_by_number_is_refused_at_submission(db, stocked, pumps):
+    s = stocked
+    stocktake = open_(db, s)
+    count_all(db, s, stocktake)
+    count(db, s, stocktake, s.shelf, pumps, 2, reason="少一台")  # by number: which one?
+    before = db.scalar(select(func.count()).select_from(StockMovement))
+    with pytest.raises(ValidationError, match="serial number"):
+        service.submit_stocktake(db, stocktake_id=stocktake.id, actor=s.keeper_actor)
+    assert stocktake.status == StocktakeStatus.COUNTING
+    assert db.scalar(select(func.count()).select_from(StockMovement)) == before
+    assert _items(db, pumps)["SN-3"] == ("in_stock", s.shelf.id)

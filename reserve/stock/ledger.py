@@ -603,12 +603,21 @@ def post_movements(
 
 
 def reverse_movement(
-    session: Session, *, movement_id: int, actor: Actor, reason: str, document_date: date
+    session: Session,
+    *,
+    movement_id: int,
+    actor: Actor,
+    reason: str,
+    document_date: date,
+    serial_nos: Sequence[str] = (),
+    serial_status: ItemStatus | None = None,
 ) -> StockMovement:
     """冲销：undo a movement by posting its opposite; the original stays as it was.
 
     A movement is reversed at most once: checked here for the message, and by a unique index
-    on ``reverses_id`` for two reversals racing."""
+    on ``reverses_id`` for two reversals racing. The reversal of a serial-tracked material's
+    movement names its items, as every movement of one does (``serial_nos``; what items taken
+    out become, ``serial_status``)."""
     original = session.get(StockMovement, movement_id)
     if original is None:
         raise NotFound(_l("No such movement."))
@@ -638,6 +647,8 @@ def reverse_movement(
                 actor=actor,
                 note=reason.strip(),
                 reverses_id=original.id,
+                serial_nos=serial_nos,
+                serial_status=serial_status,
             )
     except IntegrityError:  # the unique index: another reversal of it committed first
         raise Conflict(_l("This movement has already been reversed.")) from None

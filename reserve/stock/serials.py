@@ -28,8 +28,15 @@ SERIAL_STATUS_OUT = {
 
 
 def numbers_for(place, qty: int, serial_nos: Sequence[str]) -> list[str]:
+    """The serial numbers a posting carries: one per unit for a serial-tracked material (its
+    items must move with the quantity, or ``verify`` would find them apart), none otherwise."""
     numbers = [s.strip() for s in serial_nos if s and s.strip()]
     if not numbers:
+        if place.tracking == "serial":
+            raise ValidationError(
+                _l("Give one serial number per unit moved (%(n)s).", n=abs(qty)),
+                field="serial_nos",
+            )
         return []
     if place.tracking != "serial":
         raise ValidationError(

@@ -28,12 +28,14 @@ WRITES = re.compile(
 )
 # the ledger and the modules it calls inside its guarded writes
 LEDGER = ("stock/ledger.py", "stock/serials.py", "stock/models.py", "stock/guard.py")
+# schema changes that fill a new column of their own, under ledger_writes(), named one by one
+BACKFILLS = ("migrations/versions/since0001_verify_since_reads_changes.py",)
 
 
 def test_only_the_ledger_writes_stock():
     offenders = []
     for path in PACKAGE.rglob("*.py"):
-        if path.relative_to(PACKAGE).as_posix() in LEDGER:
+        if path.relative_to(PACKAGE).as_posix() in LEDGER + BACKFILLS:
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if WRITES.search(line):

@@ -9,6 +9,7 @@ from reserve.stock.models import (
     ClosedMonth,
     MovementKind,
     ReservationStatus,
+    SerialItem,
     StockBalance,
     StockMovement,
     StockReservation,
@@ -284,3 +285,34 @@ def test_fefo_orders_by_expiry_then_receipt(db, place, make_batch):
     order = [s.batch_no for s in fefo_sources(db, material_id=place.material.id)]
     assert order == ["EARLY", "B1", "B2"]
     assert fefo_sources(db, material_id=place.material.id, warehouse_ids=[]) == []
+
+
+def test_every_movement_of_a_serial_material_names_its_items_its_reversal_too(
+    db, place, make_material, make_batch
+):
+    pump = make_material("排水泵", code="PUMP", unit="台", tracking="serial")
+    batch = make_batch(pump, "P-1")
+    before = db.scalar(select(func.count()).select_from(StockMovement))
+    with pytest.raises(ValidationError, match="serial"):
+        post(db, place, 2, batch=batch)  # two pumps, but which?
+    assert db.scalar(select(func.count()).select_from(StockMovement)) == before
+    post(db, place, 2, batch=batch, serial_nos=("SN-1", "SN-2"))
+    issue = post(db, place, -1, batch=batch, serial_nos=("SN-1",))
+    with pytest.raises(ValidationError, match="serial"):
+        ledger.reverse_movement(
+            db, movement_id=issue.id, actor=place.actor, reason="发错", document_date=date.today()
+        )
+    ledger.reverse_movement(
+        db,
+        movement_id=issue.id,
+        actor=place.actor,
+        reason="发错",
+        document_date=date.today(),
+        serial_nos=("SN-1",),
+    )
+    items = db.scalars(select(SerialItem).where(SerialItem.batch_id == batch.id)).all()
+    assert {(i.serial_no, i.status, i.location_id) for i in items} == {
+        ("SN-1", "in_stock", place.a1.id),
+        ("SN-2", "in_stock", place.a1.id),
+    }
+    assert ledger.verify(db) == []

@@ -230,16 +230,20 @@ def _decode_key(keys: Sequence[SortKey], token: str | None) -> list | None:
 
 def _after_key(keys: Sequence[SortKey], values: list) -> sa.ColumnElement[bool]:
     """Rows after ``values`` in the order of ``keys``: one row-value comparison when every key
-    runs the same way (PostgreSQL reads it off a matching index), else the OR chain."""
+    runs the same way (PostgreSQL reads it off a matching index), else the OR chain; both with
+    the bound on the first key alone, which an index on that column serves even when the keys
+    come from several joined tables."""
+    first, descending = keys[0]
+    lead = first <= values[0] if descending else first >= values[0]
     if len({descending for _column, descending in keys}) == 1:
         row = sa.tuple_(*(column for column, _descending in keys))
         bound = sa.tuple_(*(sa.literal(v, c.type) for (c, _d), v in zip(keys, values, strict=True)))
-        return row < bound if keys[0][1] else row > bound
+        return sa.and_(lead, row < bound if descending else row > bound)
     clauses = []
-    for i, (column, descending) in enumerate(keys):
+    for i, (column, desc) in enumerate(keys):
         equal = [keys[j][0] == values[j] for j in range(i)]
-        clauses.append(sa.and_(*equal, column < values[i] if descending else column > values[i]))
-    return sa.or_(*clauses)
+        clauses.append(sa.and_(*equal, column < values[i] if desc else column > values[i]))
+    return sa.and_(lead, sa.or_(*clauses))
 
 
 def seek_page(

@@ -164,6 +164,8 @@ def warehouse_keys(stmt: Select, sort: str) -> tuple[list[SortKey], object]:
         def value(row):
             return getattr(row, name)
 
+    if name == "code":
+        return [(column, descending)], lambda row: (row.code,)
     keys = [(column, descending), (stmt.selected_columns["code"], descending)]
     return keys, lambda row: (value(row), row.code)
 

@@ -105,35 +105,42 @@ def _location_count():
     )
 
 
-def _keeper_count():
+def _keeper_counts():
+    """Enabled keepers per warehouse, grouped once: a correlated count per row hash-joined the
+    whole users table again for every warehouse on the page (20 ms at province scale)."""
     return (
-        select(func.count(User.id))
-        .join(user_warehouses, user_warehouses.c.user_id == User.id)
-        .where(user_warehouses.c.warehouse_id == Warehouse.id, User.is_enabled)
-        .correlate(Warehouse)
-        .scalar_subquery()
+        select(user_warehouses.c.warehouse_id, func.count().label("n"))
+        .join(User, User.id == user_warehouses.c.user_id)
+        .where(User.is_enabled)
+        .group_by(user_warehouses.c.warehouse_id)
+        .subquery("keepers")
     )
 
 
 def _warehouse_rows() -> Select:
     """Warehouse fields, its region, and its counts of locations in use and keepers."""
-    return select(
-        Warehouse.id,
-        Warehouse.code,
-        Warehouse.name,
-        Warehouse.level,
-        Warehouse.region_id,
-        Region.code.label("region_code"),
-        Region.name.label("region_name"),
-        Warehouse.address,
-        Warehouse.lat,
-        Warehouse.lng,
-        Warehouse.area_m2,
-        Warehouse.phone,
-        Warehouse.is_active,
-        _location_count().label("location_count"),
-        _keeper_count().label("keeper_count"),
-    ).join(Region, Warehouse.region_id == Region.id)
+    keepers = _keeper_counts()
+    return (
+        select(
+            Warehouse.id,
+            Warehouse.code,
+            Warehouse.name,
+            Warehouse.level,
+            Warehouse.region_id,
+            Region.code.label("region_code"),
+            Region.name.label("region_name"),
+            Warehouse.address,
+            Warehouse.lat,
+            Warehouse.lng,
+            Warehouse.area_m2,
+            Warehouse.phone,
+            Warehouse.is_active,
+            _location_count().label("location_count"),
+            func.coalesce(keepers.c.n, 0).label("keeper_count"),
+        )
+        .join(Region, Warehouse.region_id == Region.id)
+        .outerjoin(keepers, keepers.c.warehouse_id == Warehouse.id)
+    )
 
 
 WAREHOUSE_SORTS = {  # sort name: the row's column it orders by

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from reserve.auth.actor import Actor
@@ -155,26 +156,20 @@ WAREHOUSE_SORTS = {  # sort name: the row's column it orders by
 NO_AREA = {False: Decimal("1e12"), True: Decimal(-1)}  # by direction: an unknown area sorts last
 
 
-def warehouse_keys(stmt: Select, sort: str) -> tuple[list[SortKey], object]:
+def warehouse_keys(stmt: Select, sort: str) -> tuple[list[SortKey], Callable[[Row], tuple]]:
     """The page keys of a warehouse sort (``-`` for descending), ending in the unique code, and
-    the function reading them off a row."""
+    the function reading their values off a row."""
     name = WAREHOUSE_SORTS.get((sort or "code").lstrip("-"), "code")
     descending = (sort or "").startswith("-")
+    code = stmt.selected_columns["code"]
+    if name == "code":
+        return [(code, descending)], lambda row: (row.code,)
     column = stmt.selected_columns[name]
     if name == "area_m2":  # one NULL order on every database: last, whichever the direction
-        column = func.coalesce(column, NO_AREA[descending])
-
-        def value(row):
-            return NO_AREA[descending] if row.area_m2 is None else row.area_m2
-    else:
-
-        def value(row):
-            return getattr(row, name)
-
-    if name == "code":
-        return [(column, descending)], lambda row: (row.code,)
-    keys = [(column, descending), (stmt.selected_columns["code"], descending)]
-    return keys, lambda row: (value(row), row.code)
+        unknown = NO_AREA[descending]
+        keys = [(func.coalesce(column, unknown), descending), (code, descending)]
+        return keys, lambda row: (unknown if row.area_m2 is None else row.area_m2, row.code)
+    return [(column, descending), (code, descending)], lambda row: (getattr(row, name), row.code)
 
 
 def region_subtree(region_id: int):

@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+import pytest
+
 from reserve.auth.actor import Actor
 from reserve.auth.models import Role
 from reserve.warehouses import queries
@@ -103,3 +105,28 @@ def test_locations_and_keepers(db, make_warehouse, make_user):
     locations = queries.warehouse_locations(db, warehouse.id)
     assert [loc.code for loc in locations] == ["RECV", "A-01-01"]
     assert [k.username for k in queries.warehouse_keepers(db, warehouse.id)] == [keeper.username]
+
+
+@pytest.mark.parametrize("sort", ["area", "-area", "keepers", "-locations", "-name", "level"])
+def test_every_sort_walks_every_warehouse_once_by_key(db, make_warehouse, sort):
+    made = [
+        make_warehouse(
+            f"WH-S{n:02d}",
+            f"库{n % 3}",
+            level=("city", "district")[n % 2],
+            area_m2=None if n % 3 == 0 else Decimal(100 + n % 4),
+        )
+        for n in range(11)
+    ]
+    actor = Actor.system("test")
+    seen, after = [], None
+    while True:
+        page = queries.warehouse_page(db, actor=actor, sort=sort, per_page=3, after=after)
+        seen += [row.code for row in page.items]
+        if page.next_key is None:
+            break
+        after = page.next_key
+    assert sorted(seen) == sorted(w.code for w in made) and len(seen) == len(set(seen))
+    assert seen == [r.code for r in queries.warehouse_page(db, actor=actor, sort=sort).items]
+    if sort.endswith("area"):  # an unknown area comes last, going up or down
+        assert all(w.area_m2 is None for w in made if w.code in seen[-4:])

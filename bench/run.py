@@ -192,10 +192,6 @@ def explain(engine: sa.Engine, scenario: Scenario, out=print) -> None:
 # -- scenarios -------------------------------------------------------------------------------
 
 
-def page_rows(page) -> str:
-    return f"{len(page.items)}/{page.total}"
-
-
 def like(dialect: str) -> str:
     return "ILIKE" if dialect == "postgresql" else "LIKE"  # SQLite's LIKE ignores ASCII case
 
@@ -203,19 +199,19 @@ def like(dialect: str) -> str:
 def material_floor(dialect: str) -> str:
     op = like(dialect)
     return f"""
-        SELECT m.*, c.code AS category_code, c.name AS category_name, count(*) OVER () AS total
+        SELECT m.*, c.code AS category_code, c.name AS category_name
         FROM materials m JOIN categories c ON c.id = m.category_id
         WHERE (m.name {op} :like OR m.code {op} :prefix OR m.spec {op} :like
                OR m.pinyin_initials LIKE :pinyin) AND m.is_active
-        ORDER BY m.code, m.id LIMIT 50"""
+        ORDER BY m.code, m.id LIMIT 51"""
 
 
 WAREHOUSE_FLOOR = """
     WITH page AS (
-        SELECT w.*, r.code AS region_code, r.name AS region_name, count(*) OVER () AS total
+        SELECT w.*, r.code AS region_code, r.name AS region_name
         FROM warehouses w JOIN regions r ON r.id = w.region_id
         {where}
-        ORDER BY w.code LIMIT 50)
+        ORDER BY w.code LIMIT 51)
     SELECT page.*,
         (SELECT count(*) FROM locations l
          WHERE l.warehouse_id = page.id AND l.is_active) AS location_count,
@@ -224,9 +220,22 @@ WAREHOUSE_FLOOR = """
     FROM page ORDER BY page.code"""
 
 AUDIT_FLOOR = """
-    SELECT a.*, (SELECT count(*) FROM (SELECT id FROM audit_entries {where} LIMIT 10001) c)
+    SELECT a.* FROM audit_entries a {where} ORDER BY a.at DESC, a.id DESC LIMIT 51"""
+# the page as the log shows it: one page by key, and the count capped at 1,000
+AUDIT_PAGE_FLOOR = """
+    SELECT a.*, (SELECT count(*) FROM (SELECT 1 FROM audit_entries {where} LIMIT 1001) c)
         AS total
-    FROM audit_entries a {where} ORDER BY a.at DESC, a.id DESC LIMIT 50"""
+    FROM audit_entries a {where} ORDER BY a.at DESC, a.id DESC LIMIT 51"""
+# a page far into the log: by key (what the list does), and by OFFSET (what it did)
+AUDIT_DEEP_FLOOR = """
+    SELECT a.* FROM audit_entries a WHERE a.at <= :at AND (a.at, a.id) < (:at, :id)
+    ORDER BY a.at DESC, a.id DESC LIMIT 51"""
+AUDIT_OFFSET_SQL = """
+    SELECT a.* FROM audit_entries a ORDER BY a.at DESC, a.id DESC LIMIT 50 OFFSET :skip"""
+LOCATIONS_DEEP_FLOOR = """
+    SELECT l.* FROM locations l
+    WHERE l.warehouse_id = :warehouse AND NOT l.is_receiving AND l.code > :code
+    ORDER BY l.code LIMIT 51"""
 
 LOGIN_FLOOR = """
     SELECT u.*, (SELECT t.locked_until FROM login_throttles t WHERE t.username = :key)
@@ -255,7 +264,7 @@ def build_scenarios(app, engine: sa.Engine) -> list[Scenario]:
     def query(fn, **kwargs) -> Callable[[], str]:
         def run() -> str:
             with Session(engine) as session:
-                return page_rows(fn(session, **kwargs))
+                return key_rows(fn(session, **kwargs))
 
         return run
 
@@ -390,16 +399,108 @@ def build_scenarios(app, engine: sa.Engine) -> list[Scenario]:
         )
     scenarios += [
         Scenario(
-            "GET /admin/audit", get("/admin/audit", query(audit_page)), AUDIT_FLOOR.format(where="")
+            "GET /admin/audit",
+            get("/admin/audit", query(audit_page)),
+            AUDIT_PAGE_FLOOR.format(where=""),
         ),
         Scenario(
             "GET /admin/audit?username=keeper001",
             get("/admin/audit?username=keeper001", query(audit_page, username="keeper001")),
-            AUDIT_FLOOR.format(where=user_where),
+            AUDIT_PAGE_FLOOR.format(where=user_where),
             user_params,
         ),
     ]
-    return scenarios + stock_scenarios(app, engine, get)
+    return scenarios + deep_scenarios(engine, get, query) + stock_scenarios(app, engine, get)
+
+
+def deep_scenarios(engine: sa.Engine, get, query) -> list[Scenario]:
+    """Pages far in: the audit log after half its entries (500,000 at province scale), and the
+    locations of the biggest warehouse after nine tenths of them, each by key against its raw
+    SQL floor; and the same audit page by OFFSET, as the list read it before issue 10."""
+    import json
+    from urllib.parse import urlencode
+
+    from reserve.audit.models import AuditEntry
+    from reserve.audit.queries import audit_page
+    from reserve.db import UTCDateTime
+    from reserve.warehouses.models import Location
+    from reserve.warehouses.queries import location_page
+
+    with Session(engine) as session:
+        entries = session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) or 0
+        skip = entries // 2
+        at, entry_id = session.execute(
+            sa.select(AuditEntry.at, AuditEntry.id)
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .offset(skip)
+            .limit(1)
+        ).one()
+        biggest, held = session.execute(
+            sa.select(Location.warehouse_id, sa.func.count())
+            .group_by(Location.warehouse_id)
+            .order_by(sa.func.count().desc(), Location.warehouse_id)
+            .limit(1)
+        ).one()
+        code = session.scalar(
+            sa.select(Location.code)
+            .where(Location.warehouse_id == biggest, ~Location.is_receiving)
+            .order_by(Location.code)
+            .offset(held * 9 // 10)
+            .limit(1)
+        )
+    audit_key = json.dumps([at.isoformat(), entry_id])
+    location_key = json.dumps([code])
+    audit_params = {"at": at, "id": entry_id}
+    at_bind = (sa.bindparam("at", type_=UTCDateTime),)
+
+    def offset_page() -> str:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(AUDIT_OFFSET_SQL), {"skip": skip}).all()
+        return str(len(rows))
+
+    return [
+        Scenario(
+            f"audit_page deep (after {skip:,} of {entries:,} entries, by key)",
+            query(audit_page, after=audit_key),
+            AUDIT_DEEP_FLOOR,
+            audit_params,
+            at_bind,
+            explain=True,
+        ),
+        Scenario(
+            f"audit page deep by OFFSET {skip:,} (raw SQL, the old way)",
+            offset_page,
+            AUDIT_DEEP_FLOOR,
+            audit_params,
+            at_bind,
+        ),
+        Scenario(
+            f"GET /admin/audit (after {skip:,} entries)",
+            get(
+                "/admin/audit?" + urlencode({"after": audit_key}),
+                query(audit_page, after=audit_key),
+            ),
+            AUDIT_DEEP_FLOOR,
+            audit_params,
+            at_bind,
+        ),
+        Scenario(
+            f"location_page deep (warehouse {biggest}, after {held * 9 // 10:,} of {held:,})",
+            query(location_page, warehouse_id=biggest, after=location_key),
+            LOCATIONS_DEEP_FLOOR,
+            {"warehouse": biggest, "code": code},
+            explain=True,
+        ),
+        Scenario(
+            f"GET /warehouses/{biggest} (locations after {held * 9 // 10:,})",
+            get(
+                f"/warehouses/{biggest}?" + urlencode({"after": location_key}),
+                query(location_page, warehouse_id=biggest, after=location_key),
+            ),
+            LOCATIONS_DEEP_FLOOR,
+            {"warehouse": biggest, "code": code},
+        ),
+    ]
 
 
 STOCK_SCOPE = {  # extra conditions on stock_balances sb (joined to batches b in the aggregate)

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -188,6 +189,8 @@ SortKey = tuple[sa.ColumnElement, bool]  # a column of the statement, and whethe
 
 
 def _key_value(value):
+    if isinstance(value, Decimal):
+        return str(value)  # exact: a float would round a price
     return value.isoformat() if isinstance(value, date | datetime) else value
 
 
@@ -202,34 +205,45 @@ def _decode_key(keys: Sequence[SortKey], token: str | None) -> list | None:
             return None
         typed = []
         for (column, _descending), value in zip(keys, values, strict=True):
-            if not isinstance(value, str | int | float) or isinstance(value, bool):
-                return None  # the keys are NOT NULL scalars
             kind = getattr(column.type, "impl_instance", column.type).python_type
+            if not isinstance(value, str | int | float):
+                return None  # the keys are NOT NULL scalars
+            if isinstance(value, bool) != (kind is bool):
+                return None  # JSON true is not the number 1, nor 1 a boolean
             if kind is datetime:
                 typed.append(datetime.fromisoformat(value))
             elif kind is date:
                 typed.append(date.fromisoformat(value))
+            elif kind is Decimal:
+                number = Decimal(value) if isinstance(value, str) else None
+                if number is None or not number.is_finite():
+                    return None
+                typed.append(number)
             elif not isinstance(value, kind):
                 return None
             else:
                 typed.append(value)
         return typed
-    except (ValueError, TypeError, NotImplementedError):
+    except (ValueError, TypeError, NotImplementedError, InvalidOperation):
         return None
 
 
 def _after_key(keys: Sequence[SortKey], values: list) -> sa.ColumnElement[bool]:
     """Rows after ``values`` in the order of ``keys``: one row-value comparison when every key
-    runs the same way (PostgreSQL reads it off a matching index), else the OR chain."""
+    runs the same way (PostgreSQL reads it off a matching index), else the OR chain; both with
+    the bound on the first key alone, which an index on that column serves even when the keys
+    come from several joined tables."""
+    first, descending = keys[0]
+    lead = first <= values[0] if descending else first >= values[0]
     if len({descending for _column, descending in keys}) == 1:
         row = sa.tuple_(*(column for column, _descending in keys))
         bound = sa.tuple_(*(sa.literal(v, c.type) for (c, _d), v in zip(keys, values, strict=True)))
-        return row < bound if keys[0][1] else row > bound
+        return sa.and_(lead, row < bound if descending else row > bound)
     clauses = []
-    for i, (column, descending) in enumerate(keys):
+    for i, (column, desc) in enumerate(keys):
         equal = [keys[j][0] == values[j] for j in range(i)]
-        clauses.append(sa.and_(*equal, column < values[i] if descending else column > values[i]))
-    return sa.or_(*clauses)
+        clauses.append(sa.and_(*equal, column < values[i] if desc else column > values[i]))
+    return sa.and_(lead, sa.or_(*clauses))
 
 
 def seek_page(
@@ -266,6 +280,14 @@ def seek_page(
     else:
         key = [getattr(last, column.key) for column, _descending in keys]
     return KeyPage(items, json.dumps([_key_value(v) for v in key], ensure_ascii=False))
+
+
+def capped_count(session: Session, stmt: sa.Select, cap: int = 1000) -> int:
+    """How many rows ``stmt`` matches, counting no further than ``cap + 1`` (read more than
+    ``cap`` as "cap+"): a number for a list's reader that never costs a count of the table."""
+    one = stmt.with_only_columns(sa.literal(1), maintain_column_froms=True)
+    capped = one.order_by(None).limit(cap + 1).subquery()
+    return session.scalar(sa.select(sa.func.count()).select_from(capped)) or 0
 
 
 def paginate(

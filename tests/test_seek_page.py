@@ -95,3 +95,58 @@ def test_a_key_that_is_not_one_starts_at_the_first_page(db, houses, token):
     keys = [(Warehouse.code, False), (Warehouse.id, False)]
     page = seek_page(db, stmt, keys, after=token, per_page=5, scalars=True)
     assert [w.code for w in page.items] == ["K00", "K01", "K02", "K03", "K04"]
+
+
+def _walk_materials(db, sort: str, per_page: int) -> list:
+    from reserve.catalog.queries import material_page
+
+    seen, after = [], None
+    while True:
+        page = material_page(db, sort=sort, after=after, per_page=per_page)
+        seen += page.items
+        if page.next_key is None:
+            return seen
+        after = page.next_key
+
+
+@pytest.mark.parametrize("sort", ["price", "-price", "shelf_life", "-shelf_life", "-category"])
+def test_decimal_and_unset_sort_keys_walk_every_material_once(
+    db, make_material, make_category, sort
+):
+    from decimal import Decimal
+
+    made = [
+        make_material(
+            f"物资{n}",
+            code=f"1010100{n:03d}",
+            category=make_category(("1010100", "1010200")[n % 2]),
+            reference_price=None if n % 4 == 0 else Decimal("12.50") + n % 3,
+            shelf_life_days=None if n % 5 == 0 else 300 + n % 2,
+        )
+        for n in range(13)
+    ]
+    seen = _walk_materials(db, sort, 4)
+    assert sorted(m.id for m in seen) == sorted(m.id for m in made)
+    field = {"price": "reference_price", "shelf_life": "shelf_life_days"}.get(sort.lstrip("-"))
+    if field:  # unset first going up, last going down; the id breaks ties the same way
+        values = [(-1 if getattr(m, field) is None else getattr(m, field), m.id) for m in seen]
+        assert values == sorted(values, reverse=sort.startswith("-"))
+
+
+@pytest.mark.parametrize("token", ["[12.5, 1]", '["NaN", 1]', '["Infinity", 1]', '["x", 1]'])
+def test_a_decimal_key_must_be_a_finite_number_written_as_text(db, make_material, token):
+    from decimal import Decimal
+
+    from reserve.catalog.queries import material_page
+
+    make_material("物资", code="1010100001", reference_price=Decimal("3"))
+    page = material_page(db, sort="price", after=token)
+    assert [m.code for m in page.items] == ["1010100001"]  # the first page, not an error
+
+
+def test_a_capped_count_stops_one_past_the_cap(db, houses):
+    from reserve.db import capped_count
+
+    stmt = select(Warehouse).where(Warehouse.code.like("K%")).order_by(Warehouse.code)
+    assert capped_count(db, stmt, 5) == 6
+    assert capped_count(db, stmt, 100) == len(houses)

@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from reserve.api.idempotency import HEADER_PARAMETER, REPLAYED_HEADER, WRITE_METHODS, idempotent
-from reserve.db import Page
+from reserve.db import KeyPage, Page
 from reserve.errors import ValidationError
 from reserve.forms import (
     MAX_BIG_INT,
@@ -49,6 +49,7 @@ class Operation:
     body: str | None = None  # component schema name of the JSON body
     response: str | None = None  # component schema name of one item
     paginated: bool = False
+    key_paged: bool = False  # paged by key: ``after`` and ``per_page`` in, ``next`` out
     status: int = 200
     upload: bool = False  # the body is multipart/form-data with a ``file`` (bounded by the view)
     binary: str | None = None  # the response is a file of this media type, not JSON
@@ -73,6 +74,10 @@ PAGE_QUERY = (
     ("page", "integer", "page number, from 1"),
     ("per_page", "integer", "rows per page (at most 500)"),
 )
+KEY_PAGE_QUERY = (
+    ("after", "string", "the `next` of the previous page (absent: the first page)"),
+    ("per_page", "integer", "rows per page (at most 500)"),
+)
 
 
 def schema(name: str, properties: dict[str, Any], required: tuple[str, ...] = ()) -> str:
@@ -93,6 +98,7 @@ def route(
     body: str | None = None,
     response: str | None = None,
     paginated: bool = False,
+    key_paged: bool = False,
     status: int = 200,
     upload: bool = False,
     binary: str | None = None,
@@ -109,10 +115,11 @@ def route(
             f"api.{view.__name__}",
             summary,
             tag,
-            query + (PAGE_QUERY if paginated else ()),
+            query + (PAGE_QUERY if paginated else KEY_PAGE_QUERY if key_paged else ()),
             body,
             response,
             paginated,
+            key_paged,
             status,
             upload,
             binary,
@@ -133,6 +140,22 @@ def page_args() -> tuple[int, int]:
     if page < 1 or not 1 <= per_page <= 500:
         raise ValidationError(_l("page must be at least 1 and per_page between 1 and 500."))
     return page, per_page
+
+
+def key_page_args() -> tuple[str | None, int]:
+    """The page key and the page size of a list paged by key (``after``, ``per_page``)."""
+    try:
+        per_page = int(request.args.get("per_page", 50))
+    except ValueError as exc:
+        raise ValidationError(_l("per_page must be a whole number.")) from exc
+    if not 1 <= per_page <= 500:
+        raise ValidationError(_l("per_page must be between 1 and 500."))
+    return request.args.get("after") or None, per_page
+
+
+def key_page_json(page: KeyPage, serialise: Callable[[Any], dict]) -> Any:
+    """A page read by key: its items, and ``next`` to pass as ``after`` (null on the last)."""
+    return jsonify(items=[serialise(item) for item in page.items], next=page.next_key)
 
 
 def page_json(page: Page, serialise: Callable[[Any], dict]) -> Any:
@@ -223,6 +246,22 @@ def openapi_document() -> dict[str, Any]:
                     "per_page": {"type": "integer"},
                     "total": {"type": "integer"},
                     "pages": {"type": "integer"},
+                },
+            }
+        elif op.response and op.key_paged:
+            body_schema = {
+                "type": "object",
+                "required": ["items", "next"],
+                "properties": {
+                    "items": {
+                        "type": "array",
+                        "items": {"$ref": f"#/components/schemas/{op.response}"},
+                    },
+                    "next": {
+                        "type": "string",
+                        "nullable": True,
+                        "description": "pass as `after` for the next page; null on the last",
+                    },
                 },
             }
         elif op.response:

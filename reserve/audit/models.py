@@ -15,13 +15,12 @@ class AuditEntry(Base):
         sa.Index("ix_audit_entries_object", "object_type", "object_id", "at"),
         sa.Index("ix_audit_entries_type_at", "object_type", "at"),
         sa.Index("ix_audit_entries_action_at", "action", "at"),
+        sa.Index("ix_audit_entries_user_at", "user_id", "at", "id"),  # one user's log, by key
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    user_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     username: Mapped[str] = mapped_column(sa.String(40))
     ip: Mapped[str | None] = mapped_column(sa.String(45))
     action: Mapped[str] = mapped_column(sa.String(40))

@@ -1,9 +1,8 @@
 """Read side of the audit log (审计日志): newest first, filtered on indexed columns.
 
-The table grows with every write (a million rows within a few years). The list orders by the
-primary key, counts at most ``COUNT_CAP`` matching rows and never skips further than that:
-beyond the cap the reader narrows the filter (dates, user, object) instead of paging deeper,
-so no page costs a scan of the whole table."""
+The table grows with every write (a million rows within a few years). The list pages by key on
+(time, id), newest first, and counts at most ``COUNT_CAP`` matching rows, so no page costs a
+scan of the whole table however deep the reader goes."""
 
 from __future__ import annotations
 
@@ -15,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from reserve.audit.models import AuditEntry
 from reserve.auth.models import User
-from reserve.db import Page, local_day_start
+from reserve.db import KeyPage, capped_count, local_day_start, seek_page
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
+AUDIT_KEYS = ((AuditEntry.at, True), (AuditEntry.id, True))
 
 
 def audit_search(
@@ -66,11 +66,11 @@ def audit_page(
     action: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
-    page: int = 1,
+    after: str | None = None,
     per_page: int = 50,
-) -> Page:
-    """One page of the log. ``total`` stops at ``COUNT_CAP + 1`` (read it as "more than the
-    cap"), and the page number at the last page within the cap."""
+) -> KeyPage:
+    """One page of the log, newest first, after the page key ``after`` (a seek on (time, id):
+    the last page of a million entries costs what the first one costs)."""
     stmt = audit_search(
         session,
         username=username,
@@ -80,13 +80,12 @@ def audit_page(
         date_from=date_from,
         date_to=date_to,
     )
-    per_page = max(1, min(per_page, 500))
-    capped = stmt.order_by(None).with_only_columns(AuditEntry.id).limit(COUNT_CAP + 1)
-    total = session.scalar(select(func.count()).select_from(capped.subquery())) or 0
-    last_page = max(1, -(-min(total, COUNT_CAP) // per_page))
-    page = min(max(1, page), last_page)
-    rows = session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(items=list(rows), total=total, page=page, per_page=per_page)
+    return seek_page(session, stmt, AUDIT_KEYS, after=after, per_page=per_page, scalars=True)
+
+
+def audit_count(session: Session, **filters) -> int:
+    """How many entries match, counted no further than ``COUNT_CAP + 1``."""
+    return capped_count(session, audit_search(session, **filters), COUNT_CAP)
 
 
 def audit_object_types(session: Session) -> list[str]:

@@ -21,15 +21,13 @@ def entry_list():
         labels.action_choices(queries.audit_actions(db.session)), blank=_("All actions")
     )
     form.validate()
-    page = queries.audit_page(
-        db.session, **form.filters(), page=request.args.get("page", 1, type=int)
-    )
-    last_page = min(page.pages, -(-queries.COUNT_CAP // page.per_page))
+    filters = form.filters()
+    page = queries.audit_page(db.session, **filters, after=request.args.get("after"))
     return render_template(
         "audit/entry_list.html",
         form=form,
         page=page,
-        last_page=last_page,
+        total=queries.audit_count(db.session, **filters),
         cap=queries.COUNT_CAP,
         labels=labels,
     )

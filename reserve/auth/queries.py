@@ -6,19 +6,27 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from reserve.auth.models import User, UserRole
-from reserve.db import Page, paginate
+from reserve.db import KeyPage, seek_page
 
 
 def user_page(
-    session: Session, *, q: str = "", role: str | None = None, page: int = 1, per_page: int = 50
-) -> Page:
-    stmt = select(User).order_by(User.username)
+    session: Session,
+    *,
+    q: str = "",
+    role: str | None = None,
+    after: str | None = None,
+    per_page: int = 50,
+) -> KeyPage:
+    """One page of the users in login order (logins are unique), after the page key ``after``."""
+    stmt = select(User)
     if q:
         like = f"%{q.strip()}%"
         stmt = stmt.where(or_(User.username.ilike(like), User.full_name.ilike(like)))
     if role:
         stmt = stmt.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
-    return paginate(session, stmt, page=page, per_page=per_page)
+    return seek_page(
+        session, stmt, [(User.username, False)], after=after, per_page=per_page, scalars=True
+    )
 
 
 def full_names(session: Session, usernames: Iterable[str] | None = None) -> dict[str, str]:

@@ -194,7 +194,7 @@ def user_list():
         db.session,
         q=request.args.get("q", ""),
         role=request.args.get("role") or None,
-        page=request.args.get("page", 1, type=int),
+        after=request.args.get("after"),
     )
     return render_template(
         "auth/user_list.html",

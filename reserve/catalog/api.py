@@ -2,7 +2,7 @@
 
 from flask import jsonify, request
 
-from reserve.api import form_from_json, page_args, page_json, route, schema
+from reserve.api import form_from_json, key_page_args, key_page_json, route, schema
 from reserve.auth.permissions import current_actor
 from reserve.catalog import queries, service
 from reserve.catalog.forms import material_form
@@ -108,15 +108,15 @@ def material_json(m: Material) -> dict:
     summary="The category tree (GB/T 38565), in code order",
     tag="catalog",
     response=CATEGORY,
-    paginated=True,
+    key_paged=True,
     query=(("level", {"type": "integer", "minimum": 1, "maximum": 4}, "only this level (1-4)"),),
 )
 def category_list():
-    page, per_page = page_args()
+    after, per_page = key_page_args()
     result = queries.category_page(
-        db.session, level=request.args.get("level", type=int), page=page, per_page=per_page
+        db.session, level=request.args.get("level", type=int), after=after, per_page=per_page
     )
-    return page_json(result, category_json)
+    return key_page_json(result, category_json)
 
 
 @route(
@@ -124,7 +124,7 @@ def category_list():
     summary="Search materials by name, code, spec or pinyin initials",
     tag="catalog",
     response=MATERIAL,
-    paginated=True,
+    key_paged=True,
     query=(
         ("q", "string", "text, code prefix or pinyin initials (zp finds 帐篷)"),
         ("category", "string", "7-digit category code; includes sub-categories"),
@@ -133,7 +133,7 @@ def category_list():
     ),
 )
 def material_list():
-    page, per_page = page_args()
+    after, per_page = key_page_args()
     args = request.args
     result = queries.material_page(
         db.session,
@@ -141,10 +141,10 @@ def material_list():
         category_code=args.get("category") or None,
         tracking=args.get("tracking") or None,
         sort=args.get("sort", "code"),
-        page=page,
+        after=after,
         per_page=per_page,
     )
-    return page_json(result, material_json)
+    return key_page_json(result, material_json)
 
 
 @route("/materials/<int:material_id>", summary="One material", tag="catalog", response=MATERIAL)

@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Category, Material
 from reserve.catalog.service import significant_prefix
-from reserve.db import Page, paginate
+from reserve.db import KeyPage, SortKey, seek_page
 from reserve.stock.models import StockBalance
 
-MATERIAL_SORTS = {
-    "code": Material.code,
-    "name": Material.name,
-    "unit": Material.unit,
-    "category": Category.code,
-    "shelf_life": Material.shelf_life_days,
-    "price": Material.reference_price,
+NO_NUMBER = -1  # an unset shelf life or price sorts before every real one (one NULL order)
+MATERIAL_SORTS: dict[str, tuple] = {  # sort name: (ordered expression, its value on a material)
+    "code": (Material.code, lambda m: m.code),
+    "name": (Material.name, lambda m: m.name),
+    "unit": (Material.unit, lambda m: m.unit),
+    "category": (Category.code, lambda m: m.category.code),
+    "shelf_life": (
+        func.coalesce(Material.shelf_life_days, NO_NUMBER),
+        lambda m: NO_NUMBER if m.shelf_life_days is None else m.shelf_life_days,
+    ),
+    "price": (
+        func.coalesce(Material.reference_price, NO_NUMBER),
+        lambda m: Decimal(NO_NUMBER) if m.reference_price is None else m.reference_price,
+    ),
 }
+
+
+def material_keys(sort: str) -> tuple[list[SortKey], Callable[[Material], Sequence]]:
+    """The page keys of a material sort (``-`` for descending), ending in the id."""
+    column, value = MATERIAL_SORTS.get((sort or "code").lstrip("-"), MATERIAL_SORTS["code"])
+    descending = (sort or "").startswith("-")
+    return [(column, descending), (Material.id, descending)], lambda m: (value(m), m.id)
 
 
 def material_search(
@@ -48,10 +65,8 @@ def material_search(
         stmt = stmt.where(Material.tracking == tracking)
     if active is not None:
         stmt = stmt.where(Material.is_active == active)
-    key = sort.lstrip("-")
-    column = MATERIAL_SORTS.get(key, Material.code)
-    order = column.desc() if sort.startswith("-") else column.asc()
-    return stmt.order_by(order, Material.id)
+    keys, _value = material_keys(sort)
+    return stmt.order_by(*(column.desc() if desc else column.asc() for column, desc in keys))
 
 
 PICK_LIMIT = 20
@@ -102,16 +117,19 @@ def material_page(
     tracking: str | None = None,
     active: bool | None = True,
     sort: str = "code",
-    page: int = 1,
+    after: str | None = None,
     per_page: int = 50,
-) -> Page:
-    return paginate(
+) -> KeyPage:
+    """One page of the material list in the chosen sort, after the page key ``after``."""
+    keys, key_of = material_keys(sort)
+    return seek_page(
         session,
-        material_search(
-            q, category_code=category_code, tracking=tracking, active=active, sort=sort
-        ),
-        page=page,
+        material_search(q, category_code=category_code, tracking=tracking, active=active),
+        keys,
+        after=after,
         per_page=per_page,
+        scalars=True,
+        key_of=key_of,
     )
 
 
@@ -139,9 +157,12 @@ def category_code_choices(session: Session) -> list[tuple[str, str]]:
 
 
 def category_page(
-    session: Session, *, level: int | None = None, page: int = 1, per_page: int = 50
-) -> Page:
-    stmt = select(Category).order_by(Category.code)
+    session: Session, *, level: int | None = None, after: str | None = None, per_page: int = 50
+) -> KeyPage:
+    """One page of the categories in code order (the tree order), after the page key ``after``."""
+    stmt = select(Category)
     if level:
         stmt = stmt.where(Category.level == level)
-    return paginate(session, stmt, page=page, per_page=per_page)
+    return seek_page(
+        session, stmt, [(Category.code, False)], after=after, per_page=per_page, scalars=True
+    )

@@ -91,7 +91,7 @@ def material_list():
         tracking=args.get("tracking") or None,
         active=None if args.get("inactive") else True,
         sort=args.get("sort", "code"),
-        page=args.get("page", 1, type=int),
+        after=args.get("after"),
     )
     return render_template(
         "catalog/material_list.html",

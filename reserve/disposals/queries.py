@@ -16,7 +16,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Category, Material
 from reserve.catalog.service import significant_prefix
-from reserve.db import Page, local_today, paginate
+from reserve.db import KeyPage, local_today, seek_page
 from reserve.disposals.models import Rotation, RotationLine, Scrap, ScrapLine
 from reserve.stock.expiry import ExpiryState, expired_before
 from reserve.stock.models import Batch, StockBalance
@@ -95,9 +95,9 @@ def rotation_candidates(
     category_code: str | None = None,
     horizon_days: int | None = None,
     state: str | None = None,
-    page: int = 1,
+    after: str | None = None,
     per_page: int = 50,
-) -> Page:
+) -> KeyPage:
     """临期/过期批次: (location, batch) balances with something available (on hand − reserved:
     reserved stock is promised and cannot be rotated or scrapped) expiring within the
     material's near-expiry days (or ``horizon_days``; 0 is expired only) or already expired,
@@ -152,11 +152,19 @@ def rotation_candidates(
         .join(Location, Location.id == StockBalance.location_id)
         .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
         .where(*conditions)
-        .order_by(Batch.expiry_date, Warehouse.code, Material.code, Location.code, Batch.id)
     )
-    result = paginate(session, stmt, page=page, per_page=per_page, scalars=False)
+    # soonest first; a balance is one (warehouse, location, batch), so the keys are unique
+    keys = [(c, False) for c in (Batch.expiry_date, Warehouse.code, Material.code, Location.code)]
+    result = seek_page(
+        session,
+        stmt,
+        [*keys, (Batch.id, False)],
+        after=after,
+        per_page=per_page,
+        key_of=lambda row: (row[12], row[1], row[8], row[4], row[5]),
+    )
     items = [CandidateRow(*row, (row[12] - today).days) for row in result.items]
-    return Page(items=items, total=result.total, page=result.page, per_page=result.per_page)
+    return KeyPage(items, result.next_key)
 
 
 # Document lists ------------------------------------------------------------------------------
@@ -168,9 +176,9 @@ def rotation_page(
     *,
     warehouse_id: int | None = None,
     status: str | None = None,
-    page: int = 1,
+    after: str | None = None,
     per_page: int = 50,
-) -> Page:
+) -> KeyPage:
     """轮换单 list, newest first, with the warehouse and the number of lines."""
     lines = (
         select(func.count())
@@ -194,13 +202,12 @@ def rotation_page(
         )
         .join(Warehouse, Warehouse.id == Rotation.warehouse_id)
         .where(actor.visible(Rotation.warehouse_id))
-        .order_by(Rotation.id.desc())
     )
     if warehouse_id:
         stmt = stmt.where(Rotation.warehouse_id == warehouse_id)
     if status:
         stmt = stmt.where(Rotation.status == status)
-    return paginate(session, stmt, page=page, per_page=per_page, scalars=False)
+    return seek_page(session, stmt, [(Rotation.id, True)], after=after, per_page=per_page)
 
 
 def scrap_page(
@@ -209,9 +216,9 @@ def scrap_page(
     *,
     warehouse_id: int | None = None,
     status: str | None = None,
-    page: int = 1,
+    after: str | None = None,
     per_page: int = 50,
-) -> Page:
+) -> KeyPage:
     """报废单 list, newest first, with the warehouse and the number of lines."""
     lines = (
         select(func.count())
@@ -235,13 +242,12 @@ def scrap_page(
         )
         .join(Warehouse, Warehouse.id == Scrap.warehouse_id)
         .where(actor.visible(Scrap.warehouse_id))
-        .order_by(Scrap.id.desc())
     )
     if warehouse_id:
         stmt = stmt.where(Scrap.warehouse_id == warehouse_id)
     if status:
         stmt = stmt.where(Scrap.status == status)
-    return paginate(session, stmt, page=page, per_page=per_page, scalars=False)
+    return seek_page(session, stmt, [(Scrap.id, True)], after=after, per_page=per_page)
 
 
 # One document's lines ------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def rotation_candidates():
         category_code=args.get("category") or None,
         horizon_days=horizon if horizon in queries.HORIZONS else None,
         state=args.get("state") if args.get("state") in set(ExpiryState) else None,
-        page=args.get("page", 1, type=int),
+        after=args.get("after"),
     )
     return render_template(
         "disposals/rotation_candidates.html",
@@ -64,7 +64,7 @@ def rotation_list():
         actor,
         warehouse_id=args.get("warehouse_id", type=int),
         status=args.get("status") or None,
-        page=args.get("page", 1, type=int),
+        after=args.get("after"),
     )
     return render_template(
         "disposals/rotation_list.html",
@@ -239,7 +239,7 @@ def scrap_list():
         actor,
         warehouse_id=args.get("warehouse_id", type=int),
         status=args.get("status") or None,
-        page=args.get("page", 1, type=int),
+        after=args.get("after"),
     )
     return render_template(
         "disposals/scrap_list.html",

@@ -7,7 +7,7 @@ from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from reserve.api import page_args, page_json, route, schema
+from reserve.api import key_page_args, key_page_json, route, schema
 from reserve.auth.permissions import current_actor
 from reserve.db import transaction
 from reserve.documents import check_line_count, line_error
@@ -332,7 +332,7 @@ def receipt_json(receipt: Receipt) -> dict:
     summary="Receipts (入库单), newest first; keepers see their warehouses",
     tag="receipts",
     response=RECEIPT_ROW,
-    paginated=True,
+    key_paged=True,
     query=(
         ("warehouse_id", "integer", "one warehouse"),
         ("status", "string", "draft, posted or cancelled"),
@@ -342,7 +342,7 @@ def receipt_json(receipt: Receipt) -> dict:
     ),
 )
 def receipt_list():
-    page, per_page = page_args()
+    after, per_page = key_page_args()
     args = request.args
     result = queries.receipt_page(
         db.session,
@@ -352,10 +352,10 @@ def receipt_list():
         date_from=args.get("date_from", type=date.fromisoformat),
         date_to=args.get("date_to", type=date.fromisoformat),
         no=args.get("no"),
-        page=page,
+        after=after,
         per_page=per_page,
     )
-    return page_json(result, row_json)
+    return key_page_json(result, row_json)
 
 
 @route(

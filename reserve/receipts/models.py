@@ -34,6 +34,7 @@ class Receipt(Base):
     __table_args__ = (
         sa.Index("ix_receipts_warehouse_date", "warehouse_id", "document_date", "id"),
         sa.Index("ix_receipts_status_date", "status", "document_date"),
+        sa.Index("ix_receipts_date_id", "document_date", "id"),  # the list's order, by key
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,7 +44,7 @@ class Receipt(Base):
     supplier: Mapped[str | None] = mapped_column(sa.String(100))
     funding_source: Mapped[str | None] = mapped_column(sa.String(60))
     paper_no: Mapped[str | None] = mapped_column(sa.String(60))
-    document_date: Mapped[date] = mapped_column(index=True)
+    document_date: Mapped[date]
     note: Mapped[str | None] = mapped_column(sa.String(500))
     status: Mapped[str] = mapped_column(sa.String(10), default=ReceiptStatus.DRAFT.value)
     # Attribution (reserve.documents.stamp): who, as a user id and the username kept for the record.

@@ -1,5 +1,5 @@
-"""Read side of receipts: the list with its totals, a receipt's lines, the form's choices and
-the printable document, each one query (no N+1)."""
+"""Read side of receipts: the list (paged by key) with its totals, a receipt's lines, the form's
+choices and the printable document, each one query (no N+1)."""
 
 from __future__ import annotations
 
@@ -13,22 +13,20 @@ from sqlalchemy.orm import Session, aliased
 from reserve.auth.actor import Actor
 from reserve.auth.models import User
 from reserve.catalog.models import Material
-from reserve.db import Page, paginate
+from reserve.db import KeyPage, seek_page
 from reserve.receipts import pdf
 from reserve.receipts.models import Receipt, ReceiptAttachment, ReceiptLine
 from reserve.warehouses.models import Location, Warehouse
 
 
-def _line_totals():
+def _line_stat(expression):
+    """A figure over one receipt's lines, read for the receipts of the page only (a correlated
+    subquery on the receipt_id index, not a total over every line of every receipt)."""
     return (
-        select(
-            ReceiptLine.receipt_id,
-            func.count().label("line_count"),
-            func.sum(ReceiptLine.qty).label("total_qty"),
-            func.sum(ReceiptLine.qty * ReceiptLine.unit_cost).label("total_value"),
-        )
-        .group_by(ReceiptLine.receipt_id)
-        .subquery()
+        select(expression)
+        .where(ReceiptLine.receipt_id == Receipt.id)
+        .correlate(Receipt)
+        .scalar_subquery()
     )
 
 
@@ -43,7 +41,6 @@ def receipt_search(
 ) -> Select:
     """入库单列表: one row per receipt with its warehouse and line totals, newest first; a
     keeper sees only the warehouses they keep."""
-    sums = _line_totals()
     creator = aliased(User)
     stmt = (
         select(
@@ -64,12 +61,11 @@ def receipt_search(
             Receipt.warehouse_id,
             Warehouse.code.label("warehouse_code"),
             Warehouse.name.label("warehouse_name"),
-            func.coalesce(sums.c.line_count, 0).label("line_count"),
-            func.coalesce(sums.c.total_qty, 0).label("total_qty"),
-            sums.c.total_value,
+            _line_stat(func.count()).label("line_count"),
+            _line_stat(func.coalesce(func.sum(ReceiptLine.qty), 0)).label("total_qty"),
+            _line_stat(func.sum(ReceiptLine.qty * ReceiptLine.unit_cost)).label("total_value"),
         )
         .join(Warehouse, Warehouse.id == Receipt.warehouse_id)
-        .outerjoin(sums, sums.c.receipt_id == Receipt.id)
         .outerjoin(creator, creator.id == Receipt.created_by_id)
     )
     stmt = stmt.where(actor.visible(Receipt.warehouse_id))
@@ -87,12 +83,15 @@ def receipt_search(
     return stmt.order_by(Receipt.document_date.desc(), Receipt.id.desc())
 
 
+RECEIPT_KEYS = ((Receipt.document_date, True), (Receipt.id, True))  # newest paper first
+
+
 def receipt_page(
-    session: Session, *, actor: Actor, page: int = 1, per_page: int = 50, **filters
-) -> Page:
-    return paginate(
-        session, receipt_search(actor=actor, **filters), page=page, per_page=per_page, scalars=False
-    )
+    session: Session, *, actor: Actor, after: str | None = None, per_page: int = 50, **filters
+) -> KeyPage:
+    """One page of the receipt list after the page key ``after``."""
+    stmt = receipt_search(actor=actor, **filters)
+    return seek_page(session, stmt, RECEIPT_KEYS, after=after, per_page=per_page)
 
 
 def receipt_lines(session: Session, receipt_id: int) -> list:

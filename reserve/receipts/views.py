@@ -45,7 +45,7 @@ def receipt_list():
         date_from=args.get("date_from", type=date.fromisoformat),
         date_to=args.get("date_to", type=date.fromisoformat),
         no=args.get("no"),
-        page=args.get("page", 1, type=int),
+        after=args.get("after"),
     )
     return render_template(
         "receipts/receipt_list.html",

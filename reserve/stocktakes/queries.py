@@ -4,6 +4,7 @@ the warehouses the reader may see."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from reserve.auth.actor import Actor
 from reserve.auth.models import User
 from reserve.catalog.models import Category, Material
-from reserve.db import Page, paginate
+from reserve.db import KeyPage, seek_page
 from reserve.stock.models import Batch, StockBalance
 from reserve.stocktakes import pdf
 from reserve.stocktakes.counting import row_of
@@ -89,15 +90,16 @@ def stocktake_page(
     actor: Actor,
     status: str | None = None,
     warehouse_id: int | None = None,
-    page: int = 1,
+    after: str | None = None,
     per_page: int = 50,
-) -> Page:
-    return paginate(
+) -> KeyPage:
+    """One page of the stocktake list, newest first, after the page key ``after``."""
+    return seek_page(
         session,
         stocktake_search(actor=actor, status=status, warehouse_id=warehouse_id),
-        page=page,
+        [(Stocktake.id, True)],
+        after=after,
         per_page=per_page,
-        scalars=False,
     )
 
 
@@ -208,6 +210,16 @@ def _line_rows() -> Select:
     )
 
 
+NO_EXPIRY = date(9999, 12, 31)  # a batch without an expiry date walks after the dated ones
+LINE_KEYS = (
+    (Location.code, False),
+    (Material.code, False),
+    (func.coalesce(Batch.expiry_date, NO_EXPIRY), False),
+    (Batch.batch_no, False),
+    (StocktakeLine.id, False),
+)
+
+
 def _lines(stocktake_id: int) -> Select:
     return _line_rows().where(StocktakeLine.stocktake_id == stocktake_id)
 
@@ -244,15 +256,23 @@ def line_page(
     *,
     show: str = "all",
     q: str | None = None,
-    page: int = 1,
+    after: str | None = None,
     per_page: int = 100,
-) -> Page:
-    return paginate(
+) -> KeyPage:
+    """One page of the count sheet in walking order, after the page key ``after``."""
+    return seek_page(
         session,
         line_search(stocktake_id, show=show, q=q),
-        page=page,
+        LINE_KEYS,
+        after=after,
         per_page=per_page,
-        scalars=False,
+        key_of=lambda row: (
+            row.location_code,
+            row.material_code,
+            row.expiry_date or NO_EXPIRY,
+            row.batch_no,
+            row.id,
+        ),
     )
 
 

@@ -40,7 +40,7 @@ def stocktake_list():
         actor=current_actor(),
         status=status,
         warehouse_id=args.get("warehouse_id", type=int),
-        page=args.get("page", 1, type=int),
+        after=args.get("after"),
     )
     return render_template(
         "stocktakes/stocktake_list.html", page=page, args=args, statuses=StocktakeStatus
@@ -101,7 +101,7 @@ def stocktake_detail(stocktake_id: int):
     if show not in queries.LINE_FILTERS or (show == "variance" and not shows_system):
         show = "all"
     lines = queries.line_page(
-        db.session, stocktake_id, show=show, q=args.get("q"), page=args.get("page", 1, type=int)
+        db.session, stocktake_id, show=show, q=args.get("q"), after=args.get("after")
     )
     scope_locations, scope_categories = queries.scope_labels(db.session, stocktake_id)
     may_count = service.may_count(actor, stocktake)

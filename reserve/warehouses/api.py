@@ -3,7 +3,7 @@ scoped to the token user's warehouses."""
 
 from flask import jsonify, request
 
-from reserve.api import page_args, page_json, route, schema
+from reserve.api import key_page_args, key_page_json, route, schema
 from reserve.auth.permissions import current_actor
 from reserve.extensions import db
 from reserve.warehouses import queries, service
@@ -104,22 +104,22 @@ def location_json(location: Location) -> dict:
     summary="Administrative regions (GB/T 2260; townships 统计用区划代码), in code order",
     tag="warehouses",
     response=REGION,
-    paginated=True,
+    key_paged=True,
     query=(
         ("parent", "string", "6-digit code: only the regions directly under it"),
         ("level", "string", "province, city, district, county or township"),
     ),
 )
 def region_list():
-    page, per_page = page_args()
+    after, per_page = key_page_args()
     result = queries.region_page(
         db.session,
         parent_code=request.args.get("parent") or None,
         level=request.args.get("level") or None,
-        page=page,
+        after=after,
         per_page=per_page,
     )
-    return page_json(result, region_json)
+    return key_page_json(result, region_json)
 
 
 @route(
@@ -127,7 +127,7 @@ def region_list():
     summary="Warehouses the token's user may see, with location and keeper counts",
     tag="warehouses",
     response=WAREHOUSE,
-    paginated=True,
+    key_paged=True,
     query=(
         ("q", "string", "part of the code, name or address"),
         ("level", "string", "city, district or township"),
@@ -140,7 +140,7 @@ def region_list():
     ),
 )
 def warehouse_list():
-    page, per_page = page_args()
+    after, per_page = key_page_args()
     args = request.args
     result = queries.warehouse_page(
         db.session,
@@ -149,10 +149,10 @@ def warehouse_list():
         level=args.get("level") or None,
         region_id=args.get("region", type=int),
         sort=args.get("sort", "code"),
-        page=page,
+        after=after,
         per_page=per_page,
     )
-    return page_json(result, warehouse_json)
+    return key_page_json(result, warehouse_json)
 
 
 @route(
@@ -171,11 +171,12 @@ def warehouse_detail(warehouse_id: int):
     summary="A warehouse's locations, the receiving area first",
     tag="warehouses",
     response=LOCATION,
-    paginated=True,
+    key_paged=True,
 )
 def location_list(warehouse_id: int):
     warehouse = service.get_warehouse(db.session, warehouse_id, actor=current_actor())
-    page, per_page = page_args()
-    return page_json(
-        queries.location_page(db.session, warehouse.id, page=page, per_page=per_page), location_json
+    after, per_page = key_page_args()
+    return key_page_json(
+        queries.location_page(db.session, warehouse.id, after=after, per_page=per_page),
+        location_json,
     )

@@ -90,7 +90,7 @@ def warehouse_list():
         level=args.get("level") or None,
         region_id=args.get("region", type=int),
         sort=sort,
-        page=args.get("page", 1, type=int),
+        after=args.get("after"),
     )
     return render_template(
         "warehouses/warehouse_list.html",
@@ -110,7 +110,7 @@ def _detail(warehouse_id: int, location_form=None, grid_form=None):
         warehouse=warehouse,
         summary=queries.warehouse_summary(db.session, warehouse.id),
         keepers=queries.warehouse_keepers(db.session, warehouse.id),
-        locations=queries.warehouse_locations(db.session, warehouse.id),
+        locations=queries.location_page(db.session, warehouse.id, after=request.args.get("after")),
         labels=queries.level_labels(),
         location_form=location_form or LocationForm(formdata=None),
         grid_form=grid_form or LocationGridForm(formdata=None, rows=1, cols=10),

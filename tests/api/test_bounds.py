@@ -70,7 +70,7 @@ def test_huge_ids_in_query_values_are_422(client, keeper_api, big):
         f"/api/v1/warehouses?region={big}",
         f"/api/v1/stock?warehouse={big}",
         f"/api/v1/materials/{material.id}/movements?before={big}",
-        f"/api/v1/materials?page={big}",
+        f"/api/v1/materials?per_page={big}",
     ):
         response = client.get(url, headers=headers)
         assert response.status_code == 422, url

@@ -47,7 +47,7 @@ def test_api_errors_are_json_in_the_callers_language(client, api_token):
     assert response.status_code == 404
     body = response.get_json()
     assert body["error"] == "not_found" and body["message"]
-    response = client.get("/api/v1/materials?page=x", headers=headers)
+    response = client.get("/api/v1/materials?per_page=x", headers=headers)
     assert response.status_code == 422 and response.get_json()["error"] == "invalid"
 
 

@@ -100,10 +100,10 @@ def test_candidates_are_scoped_and_leave_out_reserved_stock(
 ):
     s = setup
     other = actor_for(make_user(Role.KEEPER, warehouses=[make_warehouse()]))
-    assert queries.rotation_candidates(db, other).total == 0
+    assert len(queries.rotation_candidates(db, other).items) == 0
     viewer = actor_for(make_user(Role.VIEWER))
-    assert queries.rotation_candidates(db, viewer).total == 1
-    assert queries.rotation_candidates(db, viewer, warehouse_id=-1).total == 0
+    assert len(queries.rotation_candidates(db, viewer).items) == 1
+    assert len(queries.rotation_candidates(db, viewer, warehouse_id=-1).items) == 0
 
     ledger.reserve(
         db,
@@ -114,7 +114,7 @@ def test_candidates_are_scoped_and_leave_out_reserved_stock(
         line_id=None,
         actor=s["keeper"],
     )
-    assert queries.rotation_candidates(db, viewer).total == 0
+    assert len(queries.rotation_candidates(db, viewer).items) == 0
 
 
 # Rotation -----------------------------------------------------------------------------------
@@ -458,9 +458,9 @@ def test_a_keeper_of_another_warehouse_is_refused(
     with pytest.raises(Forbidden):  # an approver sees every warehouse but keeps none
         scraps.post_scrap(db, scrap_id=scrap.id, actor=s["approver"])
     assert ledger_state() == before
-    assert queries.rotation_page(db, other).total == 0
-    assert queries.scrap_page(db, other).total == 0
-    assert queries.scrap_page(db, s["approver"]).total == 1
+    assert len(queries.rotation_page(db, other).items) == 0
+    assert len(queries.scrap_page(db, other).items) == 0
+    assert len(queries.scrap_page(db, s["approver"]).items) == 1
 
 
 def test_document_date_may_be_earlier_in_an_open_month(db, setup):

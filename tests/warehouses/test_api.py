@@ -19,7 +19,8 @@ def jinan(make_region):
 def test_region_list_filters_by_parent_and_level(client, api_token, jinan):
     headers, _user = api_token(Role.VIEWER)
     body = client.get("/api/v1/regions", headers=headers).get_json()
-    assert body["total"] == 5 and body["items"][0] == {
+    assert (len(body["items"]), body["next"]) == (5, None)
+    assert body["items"][0] == {
         "id": body["items"][0]["id"],
         "code": "370000",
         "name": "山东省",
@@ -29,8 +30,14 @@ def test_region_list_filters_by_parent_and_level(client, api_token, jinan):
     body = client.get("/api/v1/regions?parent=370100", headers=headers).get_json()
     assert [r["code"] for r in body["items"]] == ["370102", "370103"]
     assert {r["parent_code"] for r in body["items"]} == {"370100"}
-    body = client.get("/api/v1/regions?level=city&per_page=1&page=2", headers=headers).get_json()
-    assert (body["total"], body["pages"], [r["code"] for r in body["items"]]) == (2, 2, ["370200"])
+    first = client.get("/api/v1/regions?level=city&per_page=1", headers=headers).get_json()
+    body = client.get(
+        "/api/v1/regions",
+        query_string={"level": "city", "per_page": 1, "after": first["next"]},
+        headers=headers,
+    ).get_json()
+    assert [r["code"] for r in first["items"] + body["items"]] == ["370100", "370200"]
+    assert body["next"] is None
 
 
 def test_townships_list_under_their_county_with_nine_digits(
@@ -74,8 +81,11 @@ def test_warehouse_list_and_detail(client, api_token, make_warehouse, make_user,
     assert (item["location_count"], item["keeper_count"], item["region_code"]) == (2, 1, "370100")
     body = client.get("/api/v1/warehouses?level=district&sort=-code", headers=headers).get_json()
     assert [w["code"] for w in body["items"]] == ["JN-LX-01"]
-    body = client.get("/api/v1/warehouses?per_page=1&page=2", headers=headers).get_json()
-    assert (body["total"], body["page"], [w["code"] for w in body["items"]]) == (2, 2, ["JN-SJ-01"])
+    first = client.get("/api/v1/warehouses?per_page=1", headers=headers).get_json()
+    body = client.get(
+        "/api/v1/warehouses", query_string={"per_page": 1, "after": first["next"]}, headers=headers
+    ).get_json()
+    assert [w["code"] for w in body["items"]] == ["JN-SJ-01"] and body["next"] is None
     response = client.get(f"/api/v1/warehouses/{warehouse.id}", headers=headers)
     assert response.status_code == 200 and response.get_json() == item
     response = client.get("/api/v1/warehouses/999999", headers=headers)
@@ -86,7 +96,7 @@ def test_keeper_token_sees_only_its_warehouses(client, api_token, make_warehouse
     mine, theirs = make_warehouse("WH-MINE"), make_warehouse("WH-THEIRS")
     headers, _user = api_token(Role.KEEPER, warehouses=[mine])
     body = client.get("/api/v1/warehouses", headers=headers).get_json()
-    assert [w["code"] for w in body["items"]] == ["WH-MINE"] and body["total"] == 1
+    assert [w["code"] for w in body["items"]] == ["WH-MINE"] and body["next"] is None
     assert client.get(f"/api/v1/warehouses/{mine.id}", headers=headers).status_code == 200
     for url in (f"/api/v1/warehouses/{theirs.id}", f"/api/v1/warehouses/{theirs.id}/locations"):
         response = client.get(url, headers=headers)
@@ -102,10 +112,13 @@ def test_location_list(client, api_token, make_warehouse):
         ("RECV", True),
         ("A-01-01", False),
     ]
+    path = f"/api/v1/warehouses/{warehouse.id}/locations"
+    first = client.get(path, query_string={"per_page": 1}, headers=headers).get_json()
     body = client.get(
-        f"/api/v1/warehouses/{warehouse.id}/locations?per_page=1&page=2", headers=headers
+        path, query_string={"per_page": 1, "after": first["next"]}, headers=headers
     ).get_json()
-    assert (body["total"], [loc["code"] for loc in body["items"]]) == (2, ["A-01-01"])
+    assert [loc["code"] for loc in first["items"] + body["items"]] == ["RECV", "A-01-01"]
+    assert body["next"] is None
     response = client.get(
         f"/api/v1/warehouses/{warehouse.id}/locations?per_page=0", headers=headers
     )

@@ -10,9 +10,11 @@ out on the others as well, which for shared warehouse terminals is the safer beh
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import session
 from flask_login import login_user
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from reserve.auth.models import User
@@ -20,13 +22,16 @@ from reserve.extensions import db
 
 SESSION_VERSION_KEY = "_sv"
 
-# Built once: the loader runs on every request, and building the statement cost as much as
-# running it.
-_USER_WITH_SCOPE = (
-    select(User)
-    .where(User.id == bindparam("user_id"))
-    .options(joinedload(User.role_rows), joinedload(User.warehouses))
-)
+
+@cache
+def _user_with_scope() -> Select:
+    """Built once (at the first request, when every model is mapped): the loader runs on
+    every request, and building the statement cost as much as running it."""
+    return (
+        select(User)
+        .where(User.id == bindparam("user_id"))
+        .options(joinedload(User.role_rows), joinedload(User.warehouses))
+    )
 
 
 def load_user(user_id: str) -> User | None:
@@ -38,7 +43,7 @@ def load_user(user_id: str) -> User | None:
         key = int(user_id)
     except (TypeError, ValueError):
         return None
-    user = db.session.execute(_USER_WITH_SCOPE, {"user_id": key}).unique().scalar_one_or_none()
+    user = db.session.execute(_user_with_scope(), {"user_id": key}).unique().scalar_one_or_none()
     if user is None or session.get(SESSION_VERSION_KEY) != user.session_version:
         return None
     return user

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
@@ -55,12 +56,15 @@ class MoveRow:
     near_expiry_days: int
 
 
-# built once: aliasing per call cost more than the list's query on SQLite
-_SOURCE, _TARGET = aliased(Location, name="source"), aliased(Location, name="target")
+@cache
+def _locations() -> tuple:
+    """The move's two locations, aliased once (at first use, when every model is mapped):
+    aliasing per call cost more than the list's query on SQLite."""
+    return aliased(Location, name="source"), aliased(Location, name="target")
 
 
 def _moves(actor: Actor, f: MoveFilter) -> Select:
-    source, target = _SOURCE, _TARGET
+    source, target = _locations()
     stmt = (
         select(
             StockMove.id,

@@ -2,7 +2,7 @@
 index in the list's own order (time or document date, then id), not a sort of every match
 
 Revision ID: keyset0001
-Revises: rcpt0001
+Revises: since0001
 Create Date: 2026-12-02 02:30:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'keyset0001'
-down_revision = 'rcpt0001'
+down_revision = 'since0001'
 branch_labels = None
 depends_on = None
 

@@ -19,6 +19,10 @@ FEATURES = (
     "stocktakes",
     "disposals",
 )
+# Models of a feature kept outside its models.py (the scan page's applied operations).
+EXTRA_MODELS = ("reserve.labels.scan_models",)
+EXTRA_BLUEPRINTS = ("reserve.labels.scan",)  # the scan page: its own blueprint in labels/
+EXTRA_API = ("reserve.labels.scan_api",)
 
 
 def create_app(config: type | dict | None = None) -> Flask:
@@ -85,6 +89,8 @@ def import_models() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != f"reserve.{feature}.models":
                 raise
+    for module in EXTRA_MODELS:
+        importlib.import_module(module)
 
 
 def init_extensions(app: Flask) -> None:
@@ -128,6 +134,10 @@ def register_blueprints(app: Flask) -> None:
         except ModuleNotFoundError as exc:
             if exc.name != f"reserve.{feature}.api":
                 raise
+    for name in EXTRA_BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(name).bp)
+    for name in EXTRA_API:
+        importlib.import_module(name)
     csrf.exempt(api_bp)  # token auth, no cookies: CSRF does not apply
     app.register_blueprint(api_bp)
 

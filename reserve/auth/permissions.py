@@ -122,6 +122,13 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "disposals.scrap_approve": APPROVERS,
     "disposals.scrap_reject": APPROVERS,
     "disposals.scrap_post": KEEPERS,
+    # --- the scan page (扫码) and its operations ---
+    "scan.scan_page": STAFF,
+    "scan.scan_resolve": STAFF,
+    "scan.scan_move_json": KEEPERS,
+    "scan.scan_count_json": KEEPERS,
+    "api.scan_move_api": KEEPERS,
+    "api.scan_count_api": KEEPERS,
     # --- the API's own ---
     "api.openapi": PUBLIC,
     "api.me": EVERY_ROLE,

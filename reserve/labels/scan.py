@@ -60,12 +60,7 @@ def refuse_bad_codes(code: object, to: object = None) -> None:
 def scan_page():
     actor = current_actor()
     response = current_app.make_response(
-        render_template(
-            "labels/scan.html",
-            move_form=ScanMoveForm(),
-            count_form=ScanCountForm(),
-            may_write=actor.may_write_somewhere(),
-        )
+        render_template("labels/scan.html", may_write=actor.may_write_somewhere())
     )
     response.headers["Content-Security-Policy"] = SCAN_CSP
     return response

@@ -224,7 +224,7 @@ def test_a_count_recorded_meanwhile_is_a_conflict_not_an_overwrite(
     db, scan_world, scan_key, counting
 ):
     _count(db, scan_world, scan_key, op="first-count-0001", qty=7)
-    with pytest.raises(ScanConflict) as refused:
+    with pytest.raises(ScanConflict) as refused, db.begin_nested():  # the request's rollback
         _count(db, scan_world, scan_key, qty=9, replaces="none")
     assert refused.value.details["counted_qty"] == 7
     assert _line(db, counting, scan_world).counted_qty == 7
@@ -237,10 +237,10 @@ def test_a_count_replayed_after_the_stocktake_closed_is_a_conflict(
     db, scan_world, scan_key, counting
 ):
     cancel_stocktake(db, stocktake_id=counting.id, actor=scan_world.actor, reason="重来")
-    with pytest.raises(ScanConflict) as refused:
+    with pytest.raises(ScanConflict) as refused, db.begin_nested():
         _count(db, scan_world, scan_key, stocktake_id=counting.id)
     assert counting.no in str(refused.value.message)
-    with pytest.raises(ScanConflict):  # and with no stocktake named: none is open
+    with pytest.raises(ScanConflict), db.begin_nested():  # none named: and none is open
         _count(db, scan_world, scan_key)
     assert _operations(db) == 0
 

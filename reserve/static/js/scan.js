@@ -355,14 +355,44 @@
         return;
       }
       showMessage(T.sending, "secondary");
-      return sendOne(op).then(refocus);
+      return sendOne(op, true).then(refocus);
     });
   }
 
-  function sendOne(op) {
+  // ``immediate``: sent as the keeper confirmed it, online. A refusal then is shown at once and
+  // the form comes back with what was entered (the keeper is right here to correct it); a
+  // refusal of a replay from the queue stays in the queue as a conflict to retry or discard.
+  function sendOne(op, immediate) {
     return queue.send(op, op.kind === "move" ? urls.move : urls.count, csrf()).then(function (outcome) {
+      if (immediate && outcome.state === "conflict" && current && current.text === op.fields.code) {
+        return queue.remove(op.operation_id).then(function () {
+          showMessage(outcome.message, "danger");
+          feedback(false);
+          addRecent(op.summary + " — " + outcome.message, false);
+          renderQueue();
+          var stocktake = current.target && current.target.stocktake;
+          if (stocktake && outcome.details && "counted_qty" in outcome.details) {
+            stocktake.counted_qty = outcome.details.counted_qty; // what is there now
+          }
+          reopen(op);
+        });
+      }
       return settle(op, outcome);
     });
+  }
+
+  function reopen(op) {
+    if (op.kind === "move") {
+      openMove();
+      $("move-to").value = op.fields.to;
+      $("move-qty").value = op.fields.qty;
+      $("move-qty").focus();
+      $("move-qty").select();
+    } else {
+      openCount();
+      $("count-qty").value = op.fields.counted_qty;
+      $("count-qty").select();
+    }
   }
 
   function settle(op, outcome) {

@@ -18,6 +18,7 @@ FEATURES = (
     "receipts",
     "stocktakes",
     "disposals",
+    "labels",
 )
 
 

@@ -122,6 +122,10 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "disposals.scrap_approve": APPROVERS,
     "disposals.scrap_reject": APPROVERS,
     "disposals.scrap_post": KEEPERS,
+    # --- labels (标签) ---
+    "labels.label_open": STAFF,
+    "labels.label_open_upper": STAFF,
+    "api.label_resolve": STAFF,
     # --- the API's own ---
     "api.openapi": PUBLIC,
     "api.me": EVERY_ROLE,

@@ -123,3 +123,14 @@ def grouped(code: str) -> str:
     """The code in groups of four for reading aloud and typing: ``7KQ2-M9XD-4T``."""
     bare = _SEPARATORS.sub("", code).upper()
     return "-".join(bare[i : i + 4] for i in range(0, len(bare), 4))
+
+
+def label_url(base_url: str, code: str) -> str:
+    """What a label's QR holds: ``<base_url>/s/<code>``. A base URL of scheme and host only is
+    written in capitals (``HTTP://HOST:PORT/S/CODE``, a route too): a QR then encodes it in its
+    alphanumeric mode and stays small (version ≤ 3 for a host of up to about 30 characters)."""
+    base = base_url.rstrip("/")
+    _scheme, _sep, rest = base.partition("://")
+    if rest and "/" not in rest and base.isascii():
+        return f"{base.upper()}/S/{code}"
+    return f"{base}/s/{code}"

@@ -7,7 +7,7 @@ from flask import current_app
 
 from reserve.auth.permissions import current_actor
 from reserve.extensions import db
-from reserve.labels.codes import label_key
+from reserve.labels.codes import label_key, label_url
 from reserve.labels.service import ScanTarget, UnreadableCode, resolve
 
 
@@ -21,19 +21,9 @@ def app_label_key() -> bytes:
 
 
 def public_url(code: str) -> str:
-    """What a label's QR holds: ``<PUBLIC_BASE_URL>/s/<code>``. A base URL of scheme and host
-    only is written in capitals (``HTTP://HOST:PORT/S/CODE``, routed too): a QR then encodes it
-    in its alphanumeric mode and stays small (version ≤ 3)."""
-    base = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
-    return qr_url(base, code)
-
-
-def qr_url(base: str, code: str) -> str:
-    base = base.rstrip("/")
-    scheme, _sep, rest = base.partition("://")
-    if "/" not in rest and all(c.isascii() for c in base):
-        return f"{base.upper()}/S/{code}"
-    return f"{base}/s/{code}"
+    """What a label's QR holds: ``<PUBLIC_BASE_URL>/s/<code>``."""
+    base = str(current_app.config["PUBLIC_BASE_URL"])
+    return label_url(base, code)
 
 
 def resolve_here(text: str) -> ScanTarget:

@@ -101,3 +101,28 @@ def world(db, key, make_warehouse, make_material, make_category, make_user, syst
         viewer_actor=Actor.for_user(viewer),
         system=system_actor,
     )
+
+
+def read_pdf(pdf: bytes, tmp_path) -> tuple[list[list[str]], str]:
+    """Every page rendered at 200 dpi (pdftoppm) and its QR codes decoded with a real decoder
+    (zxing-cpp): the texts per page, and the PDF's text (pdftotext)."""
+    import subprocess
+
+    import zxingcpp
+
+    path = tmp_path / "labels.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-r", "200", "-gray", str(path), str(tmp_path / "page")], check=True
+    )
+    pages = []
+    for image in sorted(tmp_path.glob("page*.pgm")):
+        magic, width, height, _maxval, pixels = image.read_bytes().split(maxsplit=4)
+        assert magic == b"P5"
+        view = memoryview(pixels).cast("B", (int(height), int(width)))
+        found = zxingcpp.read_barcodes(view, formats=zxingcpp.BarcodeFormat.QRCode)
+        pages.append([barcode.text for barcode in found])
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    return pages, text

@@ -18,6 +18,7 @@ FEATURES = (
     "receipts",
     "stocktakes",
     "disposals",
+    "labels",
 )
 # Models of a feature kept outside its models.py (the scan page's applied operations).
 EXTRA_MODELS = ("reserve.labels.scan_models",)

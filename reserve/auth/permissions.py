@@ -129,6 +129,10 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "scan.scan_count_json": KEEPERS,
     "api.scan_move_api": KEEPERS,
     "api.scan_count_api": KEEPERS,
+    # --- labels (标签) ---
+    "labels.label_open": STAFF,
+    "labels.label_open_upper": STAFF,
+    "api.label_resolve": STAFF,
     # --- the API's own ---
     "api.openapi": PUBLIC,
     "api.me": EVERY_ROLE,

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from reserve.labels.codes import ALPHABET
-from reserve.labels.models import Label
-from reserve.labels.service import UnreadableCode
 
 from reserve.audit.models import AuditEntry
 from reserve.errors import Forbidden, ValidationError
+from reserve.labels.codes import ALPHABET
+from reserve.labels.models import Label
 from reserve.labels.operations import (
     ScanConflict,
     refused_code,
@@ -20,6 +19,7 @@ from reserve.labels.operations import (
     scan_target,
 )
 from reserve.labels.scan_models import ScanOperation
+from reserve.labels.service import UnreadableCode
 from reserve.stock.service import move_stock
 from reserve.stocktakes.models import StocktakeLine
 from reserve.stocktakes.service import cancel_stocktake, open_stocktake

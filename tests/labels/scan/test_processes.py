@@ -121,9 +121,7 @@ def committed_url(tmp_path, worker_id):
     drop_database(url)
 
 
-def test_two_processes_replaying_one_operation_id_at_once_apply_it_once(
-    committed_url, monkeypatch
-):
+def test_two_processes_replaying_one_operation_id_at_once_apply_it_once(committed_url, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "scan-processes")  # one label key for seed and children
     ids = _seed(committed_url)
     start_at = time.time() + 8  # both spawned children are ready by then, on a busy machine

@@ -249,3 +249,59 @@ def test_an_operation_id_is_checked(db, scan_world, scan_key):
     with pytest.raises(ValidationError) as refused:
         _move(db, scan_world, scan_key, op="short")
     assert refused.value.field == "operation_id"
+
+
+@pytest.fixture
+def generator(db, scan_world, scan_key, make_material, system_actor):
+    """A serial-tracked generator at A-01-01, with its item label."""
+    from datetime import date
+
+    from reserve.labels.models import LabelKind
+    from reserve.stock import ledger
+    from reserve.stock.models import Batch, MovementKind, SerialItem
+
+    material = make_material("柴油发电机", unit="台", tracking="serial")
+    batch = Batch(material_id=material.id, batch_no="G-2026", source="purchase")
+    db.add(batch)
+    db.flush()
+    ledger.post_movement(
+        db,
+        kind=MovementKind.RECEIPT,
+        location_id=scan_world.a1.id,
+        batch_id=batch.id,
+        qty=1,
+        document=ledger.DocumentRef("test", None, "TEST", date.today()),
+        actor=system_actor,
+        serial_nos=["GEN-001"],
+    )
+    item = db.scalar(sa.select(SerialItem).where(SerialItem.serial_no == "GEN-001"))
+    label = Label(
+        kind=LabelKind.ITEM.value,
+        warehouse_id=scan_world.warehouse.id,
+        serial_item_id=item.id,
+        batch_id=batch.id,
+        first_printed_by_name="test",
+    )
+    db.add(label)
+    db.flush()
+    return item, scan_world.code(label)
+
+
+def test_a_scanned_serial_item_moves_as_one_unit(db, scan_world, scan_key, generator):
+    item, code = generator
+    with pytest.raises(ValidationError) as refused, db.begin_nested():
+        _move(db, scan_world, scan_key, code=code, qty=2)
+    assert refused.value.field == "qty"
+    applied = _move(db, scan_world, scan_key, code=code, qty=1)
+    assert applied.result["move"]["serial_no"] == "GEN-001"
+    db.refresh(item)
+    assert item.location_id == scan_world.a2.id
+
+
+def test_a_scanned_serial_item_counts_as_here(db, scan_world, scan_key, generator, counting):
+    item, code = generator
+    applied = scan_count(
+        db, actor=scan_world.actor, operation_id=OP, code=code, counted_qty=1, key=scan_key
+    )
+    assert applied.result["count"]["counted_qty"] == 1
+    assert applied.result["count"]["serial_no"] == "GEN-001"

@@ -32,18 +32,6 @@ class Layout(StrEnum):
     THERMAL_60X40 = "60x40"
     THERMAL_100X70 = "100x70"
 
-    @property
-    def label(self) -> str:
-        return LAYOUT_NAMES[self]
-
-
-LAYOUT_NAMES = {
-    Layout.A4_3X8: "A4 3×8（70×37 mm）",
-    Layout.A4_2X5: "A4 2×5（105×59 mm）",
-    Layout.THERMAL_60X40: "热敏 60×40 mm",
-    Layout.THERMAL_100X70: "热敏 100×70 mm",
-}
-
 
 @dataclass(frozen=True)
 class Sheet:

@@ -10,8 +10,8 @@ stocktake exists and the actor could count in it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from datetime import date
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, case, exists, func, select

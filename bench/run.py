@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.generate import PASSWORD, SCALES, generate, make_app, resolve_url  # noqa: E402
+from bench.labels import label_scenarios  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
 
@@ -399,7 +400,11 @@ def build_scenarios(app, engine: sa.Engine) -> list[Scenario]:
             user_params,
         ),
     ]
-    return scenarios + stock_scenarios(app, engine, get)
+    return (
+        scenarios
+        + stock_scenarios(app, engine, get)
+        + label_scenarios(app, engine, client, Scenario)
+    )
 
 
 STOCK_SCOPE = {  # extra conditions on stock_balances sb (joined to batches b in the aggregate)

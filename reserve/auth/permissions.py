@@ -133,6 +133,11 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "labels.label_open": STAFF,
     "labels.label_open_upper": STAFF,
     "api.label_resolve": STAFF,
+    "labels.receipt_labels": KEEPERS,
+    "labels.label_list": STAFF,
+    "labels.label_print": KEEPERS,
+    "labels.label_reprint": KEEPERS,
+    "labels.label_revoke": KEEPERS,
     # --- the API's own ---
     "api.openapi": PUBLIC,
     "api.me": EVERY_ROLE,

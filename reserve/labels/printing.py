@@ -275,14 +275,42 @@ def label_locations(session: Session, *, location_ids: Sequence[int], actor: Act
     return [by_place[i] for i in ids]
 
 
-def reprint_labels(session: Session, *, label_ids: Sequence[int], actor: Actor) -> list[Label]:
-    """补打标签：print labels again (the same codes), counted and logged."""
+def get_label(session: Session, label_id: int, *, actor: Actor) -> Label:
+    label = session.get(Label, label_id)
+    if label is None:
+        raise NotFound(_l("No such label."))
+    actor.require_see(label.warehouse_id)
+    return label
+
+
+def label_ids(values: Sequence[str], *, field: str = "chosen") -> list[int]:
+    """Ids ticked on a page (as strings): whole numbers, or a ValidationError."""
+    try:
+        ids = [int(v) for v in values]
+    except (TypeError, ValueError):
+        ids = [0]
+    if any(not 1 <= i <= 2**31 - 1 for i in ids):
+        raise ValidationError(_l("Choose from the list."), field=field)
+    return ids
+
+
+def reprint_labels(
+    session: Session,
+    *,
+    label_ids: Sequence[int],
+    actor: Actor,
+    warehouse_id: int | None = None,
+) -> list[Label]:
+    """补打标签：print labels again (the same codes), counted and logged (of one warehouse,
+    when given)."""
     ids = list(dict.fromkeys(label_ids))
     if not ids:
-        raise ValidationError(_l("Choose the labels to reprint."), field="labels")
+        raise ValidationError(_l("Choose the labels to reprint."), field="chosen")
     _check_total(len(ids))
     labels = {label.id: label for label in session.scalars(select(Label).where(Label.id.in_(ids)))}
-    if len(labels) != len(ids):
+    if len(labels) != len(ids) or (
+        warehouse_id is not None and any(x.warehouse_id != warehouse_id for x in labels.values())
+    ):
         raise NotFound(_l("No such label."))
     actor.require_write(*{label.warehouse_id for label in labels.values()})
     revoked = [label for label in labels.values() if label.is_revoked]
@@ -328,11 +356,54 @@ def revoke_label(session: Session, *, label_id: int, reason: str, actor: Actor) 
     return label
 
 
-def label_warehouse_stock(session: Session, *, warehouse_id: int, actor: Actor) -> list[Label]:
+def label_chosen(
+    session: Session,
+    *,
+    warehouse_id: int,
+    kind: str,
+    chosen: Sequence[str],
+    copies: int,
+    actor: Actor,
+) -> list[Label]:
+    """打印标签 for what was ticked on a warehouse's label page: batches at locations
+    (``"location_id:batch_id"``, ``copies`` each), serial items or locations (ids)."""
+    actor.require_write(warehouse_id)
+    if not chosen:
+        raise ValidationError(_l("Choose what to print labels for."), field="chosen")
+    kind = LabelKind(kind)
+    if kind is LabelKind.STOCK:
+        pairs = [value.partition(":")[::2] for value in chosen]
+        requests = [
+            StockLabelRequest(location, batch, check_copies(copies))
+            for location, batch in zip(
+                label_ids([p[0] for p in pairs]), label_ids([p[1] for p in pairs]), strict=True
+            )
+        ]
+        labels = label_stock(session, requests=requests, actor=actor)
+    elif kind is LabelKind.ITEM:
+        labels = label_items(session, serial_item_ids=label_ids(chosen), actor=actor)
+    else:
+        labels = label_locations(session, location_ids=label_ids(chosen), actor=actor)
+    if any(label.warehouse_id != warehouse_id for label in labels):
+        raise NotFound(_l("No such batch or location."))
+    return labels
+
+
+def label_warehouse_stock(
+    session: Session,
+    *,
+    actor: Actor,
+    warehouse_id: int | None = None,
+    warehouse_code: str | None = None,
+) -> list[Label]:
     """整库贴标 (the CLI's ``labels sheet``): a label for every batch at every location of the
-    warehouse that holds stock, and for every serial item in stock there; existing live labels
-    are reprinted, missing ones made. In location, material, batch order."""
-    warehouse = session.get(Warehouse, warehouse_id)
+    warehouse (by id or code) that holds stock, and for every serial item in stock there;
+    existing live labels are reprinted, missing ones made. In location, material, batch order."""
+    warehouse = (
+        session.get(Warehouse, warehouse_id)
+        if warehouse_id is not None
+        else session.scalar(select(Warehouse).where(Warehouse.code == (warehouse_code or "")))
+    )
     if warehouse is None:
         raise NotFound(_l("No such warehouse."))
     actor.require_write(warehouse.id)

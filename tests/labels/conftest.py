@@ -126,3 +126,35 @@ def read_pdf(pdf: bytes, tmp_path) -> tuple[list[list[str]], str]:
         ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
     ).stdout
     return pages, text
+
+
+@pytest.fixture
+def posted_receipt(db, world):
+    """A posted receipt into WH-L1: 24 tents at A-01-01 and two pumps (serial) at A-01-01."""
+    from reserve.receipts.service import (
+        ReceiptData,
+        ReceiptLineData,
+        create_receipt,
+        post_receipt,
+    )
+
+    receipt = create_receipt(
+        db,
+        data=ReceiptData(
+            warehouse_id=world.home.id,
+            source="purchase",
+            document_date=local_today(),
+            lines=(
+                ReceiptLineData(world.tent.id, "T-2026-09", 24, location_id=world.shelf.id),
+                ReceiptLineData(
+                    world.generator.id,
+                    "G-2026-09",
+                    2,
+                    location_id=world.shelf.id,
+                    serials=("GEN-901", "GEN-902"),
+                ),
+            ),
+        ),
+        actor=world.keeper_actor,
+    )
+    return post_receipt(db, receipt_id=receipt.id, actor=world.keeper_actor)

@@ -14,8 +14,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from reserve import normalise_database_url
-from reserve.labels.codes import grouped, label_key, make_code
-from reserve.labels.edge import qr_url
+from reserve.labels.codes import grouped, label_key, label_url, make_code
 from tests.browser.conftest import CHROMIUM, sign_in
 
 pytestmark = pytest.mark.browser
@@ -198,7 +197,7 @@ def test_a_keeper_moves_a_batch_and_counts_it_with_a_handheld_scanner(page, scen
     _open_scan(page)
     before = scene.movements()
     page.locator("h1").click()  # focus elsewhere: the scan still lands in the input
-    _wedge(page, qr_url(BASE, scene.stock_code))
+    _wedge(page, label_url(BASE, scene.stock_code))
     expect(page.locator("#result-title")).to_contain_text(scene.material_name)
     expect(page.locator("#result-facts")).to_contain_text(scene.location_code)
     expect(page.locator("#recent-list li").first).to_contain_text("(")
@@ -266,7 +265,7 @@ def _label_png(code: str, out: Path) -> Path:
     """The label's QR as an image: what a phone camera sees of a printed label."""
     import qrcode
 
-    image = qrcode.make(qr_url(BASE, code), error_correction=qrcode.constants.ERROR_CORRECT_M)
+    image = qrcode.make(label_url(BASE, code), error_correction=qrcode.constants.ERROR_CORRECT_M)
     image.save(out)
     return out
 
@@ -319,7 +318,7 @@ def test_on_plain_http_the_page_says_why_the_camera_is_unavailable(browser, live
         expect(page.locator("#camera-status")).to_contain_text("HTTPS")
         expect(page.locator("#camera-start")).to_be_disabled()
         _wedge(page, "A")  # typing still answers
-        expect(page.locator("#scan-message")).to_contain_text("not a label")
+        expect(page.locator("#scan-message")).to_contain_text("不是标签码")
     finally:
         plain.close()
 
@@ -376,7 +375,7 @@ def test_offline_moves_are_queued_and_sent_once_each_however_often_replayed(
     context.set_offline(False)  # both tabs replay on "online"
     conflict = page.locator("#queue-list li[data-state=conflict]")
     expect(conflict).to_have_count(1)
-    expect(conflict).to_contain_text("Only")
+    expect(conflict).to_contain_text("现在只有")
     expect(page.locator("#queue-list li[data-state=pending]")).to_have_count(0)
     expect(twin.locator("#queue-list li[data-state=pending]")).to_have_count(0)
 
@@ -405,9 +404,9 @@ def test_bad_scans_say_why_and_change_nothing(page, scene):
     message = page.locator("#scan-message")
     changed = scene.stock_code[:-1] + ("2" if scene.stock_code[-1] != "2" else "3")
     cases = [
-        (changed, "not valid"),
-        (scene.revoked_code, "revoked"),
-        (scene.far_code, "do not keep"),
+        (changed, "标签码无效"),  # the pages speak Chinese first
+        (scene.revoked_code, "已作废"),
+        (scene.far_code, "您不保管"),
     ]
     for code, words in cases:
         page.fill("#scan-input", "")
@@ -416,10 +415,10 @@ def test_bad_scans_say_why_and_change_nothing(page, scene):
         expect(message).to_have_class("alert mt-3 alert-danger")
     page.fill("#scan-input", "")
     page.keyboard.press("Enter")  # an empty scan
-    expect(message).to_contain_text("Nothing was scanned")
+    expect(message).to_contain_text("没有扫到内容")
     page.fill("#scan-input", "7" * 10_240)  # a 10 kB paste
     page.keyboard.press("Enter")
-    expect(message).to_contain_text("not a label")
+    expect(message).to_contain_text("不是标签")
     # more than is there: refused at once, the form back with what was typed
     page.fill("#scan-input", "")
     _wedge(page, scene.stock_code)
@@ -427,7 +426,8 @@ def test_bad_scans_say_why_and_change_nothing(page, scene):
     page.fill("#move-to", grouped(scene.target_code))
     page.fill("#move-qty", str(scene.qty + 1))
     page.click("#move-confirm")
-    expect(message).to_contain_text(f"Only {scene.qty}")
+    expect(message).to_contain_text("现在只有批次")
+    expect(message).to_contain_text(str(scene.qty))
     expect(page.locator("#move-qty")).to_have_value(str(scene.qty + 1))
     expect(page.locator("#queue-count")).to_have_text("0")
     assert scene.movements() == before

@@ -63,7 +63,7 @@ def test_a_lookup_refuses_what_is_not_ours_with_a_message(login_as, scan_world):
     far = keeper.get(
         "/scan/resolve.json", query_string={"code": scan_world.far_code}, headers=JSON
     ).get_json()
-    assert "do not keep" in far["message"]
+    assert "您不保管" in far["message"]  # the pages speak Chinese first
 
 
 def test_the_page_moves_and_counts_through_its_json_twins(db, login_as, scan_world):

@@ -5,6 +5,7 @@ that no longer fits; bad scans say why and change nothing (the movements counted
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -357,6 +358,10 @@ def test_offline_moves_are_queued_and_sent_once_each_however_often_replayed(
     expect(page.locator("#queue-count")).to_have_text("4")
     expect(page.locator("#queue-list li[data-state=pending]")).to_have_count(4)
     assert sent == [] and scene.movements() == before
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"the scan page overflows a 360 px screen by {overflow}px"
 
     def move_one_away(session, actor):
         from reserve.stock.service import move_stock
@@ -431,3 +436,16 @@ def test_bad_scans_say_why_and_change_nothing(page, scene):
     expect(page.locator("#move-qty")).to_have_value(str(scene.qty + 1))
     expect(page.locator("#queue-count")).to_have_text("0")
     assert scene.movements() == before
+
+
+def test_a_viewer_looks_a_label_up_and_opens_it_but_cannot_move_it(page, scene):
+    sign_in(page, "viewer")
+    page.goto("/scan")
+    _wedge(page, scene.stock_code)
+    expect(page.locator("#result-title")).to_contain_text(scene.material_name)
+    expect(page.locator("#action-view")).to_be_visible()
+    expect(page.locator("#action-move")).to_have_count(0)
+    expect(page.locator("#action-count")).to_have_count(0)
+    expect(page.locator("#result-actions")).to_contain_text("您只能查看")
+    page.click("#action-view")  # the label's own page: the batch among its material's stock
+    expect(page).to_have_url(re.compile(rf"/stock/materials/\d+\?.*batch={scene.batch_id}"))

@@ -424,6 +424,16 @@ def test_bad_scans_say_why_and_change_nothing(page, scene):
     page.fill("#scan-input", "7" * 10_240)  # a 10 kB paste
     page.keyboard.press("Enter")
     expect(message).to_contain_text("不是标签")
+    # a label scanned while the quantity has focus is a new scan, not a quantity
+    page.fill("#scan-input", "")
+    _wedge(page, scene.stock_code)
+    page.click("#action-move")
+    page.fill("#move-to", scene.other_target)
+    page.focus("#move-qty")
+    _wedge(page, scene.stock_code)
+    expect(page.locator("#move-form")).to_be_hidden()
+    expect(page.locator("#scan-input")).to_have_value(scene.stock_code)
+    expect(page.locator("#result-title")).to_contain_text(scene.material_name)
     # more than is there: refused at once, the form back with what was typed
     page.fill("#scan-input", "")
     _wedge(page, scene.stock_code)
@@ -447,5 +457,6 @@ def test_a_viewer_looks_a_label_up_and_opens_it_but_cannot_move_it(page, scene):
     expect(page.locator("#action-move")).to_have_count(0)
     expect(page.locator("#action-count")).to_have_count(0)
     expect(page.locator("#result-actions")).to_contain_text("您只能查看")
+    expect(page.locator("#action-view")).to_have_text("查看")
     page.click("#action-view")  # the label's own page: the batch among its material's stock
     expect(page).to_have_url(re.compile(rf"/stock/materials/\d+\?.*batch={scene.batch_id}"))

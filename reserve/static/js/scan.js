@@ -91,6 +91,9 @@
   function refocus() {
     var field = !moveForm.hidden ? ($("move-to").value ? $("move-qty") : $("move-to")) : null;
     field = field || (!countForm.hidden ? $("count-qty") : input);
+    if (field === input && keyTimes.length) {
+      return; // the next scan is arriving: an answer to the last one must not select it away
+    }
     field.focus({ preventScroll: true });
     if (field === input) {
       input.select();
@@ -306,6 +309,40 @@
       $("move-qty").select();
     }
   });
+
+  // A scan that arrives while a quantity has focus is a new scan, not a quantity: a label's
+  // code or URL has letters. The digits the burst already put in the field are taken back.
+  function guardQuantity(field) {
+    var burst = [];
+    var before = "";
+    field.addEventListener("keydown", function (event) {
+      if (event.key.length !== 1 || event.ctrlKey || event.metaKey || event.altKey) {
+        return;
+      }
+      var last = burst.length ? burst[burst.length - 1].at : -Infinity;
+      if (event.timeStamp - last > 60) {
+        burst = [];
+        before = field.value;
+      }
+      burst.push({ key: event.key, at: event.timeStamp });
+      if (/[A-Za-z:/]/.test(event.key)) {
+        event.preventDefault();
+        var typed = burst
+          .map(function (k) {
+            return k.key;
+          })
+          .join("");
+        field.value = before;
+        burst = [];
+        hideForms();
+        input.value = typed;
+        keyTimes = [event.timeStamp - 1, event.timeStamp]; // it came as a burst
+        input.focus();
+      }
+    });
+  }
+  guardQuantity($("move-qty"));
+  guardQuantity($("count-qty"));
 
   moveForm.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -634,4 +671,6 @@
 
   setNetwork();
   renderQueue().then(replay);
+  // what could not be sent (the server busy, the Wi-Fi flaky but "online") is tried again
+  window.setInterval(replay, 30000);
 })();

@@ -143,6 +143,8 @@ FIELDS = {
     "system_qty": _l("Book quantity"),
     "serial_no": _l("Serial number"),
     "reason": _l("Reason"),
+    "labels": _l("Labels"),
+    "ids": _l("Label numbers (ID)"),
     "reason_text": _l("Reason (details)"),
     "reject_reason": _l("Reason for rejection"),
     "decision_note": _l("Decision note"),

@@ -15,9 +15,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import cache
 from io import BytesIO
 
-from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
+from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel, QRUtil
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -82,41 +83,60 @@ _RUNS = re.compile(r"0{5,}|1{5,}")
 _FINDER = re.compile(r"(?=10111010000|00001011101)")
 
 
-def mask_penalty(modules: list[list[bool]]) -> int:
+def mask_penalty(bits: list[int], n: int) -> int:
     """The QR standard's penalty of a masked symbol (ISO/IEC 18004 §7.8.3: runs of one colour,
-    2×2 blocks, finder-like patterns, dark/light balance), computed on strings and bit masks:
-    the encoder's own pure-Python rules take six times as long, which a sheet of 1,000 labels
-    pays eight times per label."""
-    n = len(modules)
-    rows = [bytes(row).translate(_DIGITS).decode() for row in modules]
-    lines = rows + ["".join(column) for column in zip(*rows, strict=True)]
+    2×2 blocks, finder-like patterns, dark/light balance), its rows given as bit masks (the
+    leftmost module the highest bit): the encoder's own pure-Python rules take several times
+    as long, which a sheet of 1,000 labels pays eight times per label."""
+    rows = [format(row, f"0{n}b") for row in bits]
     score = 0
-    for line in lines:
-        score += sum(len(run.group()) - 2 for run in _RUNS.finditer(line))
+    for line in itertools.chain(rows, map("".join, zip(*rows, strict=True))):
+        score += sum(len(run) - 2 for run in _RUNS.findall(line))
         score += 40 * len(_FINDER.findall(line))
-    bits = [int(row, 2) for row in rows]
     full = (1 << (n - 1)) - 1
     for upper, lower in itertools.pairwise(bits):
         same = ~(upper ^ lower) & ~(upper ^ (upper >> 1)) & ~(lower ^ (lower >> 1))
-        score += 3 * bin(same & full).count("1")
-    dark = sum(row.count("1") for row in rows)
+        score += 3 * (same & full).bit_count()
+    dark = sum(row.bit_count() for row in bits)
     score += 10 * (abs(dark * 100 // (n * n) - 50) // 5)
     return score
 
 
+@cache
+def _mask_rows(version: int) -> tuple[list[int], list[list[int]]]:
+    """For a QR version: the data modules of each row, and each mask's dark data modules."""
+    probe = QRCode(version, QRErrorCorrectLevel.M)
+    probe.addData("0")
+    probe.makeImpl(True, 0)
+    n = probe.moduleCount
+    free = [0] * n
+    for column, row in probe.dataPosIterator():
+        free[row] |= 1 << (n - 1 - column)
+    masks = []
+    for pattern in range(8):
+        mask = QRUtil.getMask(pattern)
+        masks.append(
+            [sum(1 << (n - 1 - c) for c in range(n) if mask(r, c)) & free[r] for r in range(n)]
+        )
+    return free, masks
+
+
 def qr_modules(text: str) -> list[list[bool]]:
     """The modules of ``text``'s QR code, error correction M (version chosen to fit), under the
-    mask of least penalty, as the standard asks."""
+    mask of least penalty, as the standard asks. The symbol is built once under mask 0; the
+    other seven are that symbol with its data modules flipped where the masks differ."""
     qr = QRCode(None, QRErrorCorrectLevel.M)
     qr.addData(text)
     qr.version = qr.calculate_version()
-    best, chosen = None, 0
-    for mask in range(8):
-        qr.makeImpl(True, mask)
-        penalty = mask_penalty(qr.modules)
-        if best is None or penalty < best:
-            best, chosen = penalty, mask
-    qr.makeImpl(False, chosen)
+    qr.makeImpl(True, 0)
+    n = qr.moduleCount
+    base = [int(bytes(row).translate(_DIGITS), 2) for row in qr.modules]
+    _free, masks = _mask_rows(qr.version)
+    penalties = [
+        mask_penalty([b ^ m ^ z for b, m, z in zip(base, masks[p], masks[0], strict=True)], n)
+        for p in range(8)
+    ]
+    qr.makeImpl(False, penalties.index(min(penalties)))
     return qr.modules
 
 

@@ -77,3 +77,25 @@ def test_a_url_with_a_path_keeps_its_case(db, world, tmp_path):
 def test_a_start_outside_the_sheet_is_refused(db, world):
     with pytest.raises(ValueError):
         label_sheet_pdf([], layout=Layout.A4_3X8, start=25)
+
+
+@pytest.mark.parametrize(
+    "text", ["HTTP://127.0.0.1:5000/S/2345ABCDEFGH", "https://x.cn/s/" + "A" * 40]
+)
+def test_the_eight_masks_are_the_encoders_own(text):
+    """qr_modules scores each mask on the symbol built once; those are reportlab's symbols."""
+    from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
+
+    from reserve.labels.pdf import _DIGITS, _mask_rows
+
+    qr = QRCode(None, QRErrorCorrectLevel.M)
+    qr.addData(text)
+    qr.version = qr.calculate_version()
+    rows = []
+    for mask in range(8):
+        qr.makeImpl(True, mask)
+        rows.append([int(bytes(row).translate(_DIGITS), 2) for row in qr.modules])
+    _free, masks = _mask_rows(qr.version)
+    for mask in range(8):
+        flipped = [b ^ m ^ z for b, m, z in zip(rows[0], masks[mask], masks[0], strict=True)]
+        assert flipped == rows[mask], mask

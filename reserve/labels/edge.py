@@ -7,7 +7,7 @@ from flask import current_app
 
 from reserve.auth.permissions import current_actor
 from reserve.extensions import db
-from reserve.labels.codes import label_key, label_url
+from reserve.labels.codes import label_key
 from reserve.labels.service import ScanTarget, UnreadableCode, resolve
 
 
@@ -18,12 +18,6 @@ def app_label_key() -> bytes:
     if cache.get("secret") != secret:
         cache.update(secret=secret, key=label_key(secret))
     return cache["key"]
-
-
-def public_url(code: str) -> str:
-    """What a label's QR holds: ``<PUBLIC_BASE_URL>/s/<code>``."""
-    base = str(current_app.config["PUBLIC_BASE_URL"])
-    return label_url(base, code)
 
 
 def resolve_here(text: str) -> ScanTarget:

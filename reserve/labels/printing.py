@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from reserve.audit.service import record
@@ -94,19 +94,15 @@ def label_stock(
     if not requests:
         raise ValidationError(_l("Choose what to print labels for."), field="labels")
     _check_total(sum(check_copies(r.copies) for r in requests))
-    places = {
+    places = {  # a label names stock that is there (or was: a balance row exists)
         (row.location_id, row.batch_id): row
         for row in session.execute(
-            select(
-                Location.id.label("location_id"),
-                Location.warehouse_id,
-                Batch.id.label("batch_id"),
-                Material.tracking,
+            select(StockBalance.location_id, StockBalance.batch_id, StockBalance.warehouse_id)
+            .where(
+                tuple_(StockBalance.location_id, StockBalance.batch_id).in_(
+                    sorted({(r.location_id, r.batch_id) for r in requests})
+                )
             )
-            .select_from(Location)
-            .join(Batch, Batch.id.in_({r.batch_id for r in requests}))
-            .join(Material, Material.id == Batch.material_id)
-            .where(Location.id.in_({r.location_id for r in requests}))
         )
     }
     labels = []

@@ -140,10 +140,11 @@ def test_ticking_another_warehouses_things_or_nothing_is_refused(db, login_as, w
     for data in (
         {"kind": "location", "chosen": [world.other_shelf.id]},
         {"kind": "stock", "chosen": ["x:y"]},
+        {"kind": "stock", "chosen": [f"{world.shelf.id}:{world.tent_batch.id + 999}"]},
         {"kind": "stock"},
     ):
         response = keeper.post(url, data={**data, "copies": 1, "layout": "a4-3x8", "start": 1})
-        assert response.mimetype == "text/html" and response.status_code in (200, 403), data
+        assert response.mimetype == "text/html" and response.status_code in (200, 403, 404), data
     assert _labels(db) == before
     assert keeper.get(f"/warehouses/{world.other.id}/labels/new").status_code == 403
 
@@ -169,9 +170,7 @@ def test_reprint_and_revoke(db, login_as, world, key, tmp_path):
     db.refresh(world.stock_label)
     assert world.stock_label.revoked_at is None
     done = keeper.post(revoke, data={"reason": "纸箱破损"}, follow_redirects=True)
-    assert "不能再扫码" in done.get_data(as_text=True) or "no longer scans" in done.get_data(
-        as_text=True
-    )
+    assert "标签已作废，不能再扫码。" in done.get_data(as_text=True)
     db.refresh(world.stock_label)
     assert world.stock_label.revoke_reason == "纸箱破损"
     assert keeper.get(f"/s/{world.code(world.stock_label)}").status_code == 410

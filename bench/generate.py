@@ -65,6 +65,7 @@ class Scale:
     heavy_batches: int  # of the heavy material (the stock-card scenario's)
     heavy_balances: int
     heavy_movements: int
+    labels: int = 0  # printed QR labels: every location, every item in stock, then cartons
 
 
 SCALES = {
@@ -83,6 +84,7 @@ SCALES = {
         heavy_batches=60,
         heavy_balances=300,
         heavy_movements=12_000,
+        labels=20_000,
     ),
     "province": Scale(
         "province",
@@ -99,6 +101,7 @@ SCALES = {
         heavy_batches=200,
         heavy_balances=1_200,
         heavy_movements=56_000,
+        labels=1_000_000,
     ),
 }
 
@@ -1345,6 +1348,80 @@ def generate_stock_movements(conn, scale: Scale, rng: random.Random) -> dict[str
     }
 
 
+def generate_labels(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
+    """QR labels until the scale's count: one per location, one per serial item in stock, then
+    carton labels (1–8 per balance holding batch stock, some with the quantity printed), about
+    1 % revoked; printed by a keeper over the year."""
+    keepers = [r.username for r in rows_of(conn, "SELECT username FROM users ORDER BY id")]
+    locations = rows_of(conn, "SELECT id, warehouse_id FROM locations ORDER BY id")
+    items = rows_of(
+        conn,
+        "SELECT si.id, si.batch_id, l.warehouse_id FROM serial_items si "
+        "JOIN locations l ON l.id = si.location_id WHERE si.status = 'in_stock' ORDER BY si.id",
+    )
+    balances = rows_of(
+        conn,
+        "SELECT sb.location_id, sb.batch_id, sb.warehouse_id, sb.qty FROM stock_balances sb "
+        "JOIN materials m ON m.id = sb.material_id "
+        "WHERE m.tracking = 'batch' AND sb.qty > 0 ORDER BY sb.id",
+    )
+
+    def label(kind, warehouse_id, location_id, batch_id, item_id, qty) -> tuple:
+        printed = past(rng)
+        revoked = rng.random() < 0.01
+        return (
+            kind,
+            warehouse_id,
+            location_id,
+            batch_id,
+            item_id,
+            qty,
+            1 if rng.random() < 0.9 else rng.randint(2, 4),
+            rng.choice(keepers),
+            printed,
+            printed,
+            printed + timedelta(days=30) if revoked else None,
+            "keeper" if revoked else None,
+            "标签损坏" if revoked else None,
+        )
+
+    def rows() -> Iterator[tuple]:
+        made = 0
+        for loc in locations:
+            yield label("location", loc.warehouse_id, loc.id, None, None, None)
+        made += len(locations)
+        for item in items:
+            yield label("item", item.warehouse_id, None, item.batch_id, item.id, None)
+        made += len(items)
+        while balances and made < scale.labels:
+            for b in balances:
+                if made >= scale.labels:
+                    return
+                cartons = min(rng.randint(1, 8), scale.labels - made)
+                each = b.qty // cartons if b.qty % cartons == 0 else None
+                for _ in range(cartons):
+                    yield label("stock", b.warehouse_id, b.location_id, b.batch_id, None, each)
+                made += cartons
+
+    columns = (
+        "kind",
+        "warehouse_id",
+        "location_id",
+        "batch_id",
+        "serial_item_id",
+        "qty_at_label",
+        "print_count",
+        "first_printed_by_name",
+        "first_printed_at",
+        "last_printed_at",
+        "revoked_at",
+        "revoked_by_name",
+        "revoke_reason",
+    )
+    with bulk_load(conn, "labels"):
+        return {"labels": bulk(conn, "labels", columns, rows())}
+
+
 Step = Callable[[sa.Connection, Scale, random.Random], dict[str, int]]
 
 STEPS: list[Step] = [
@@ -1363,6 +1440,7 @@ STEPS: list[Step] = [
     generate_stock_reservations,
     generate_serial_items,
     generate_stock_movements,
+    generate_labels,
 ]
 
 

@@ -440,12 +440,14 @@ def client_process(
 # Run, then check the books ------------------------------------------------------------------
 
 
-def start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen:
+def start_gunicorn(
+    url: str, port: int, workers: int, *, secret_key: str | None = None
+) -> subprocess.Popen:
     env = dict(
         os.environ,
         DATABASE_URL=url,
         RESERVE_ENV="production",
-        SECRET_KEY=secrets.token_hex(32),
+        SECRET_KEY=secret_key or secrets.token_hex(32),
     )
     process = subprocess.Popen(
         [

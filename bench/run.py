@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.generate import PASSWORD, SCALES, generate, make_app, resolve_url  # noqa: E402
+from bench.labels import label_scenarios  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
 
@@ -410,7 +411,12 @@ def build_scenarios(app, engine: sa.Engine) -> list[Scenario]:
             user_params,
         ),
     ]
-    return scenarios + deep_scenarios(engine, get, query) + stock_scenarios(app, engine, get)
+    return (
+        scenarios
+        + deep_scenarios(engine, get, query)
+        + stock_scenarios(app, engine, get)
+        + label_scenarios(app, engine, client, Scenario)
+    )
 
 
 def deep_scenarios(engine: sa.Engine, get, query) -> list[Scenario]:

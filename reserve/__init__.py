@@ -19,7 +19,12 @@ FEATURES = (
     "receipts",
     "stocktakes",
     "disposals",
+    "labels",
 )
+# Models of a feature kept outside its models.py (the scan page's applied operations).
+EXTRA_MODELS = ("reserve.labels.scan_models",)
+EXTRA_BLUEPRINTS = ("reserve.labels.scan",)  # the scan page: its own blueprint in labels/
+EXTRA_API = ("reserve.labels.scan_api",)
 
 
 def create_app(config: type | dict | None = None) -> Flask:
@@ -97,6 +102,8 @@ def import_models() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != f"reserve.{feature}.models":
                 raise
+    for module in EXTRA_MODELS:
+        importlib.import_module(module)
 
 
 def init_extensions(app: Flask) -> None:
@@ -141,6 +148,10 @@ def register_blueprints(app: Flask) -> None:
         except ModuleNotFoundError as exc:
             if exc.name != f"reserve.{feature}.api":
                 raise
+    for name in EXTRA_BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(name).bp)
+    for name in EXTRA_API:
+        importlib.import_module(name)
     csrf.exempt(api_bp)  # token auth, no cookies: CSRF does not apply
     app.register_blueprint(api_bp)
 

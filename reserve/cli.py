@@ -241,8 +241,48 @@ def _migrations_head() -> str | None:
     return ScriptDirectory.from_config(config).get_current_head()
 
 
+labels_cli = AppGroup("labels", help="QR labels.")
+
+
+@labels_cli.command("sheet")
+@click.option("--warehouse", "warehouse_code", required=True, help="The warehouse's code.")
+@click.option(
+    "--layout",
+    type=click.Choice(["a4-3x8", "a4-2x5", "60x40", "100x70"]),
+    default="a4-3x8",
+    show_default=True,
+)
+@click.option("--start", type=int, default=1, show_default=True, help="First position on A4.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), required=True)
+def labels_sheet(warehouse_code: str, layout: str, start: int, out: str) -> None:
+    """Print labels for all stock at a warehouse (making the labels it lacks) into a PDF."""
+    from reserve.labels.codes import label_key
+    from reserve.labels.pdf import SHEETS, Layout, label_sheet_pdf
+    from reserve.labels.printing import label_warehouse_stock
+    from reserve.labels.queries import label_cards
+
+    if not 1 <= start <= SHEETS[Layout(layout)].per_page:
+        fail(f"--start is a position from 1 to {SHEETS[Layout(layout)].per_page} on {layout}.")
+    try:
+        with transaction() as session:
+            labels = label_warehouse_stock(
+                session, warehouse_code=warehouse_code, actor=Actor.system("cli")
+            )
+            cards = label_cards(
+                session,
+                [label.id for label in labels],
+                key=label_key(str(current_app.config["SECRET_KEY"])),
+                base_url=str(current_app.config["PUBLIC_BASE_URL"]),
+            )
+    except ReserveError as error:
+        fail(error)
+    Path(out).write_bytes(label_sheet_pdf(cards, layout=layout, start=start))
+    click.echo(f"{len(cards)} labels of {warehouse_code} written to {out} ({layout}).")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(stock_cli)
     app.cli.add_command(demo)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(labels_cli)

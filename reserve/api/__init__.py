@@ -53,6 +53,7 @@ class Operation:
     status: int = 200
     upload: bool = False  # the body is multipart/form-data with a ``file`` (bounded by the view)
     binary: str | None = None  # the response is a file of this media type, not JSON
+    errors: tuple[tuple[int, str], ...] = ()  # further error statuses: (status, description)
 
 
 OPERATIONS: list[Operation] = []
@@ -102,6 +103,7 @@ def route(
     status: int = 200,
     upload: bool = False,
     binary: str | None = None,
+    errors: tuple[tuple[int, str], ...] = (),
 ) -> Callable:
     """Register an API route and its OpenAPI operation in one declaration. Every write honours
     the ``Idempotency-Key`` header (``reserve.api.idempotency``)."""
@@ -123,6 +125,7 @@ def route(
             status,
             upload,
             binary,
+            errors,
         )
         OPERATIONS.append(operation)
         _BY_ENDPOINT[operation.endpoint] = operation
@@ -310,6 +313,7 @@ def openapi_document() -> dict[str, Any]:
                     if op.method in WRITE_METHODS
                     else {}
                 ),
+                **{str(status): {"description": text, **error} for status, text in op.errors},
             },
         }
         if op.endpoint == "api.openapi":

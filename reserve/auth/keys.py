@@ -15,8 +15,10 @@ import os
 import secrets
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:  # only a type here: codes derived from the secret need no Flask
+    from flask import Flask
 
 MIN_PRODUCTION_KEY_LENGTH = 32
 _HKDF_SALT = b"reserve/derive_key/v1"  # a fixed, public domain separator, not a secret
@@ -93,11 +95,16 @@ def _read_key(path: Path) -> str:
 
 def derive_key(app: Flask, purpose: str, *, length: int = 32) -> bytes:
     """A key for one purpose (e.g. ``"label-mac"``), derived from SECRET_KEY by HKDF-SHA256."""
+    return derive_from_secret(str(app.config["SECRET_KEY"]), purpose, length=length)
+
+
+def derive_from_secret(secret_key: str, purpose: str, *, length: int = 32) -> bytes:
+    """``derive_key`` from the secret itself, for code that runs without an app (label codes)."""
     if not purpose:
         raise ValueError("derive_key needs a purpose")
     if not 0 < length <= 255 * 32:
         raise ValueError("derive_key length out of range")
-    secret = str(app.config["SECRET_KEY"]).encode()
+    secret = secret_key.encode()
     prk = hmac.new(_HKDF_SALT, secret, hashlib.sha256).digest()
     info = purpose.encode()
     block, output, counter = b"", b"", 1

@@ -122,6 +122,22 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "disposals.scrap_approve": APPROVERS,
     "disposals.scrap_reject": APPROVERS,
     "disposals.scrap_post": KEEPERS,
+    # --- the scan page (扫码) and its operations ---
+    "scan.scan_page": STAFF,
+    "scan.scan_resolve": STAFF,
+    "scan.scan_move_json": KEEPERS,
+    "scan.scan_count_json": KEEPERS,
+    "api.scan_move_api": KEEPERS,
+    "api.scan_count_api": KEEPERS,
+    # --- labels (标签) ---
+    "labels.label_open": STAFF,
+    "labels.label_open_upper": STAFF,
+    "api.label_resolve": STAFF,
+    "labels.receipt_labels": KEEPERS,
+    "labels.label_list": STAFF,
+    "labels.label_print": KEEPERS,
+    "labels.label_reprint": KEEPERS,
+    "labels.label_revoke": KEEPERS,
     # --- the API's own ---
     "api.openapi": PUBLIC,
     "api.me": EVERY_ROLE,

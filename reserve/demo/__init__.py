@@ -75,13 +75,33 @@ def load_demo(session: Session, *, password: str) -> str:
         session,
         DemoActors(keeper=users["keeper"], approver=users["approver"], admin=users["admin"]),
     )
+    labels = load_labels(session, users["keeper"], _municipal(session))
     session.flush()
     return (
         f"{len(regions)} regions, {len(warehouses)} warehouses, {materials} materials, "
         f"{len(enterprises)} enterprises, {len(DEMO_USERS)} users; {stock['receipts']} "
         f"receipts ({stock['lines']} lines), {stock['moves']} moves, a stocktake, "
-        f"{stock['rotations']} rotations, {stock['scraps']} scrap requests"
+        f"{stock['rotations']} rotations, {stock['scraps']} scrap requests; {labels} labels"
     )
+
+
+def _municipal(session: Session) -> int:
+    from reserve.warehouses.models import Warehouse
+
+    return session.scalar(select(Warehouse.id).order_by(Warehouse.id).limit(1))  # as load_stock
+
+
+def load_labels(session: Session, keeper: Actor, warehouse_id: int) -> int:
+    """The municipal warehouse's labels, as its keeper prints them: one for every batch at every
+    location and every serial item in stock, and one for every location."""
+    from reserve.labels.printing import label_locations, label_warehouse_stock
+    from reserve.warehouses.models import Location
+
+    stock = label_warehouse_stock(session, warehouse_id=warehouse_id, actor=keeper)
+    places = session.scalars(
+        select(Location.id).where(Location.warehouse_id == warehouse_id).order_by(Location.code)
+    ).all()
+    return len(stock) + len(label_locations(session, location_ids=places, actor=keeper))
 
 
 def _region_rows() -> list[dict[str, str]]:

@@ -153,6 +153,7 @@ def receipt_detail(receipt_id: int):
         total_value=total_value,
         labels=_labels(),
         can_act=can_act,
+        can_label=receipt.status == "posted" and actor.may_write(receipt.warehouse_id),
         warehouse=queries.warehouse_name(db.session, receipt.warehouse_id),
         people=queries.receipt_people(db.session, receipt),
         attachments=queries.attachment_rows(db.session, receipt.id),

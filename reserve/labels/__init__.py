@@ -1,0 +1,1 @@
+"""QR labels and the scan page (标签与扫码)."""

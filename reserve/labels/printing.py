@@ -97,8 +97,9 @@ def label_stock(
     places = {  # a label names stock that is there (or was: a balance row exists)
         (row.location_id, row.batch_id): row
         for row in session.execute(
-            select(StockBalance.location_id, StockBalance.batch_id, StockBalance.warehouse_id)
-            .where(
+            select(
+                StockBalance.location_id, StockBalance.batch_id, StockBalance.warehouse_id
+            ).where(
                 tuple_(StockBalance.location_id, StockBalance.batch_id).in_(
                     sorted({(r.location_id, r.batch_id) for r in requests})
                 )

@@ -9,11 +9,11 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from reserve.labels.codes import label_key, make_code
-from reserve.labels.models import Label, LabelKind
 
 from reserve.auth.actor import Actor
 from reserve.auth.models import Role
+from reserve.labels.codes import label_key, make_code
+from reserve.labels.models import Label, LabelKind
 from reserve.stock import ledger
 from reserve.stock.models import Batch, MovementKind, StockMovement
 from reserve.warehouses.models import Location

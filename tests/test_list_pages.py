@@ -22,6 +22,7 @@ from reserve.audit.service import record
 from reserve.auth.actor import Actor
 from reserve.auth.models import Role
 from reserve.disposals.models import Rotation, Scrap
+from reserve.labels.models import Label, LabelKind
 from reserve.receipts.models import Receipt
 from reserve.stock import ledger
 from reserve.stock.models import Batch, MovementKind
@@ -245,6 +246,28 @@ def case_locations(db, world, **_) -> Made:
     return f"/warehouses/{world.kept.id}", {f"location-{i}" for (i,) in ids}, set(), PAGE
 
 
+def case_labels(db, world, **_) -> Made:
+    """A warehouse's labels (标签): one location label per shelf, more than a page."""
+    made = {world.kept: set(), world.other: set()}
+    for warehouse, n in ((world.kept, PAGE + EXTRA), (world.other, ELSEWHERE)):
+        shelves = [Location(warehouse_id=warehouse.id, code=f"L-{n:03d}") for n in range(n)]
+        db.add_all(shelves)
+        db.flush()
+        labels = [
+            Label(
+                kind=LabelKind.LOCATION.value,
+                warehouse_id=warehouse.id,
+                location_id=shelf.id,
+                first_printed_by_name="test",
+            )
+            for shelf in shelves
+        ]
+        db.add_all(labels)
+        db.flush()
+        made[warehouse] = {f"label-{label.id}" for label in labels}
+    return f"/warehouses/{world.kept.id}/labels", made[world.kept], set(), PAGE
+
+
 def _stocked(db, world, make_material, *, expiry=None) -> tuple[list, list]:
     """One material per row: PAGE + EXTRA held in the kept warehouse, ELSEWHERE in the other."""
     held = {world.kept: [], world.other: []}
@@ -307,6 +330,7 @@ CASES: dict[str, Callable[..., Made]] = {
     "audit.entry_list": case_audit,
     "warehouses.warehouse_list": case_warehouses,
     "warehouses.warehouse_detail": case_locations,
+    "labels.label_list": case_labels,
     "stock.stock_list": case_stock,
     "stock.move_list": case_moves,
 }

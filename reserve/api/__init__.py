@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from reserve.api.idempotency import HEADER_PARAMETER, REPLAYED_HEADER, WRITE_METHODS, idempotent
-from reserve.db import Page
+from reserve.db import KeyPage, Page
 from reserve.errors import ValidationError
 from reserve.forms import (
     MAX_BIG_INT,
@@ -143,6 +143,27 @@ def page_json(page: Page, serialise: Callable[[Any], dict]) -> Any:
         total=page.total,
         pages=page.pages,
     )
+
+
+KEY_PAGE_QUERY = (
+    ("after", "string", "the `next` of the previous page (paging by key); omit for the first"),
+    ("per_page", "integer", "rows per page (at most 500)"),
+)
+
+
+def key_per_page() -> int:
+    try:
+        per_page = int(request.args.get("per_page", 50))
+    except ValueError as exc:
+        raise ValidationError(_l("page and per_page must be whole numbers.")) from exc
+    if not 1 <= per_page <= 500:
+        raise ValidationError(_l("page must be at least 1 and per_page between 1 and 500."))
+    return per_page
+
+
+def key_page_json(page: KeyPage, serialise: Callable[[Any], dict]) -> Any:
+    """A page read by key: the items, and ``next`` (the ``after`` of the next page, or null)."""
+    return jsonify(items=[serialise(item) for item in page.items], next=page.next_key)
 
 
 def form_from_json(form_class: type, obj: Any = None):

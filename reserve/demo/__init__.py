@@ -184,7 +184,7 @@ def load_catalogue(session: Session, actor: Actor) -> int:
 
 
 def load_enterprises(session: Session, actor: Actor, regions: dict[str, int]) -> list[int]:
-    from reserve.agreements.service import EnterpriseData, create_enterprise
+    from reserve.agreements.service import ContactData, EnterpriseData, create_enterprise
 
     ids = []
     for row in _rows("enterprises.csv"):
@@ -197,10 +197,16 @@ def load_enterprises(session: Session, actor: Actor, regions: dict[str, int]) ->
                 region_id=regions.get(row["region_code"]),
                 address=row["address"],
                 legal_rep=row["legal_rep"],
-                contact_name=row["contact_name"],
-                contact_phone=row["contact_phone"],
-                duty_phone=row["duty_phone"],
                 kind=row["kind"],
+                enterprise_type=row["enterprise_type"],
+                lat=_dec(row["lat"]),
+                lng=_dec(row["lng"]),
+                contacts=(
+                    ContactData(name=row["contact_name"], phone=row["contact_phone"]),
+                    ContactData(
+                        name=row["duty_name"], phone=row["duty_phone"], title="值班", is_duty=True
+                    ),
+                ),
             ),
         )
         ids.append(enterprise.id)

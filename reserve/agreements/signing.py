@@ -29,8 +29,8 @@ from reserve.auth.actor import Actor
 from reserve.auth.models import Role
 from reserve.catalog.models import Material
 from reserve.db import local_today
-from reserve.documents import check_line_count, for_line, stamp, transition
-from reserve.errors import Conflict, Forbidden, NotFound, ValidationError
+from reserve.documents import check_line_count, line_error, stamp, transition
+from reserve.errors import Conflict, Forbidden, NotFound, ReserveError, ValidationError
 from reserve.forms import MAX_BIG_INT
 from reserve.warehouses.models import Region
 
@@ -165,14 +165,16 @@ def _check(session: Session, data: AgreementData, agreement_id: int | None = Non
     check_line_count(data.lines, empty=_l("An agreement needs at least one line."))
     seen = set()
     for n, line in enumerate(data.lines, start=1):
-        with for_line(n):
+        try:
             _check_line(session, line)
             if (line.material_id, line.kind) in seen:
                 raise ValidationError(
                     _l("this material is already on another line of the same kind."),
                     field="material_id",
                 )
-            seen.add((line.material_id, line.kind))
+        except ReserveError as error:  # "第 n 行：…", on the line's own field (lines-0-qty)
+            raise line_error(n, error, field=f"lines-{n - 1}-{error.field}") from None
+        seen.add((line.material_id, line.kind))
     clash = session.scalar(select(Agreement.id).where(Agreement.no == no))
     if clash is not None and clash != agreement_id:
         raise Conflict(_l("An agreement numbered %(no)s already exists.", no=no), field="no")

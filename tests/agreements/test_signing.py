@@ -112,7 +112,7 @@ def test_bad_lines_say_which_line_and_change_nothing(db, site, system_actor, lin
         signing.create_agreement(
             db, data=agreement_data(site.own.id, site.water.id, lines=lines), actor=system_actor
         )
-    assert error.value.field == field and error.value.details["line"] == 2
+    assert error.value.field == f"lines-1-{field}" and error.value.details["line"] == 2
     assert str(error.value.message).startswith("Line 2") and words in str(error.value.message)
     assert _counts(db) == before
 

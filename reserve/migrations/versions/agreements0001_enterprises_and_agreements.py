@@ -163,7 +163,7 @@ def upgrade():
         "SELECT 1 FROM enterprises e WHERE e.id = enterprise_contacts.enterprise_id "
         "AND e.duty_phone IS NULL)"
     )
-    with op.batch_alter_table('enterprises', schema=None, recreate='always') as batch_op:
+    with op.batch_alter_table('enterprises', schema=None) as batch_op:
         batch_op.create_index('ix_enterprises_name_id', ['name', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_enterprises_pinyin_initials'), ['pinyin_initials'], unique=False)
         batch_op.create_index(batch_op.f('ix_enterprises_status'), ['status'], unique=False)
@@ -196,7 +196,7 @@ def downgrade():
         "duty_phone = (SELECT c.phone FROM enterprise_contacts c "
         "WHERE c.enterprise_id = enterprises.id AND c.is_duty)"
     )
-    with op.batch_alter_table('enterprises', schema=None, recreate='always') as batch_op:
+    with op.batch_alter_table('enterprises', schema=None) as batch_op:
         batch_op.alter_column('is_active', server_default=None)
         batch_op.drop_constraint(op.f('ck_enterprises_type_known'), type_='check')
         batch_op.drop_constraint(op.f('ck_enterprises_status_known'), type_='check')

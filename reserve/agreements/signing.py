@@ -22,6 +22,7 @@ from reserve.agreements.models import (
     AgreementLine,
     AgreementStatus,
     Enterprise,
+    EnterpriseStatus,
     LineKind,
 )
 from reserve.audit.service import record, snapshot
@@ -310,11 +311,16 @@ def activate_agreement(session: Session, *, agreement_id: int, actor: Actor) -> 
     agreement = get_agreement(session, agreement_id, actor=actor)
     # Lock the enterprise: activations of its agreements run one at a time.
     enterprise = session.execute(
-        select(Enterprise).where(Enterprise.id == agreement.enterprise_id).with_for_update()
-    ).scalar_one()
-    if not enterprise.is_active:
+        select(Enterprise.name, Enterprise.status)
+        .where(Enterprise.id == agreement.enterprise_id)
+        .with_for_update()
+    ).one()
+    if enterprise.status != EnterpriseStatus.ACTIVE.value:
         raise Conflict(
-            _l("%(name)s is suspended; its agreements cannot come into force.", name=enterprise)
+            _l(
+                "%(name)s is suspended; its agreements cannot come into force.",
+                name=enterprise.name,
+            )
         )
     if agreement.is_draft and agreement.valid_to < local_today():
         raise Conflict(

@@ -18,6 +18,7 @@ from reserve.agreements.models import Agreement, Enterprise, EnterpriseStatus
 from reserve.api import KEY_PAGE_QUERY, key_page_json, key_per_page, route, schema
 from reserve.auth.permissions import current_actor
 from reserve.db import transaction
+from reserve.documents import MAX_LINES
 from reserve.errors import ValidationError
 from reserve.extensions import db
 from reserve.files import send_attachment, store, uploaded_file
@@ -191,10 +192,12 @@ def _payload() -> dict:
     return payload
 
 
-def _rows(payload: dict, name: str) -> list[dict]:
+def _rows(payload: dict, name: str, most: int) -> list[dict]:
     rows = payload.get(name) or []
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
         raise ValidationError(_l("%(name)s is a list of JSON objects.", name=name), field=name)
+    if len(rows) > most:  # the form would drop the rest without a word
+        raise ValidationError(_l("%(name)s has at most %(n)s rows.", name=name, n=most), field=name)
     return rows
 
 
@@ -217,7 +220,7 @@ def _enterprise_data(payload: dict, enterprise: Enterprise | None = None):
         if name != "contacts" and name in payload:
             data[name] = _text(payload[name])
     if "contacts" in payload:
-        contacts = _rows(payload, "contacts")
+        contacts = _rows(payload, "contacts", service.MAX_CONTACTS)
     elif enterprise is not None:
         contacts = [
             {"name": c.name, "title": c.title, "phone": c.phone, "is_duty": c.is_duty}
@@ -365,7 +368,7 @@ def _agreement_data(payload: dict, agreement: Agreement | None = None):
             data.setdefault(name, _text(getattr(agreement, name)))
         data.setdefault("enterprise_id", _text(agreement.enterprise_id))
     if "lines" in payload or agreement is None:
-        lines = _rows(payload, "lines")
+        lines = _rows(payload, "lines", MAX_LINES)
     else:
         lines = [
             {key: getattr(line, key) for key in ("material_id", *_LINE_KEYS)}

@@ -110,7 +110,7 @@ def _check_position(data: EnterpriseData) -> None:
         (data.lat, -90, 90, "lat", _l("The latitude must be between -90 and 90 degrees.")),
         (data.lng, -180, 180, "lng", _l("The longitude must be between -180 and 180 degrees.")),
     ):
-        if value is not None and not (low <= value <= high):
+        if value is not None and not (value.is_finite() and low <= value <= high):
             raise ValidationError(message, field=name)
     if (data.lat is None) != (data.lng is None):
         raise ValidationError(
@@ -267,7 +267,7 @@ def get_enterprise(
     id that does not exist, is "no such enterprise" (no hint which ids exist). A user who sees
     no enterprise at all is refused."""
     if actor is not None:
-        if actor.visible_enterprise_ids() == frozenset():
+        if not actor.may_see_some_enterprise:
             raise Forbidden()
         if not actor.may_see_enterprise(enterprise_id):
             raise NotFound(_l("No such enterprise."))

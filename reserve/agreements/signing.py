@@ -32,7 +32,7 @@ from reserve.catalog.models import Material
 from reserve.db import local_today
 from reserve.documents import check_line_count, line_error, stamp, transition
 from reserve.errors import Conflict, Forbidden, NotFound, ReserveError, ValidationError
-from reserve.forms import MAX_BIG_INT
+from reserve.forms import MAX_INT
 from reserve.warehouses.models import Region
 
 WRITERS = (Role.ADMIN, Role.DISPATCHER)
@@ -91,7 +91,8 @@ def _money(value: Decimal | None, name: str) -> None:
 
 
 def _quantity(value: int | None, name: str, message) -> None:
-    if value is None or value <= 0 or value > MAX_BIG_INT:
+    # at most 2³¹ − 1: a day's quantity times the hours of a horizon still fits a bigint
+    if value is None or value <= 0 or value > MAX_INT:
         raise ValidationError(message, field=name)
 
 
@@ -442,7 +443,7 @@ def renew_agreement(
 def get_agreement(session: Session, agreement_id: int, *, actor: Actor | None = None) -> Agreement:
     """查看代储协议：an enterprise user sees its own enterprise's agreements only; another's,
     like an id that does not exist, is "no such agreement"."""
-    if actor is not None and actor.visible_enterprise_ids() == frozenset():
+    if actor is not None and not actor.may_see_some_enterprise:
         raise Forbidden()
     agreement = session.get(Agreement, agreement_id)
     if agreement is None or (

@@ -144,18 +144,24 @@ def agreement_list():
     )
 
 
-def _agreement_form(agreement=None, **kwargs) -> AgreementForm:
-    form = AgreementForm(obj=agreement, **kwargs)
-    return form.set_choices(
+def _choices() -> tuple[list, list, list]:
+    return (
         queries.enterprise_choices(db.session),
         region_choices(db.session),
         material_choices(db.session),
     )
 
 
+def _render_agreement_form(form: AgreementForm, choices: tuple, agreement=None):
+    form.set_choices(*choices)  # rows added back after the blank ones were dropped need them
+    return render_template("agreements/agreement_form.html", form=form, agreement=agreement)
+
+
 @bp.route("/agreements/new", methods=["GET", "POST"])
 def agreement_create():
-    form = _agreement_form(enterprise_id=request.args.get("enterprise", type=int))
+    choices = _choices()
+    form = AgreementForm(enterprise_id=request.args.get("enterprise", type=int))
+    form.set_choices(*choices)
     if form.validate_on_submit() and (
         done := run_form(
             form.drop_blank_lines(),
@@ -170,12 +176,7 @@ def agreement_create():
         )
     ):
         return done
-    form.set_choices(
-        queries.enterprise_choices(db.session),
-        region_choices(db.session),
-        material_choices(db.session),
-    )
-    return render_template("agreements/agreement_form.html", form=form, agreement=None)
+    return _render_agreement_form(form, choices)
 
 
 @bp.route("/agreements/<int:agreement_id>/edit", methods=["GET", "POST"])
@@ -191,7 +192,9 @@ def agreement_edit(agreement_id: int):
             "warning",
         )
         return redirect(url_for("agreements.agreement_detail", agreement_id=agreement.id))
-    form = _agreement_form(agreement)
+    choices = _choices()
+    form = AgreementForm(obj=agreement)
+    form.set_choices(*choices)
     if form.validate_on_submit() and (
         done := run_form(
             form.drop_blank_lines(),
@@ -203,12 +206,7 @@ def agreement_edit(agreement_id: int):
         )
     ):
         return done
-    form.set_choices(
-        queries.enterprise_choices(db.session),
-        region_choices(db.session),
-        material_choices(db.session),
-    )
-    return render_template("agreements/agreement_form.html", form=form, agreement=agreement)
+    return _render_agreement_form(form, choices, agreement)
 
 
 @bp.get("/agreements/<int:agreement_id>")

@@ -201,3 +201,23 @@ def test_the_routes_are_in_the_openapi_document(app):
         operation = paths[path][method]
         if method == "post":
             assert any(p["name"] == "Idempotency-Key" for p in operation["parameters"]), path
+
+
+def test_odd_numbers_and_too_many_rows_are_422_not_an_error(client, api_token, site, db):
+    headers, _user = api_token(Role.ADMIN)
+    body = {"name": "济南某企业有限公司", "uscc": code("91370105MA3X00002")}
+    for changes, field in (
+        ({"lat": "NaN", "lng": "117"}, "lat"),
+        ({"lat": "Infinity", "lng": "117"}, "lat"),
+        ({"lat": "1e400", "lng": "117"}, "lat"),
+        ({"contacts": [{"name": f"人{n}", "phone": "13800000000"} for n in range(11)]}, "contacts"),
+    ):
+        response = client.post("/api/v1/enterprises", json={**body, **changes}, headers=headers)
+        assert response.status_code == 422, (changes, response.get_json())
+        assert response.get_json()["field"] == field
+    lines = [
+        {"material_id": site.water.id, "kind": "stock", "committed_qty": 2**31},
+    ]
+    response = client.post("/api/v1/agreements", json=_body(site, lines=lines), headers=headers)
+    assert response.status_code == 422 and response.get_json()["field"] == "lines-0-committed_qty"
+    assert _count(db, Enterprise) == 2 and _count(db, Agreement) == 0

@@ -395,7 +395,7 @@ def _agreement_data(payload: dict, agreement: Agreement | None = None):
         form.lines.entries.pop()  # the form's blank rows are for the page
     form.set_choices(
         queries.enterprise_choices(db.session),
-        region_choices(db.session),
+        queries.area_choices(db.session),
         material_choices(db.session),
     )
     return _validated(form).to_data()

@@ -43,6 +43,17 @@ def enterprise_choices(session: Session, actor: Actor | None = None) -> list[tup
     return [(row.id, row.name) for row in session.execute(stmt)]
 
 
+def area_choices(session: Session) -> list[tuple[int, str]]:
+    """Regions down to counties (no townships, of which a province has thousands), in code
+    order: the enterprise list's filter and an agreement's delivery area."""
+    rows = session.execute(
+        select(Region.id, Region.code, Region.name)
+        .where(Region.level != "township")
+        .order_by(Region.code)
+    )
+    return [(row.id, f"{row.code} {row.name}") for row in rows]
+
+
 def _region_tree(region_id: int):
     tree = select(Region.id).where(Region.id == region_id).cte("region_tree", recursive=True)
     return select(tree.union_all(select(Region.id).where(Region.parent_id == tree.c.id)).c.id)

@@ -48,7 +48,7 @@ def enterprise_list():
         page=page,
         args=args,
         sort=sort,
-        regions=region_choices(db.session),
+        regions=queries.area_choices(db.session),
         types=EnterpriseType,
     )
 
@@ -139,7 +139,6 @@ def agreement_list():
         page=page,
         args=args,
         statuses=[AgreementStatus(s) for s in queries.AGREEMENT_FILTERS],
-        enterprises=queries.enterprise_choices(db.session, actor),
         can_draft=actor.has_role(*signing.WRITERS),
     )
 
@@ -147,7 +146,7 @@ def agreement_list():
 def _choices() -> tuple[list, list, list]:
     return (
         queries.enterprise_choices(db.session),
-        region_choices(db.session),
+        queries.area_choices(db.session),
         material_choices(db.session),
     )
 

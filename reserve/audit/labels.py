@@ -13,6 +13,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from reserve.agreements.models import AgreementStatus, EnterpriseStatus, EnterpriseType, LineKind
 from reserve.auth.models import Role
 from reserve.catalog.models import Tracking
 from reserve.disposals.models import Disposition, RotationStatus, ScrapReason, ScrapStatus
@@ -208,6 +209,19 @@ FIELDS = {
     "month": _l("Month"),
     "count": _l("Count"),
     "ip": _l("IP address"),
+    "activated_by_id": _l("Put in force by (ID)"),
+    "activated_by_name": _l("Put in force by"),
+    "activated_at": _l("In force since"),
+    "terminated_by_id": _l("Terminated by (ID)"),
+    "terminated_by_name": _l("Terminated by"),
+    "terminated_at": _l("Terminated at"),
+    "title": _l("Position"),
+    "is_duty": _l("24-hour duty"),
+    "committed_qty": _l("Committed quantity / maximum total"),
+    "unit_price": _l("Agreed unit price (yuan)"),
+    "daily_qty": _l("Daily quantity"),
+    "lead_hours": _l("Lead time (hours)"),
+    "called_qty": _l("Called up"),
 }
 
 
@@ -215,6 +229,10 @@ def _value_names() -> dict[tuple[str | None, str], dict[str, Any]]:
     """(object type or None for any, field) → {stored code: its name}, from the enums' labels."""
     enums = {
         ("receipts", "status"): ReceiptStatus,
+        ("agreements", "status"): AgreementStatus,
+        ("agreements", "kind"): LineKind,
+        ("enterprises", "status"): EnterpriseStatus,
+        ("enterprises", "enterprise_type"): EnterpriseType,
         ("stocktakes", "status"): StocktakeStatus,
         ("rotations", "status"): RotationStatus,
         ("scraps", "status"): ScrapStatus,
@@ -265,8 +283,11 @@ def show_value(value: Any, *, object_type: str, key: str, names=None) -> str:
         return "、".join(
             show_value(v, object_type=object_type, key=key, names=names) for v in value
         )
-    if isinstance(value, dict):
-        return "; ".join(f"{field_name(k)}: {v}" for k, v in value.items())
+    if isinstance(value, dict):  # a line or a contact: each value shown as its field's
+        return "; ".join(
+            f"{field_name(k)}: {show_value(v, object_type=object_type, key=k, names=names)}"
+            for k, v in value.items()
+        )
     if str(value) in known:
         return str(known[str(value)])
     return str(value)

@@ -66,6 +66,8 @@ class Scale:
     heavy_balances: int
     heavy_movements: int
     labels: int = 0  # printed QR labels: every location, every item in stock, then cartons
+    agreements: int = 0  # 代储协议 (spread over the enterprises)
+    agreement_lines: int = 0  # their lines, stock and capacity
 
 
 SCALES = {
@@ -85,6 +87,8 @@ SCALES = {
         heavy_balances=300,
         heavy_movements=12_000,
         labels=20_000,
+        agreements=85,
+        agreement_lines=300,
     ),
     "province": Scale(
         "province",
@@ -102,6 +106,8 @@ SCALES = {
         heavy_balances=1_200,
         heavy_movements=56_000,
         labels=1_000_000,
+        agreements=3_000,
+        agreement_lines=10_000,
     ),
 }
 
@@ -197,6 +203,22 @@ BRANDS = (
     "远航",
     "信和",
 )
+ENTERPRISE_TYPES = {  # kind of business → 企业类型
+    "食品生产": "production",
+    "饮用水": "production",
+    "家纺被服": "production",
+    "帐篷篷布": "production",
+    "应急装备": "production",
+    "救生器材": "production",
+    "商超": "trade",
+    "粮油": "trade",
+    "医药流通": "trade",
+    "发电设备": "trade",
+    "泵类及排涝设备": "trade",
+    "户外装备": "trade",
+    "建筑材料": "trade",
+    "物流仓储": "logistics",
+}
 INDUSTRIES = (  # (name part, kind) after the demo enterprises
     ("食品", "食品生产"),
     ("饮品", "饮用水"),
@@ -531,6 +553,8 @@ def generate_locations(conn, scale: Scale, rng: random.Random) -> dict[str, int]
 
 
 def generate_enterprises(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
+    from reserve.catalog.service import pinyin_initials
+
     regions = [
         r
         for r in rows_of(conn, "SELECT id, code, name, level FROM regions")
@@ -559,7 +583,6 @@ def generate_enterprises(conn, scale: Scale, rng: random.Random) -> dict[str, in
             continue
         names.add(name)
         codes.add(code)
-        area = AREA_CODES[region.code[:4]]
         rows.append(
             {
                 "id": len(rows) + 1,
@@ -568,15 +591,128 @@ def generate_enterprises(conn, scale: Scale, rng: random.Random) -> dict[str, in
                 "region_id": region.id,
                 "address": f"{city}{region.name}{rng.choice(ROADS)}{rng.randrange(1, 3000)}号",
                 "legal_rep": person(rng),
-                "contact_name": person(rng),
-                "contact_phone": mobile(rng),
-                "duty_phone": f"{area}-{rng.randrange(8_000_0000, 8_999_9999)}",
                 "kind": kind,
-                "is_active": rng.random() > 0.03,
+                "enterprise_type": ENTERPRISE_TYPES.get(kind, "other"),
+                "status": "active" if rng.random() > 0.03 else "suspended",
+                "lat": Decimal(f"{34.4 + rng.random() * 3.8:.6f}"),
+                "lng": Decimal(f"{114.8 + rng.random() * 7.6:.6f}"),
+                "pinyin_initials": pinyin_initials(name),
                 "created_at": past(rng),
             }
         )
     return {"enterprises": insert(conn, "enterprises", rows)}
+
+
+def generate_enterprise_contacts(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
+    """Two or three contacts an enterprise, the last on 24-hour duty (a landline)."""
+    enterprises = rows_of(
+        conn,
+        "SELECT e.id, r.code FROM enterprises e JOIN regions r ON r.id = e.region_id ORDER BY e.id",
+    )
+
+    def rows():
+        for enterprise in enterprises:
+            count = rng.choice((2, 2, 3))
+            for position in range(1, count + 1):
+                duty = position == count
+                yield {
+                    "enterprise_id": enterprise.id,
+                    "position": position,
+                    "name": person(rng),
+                    "title": "值班" if duty else rng.choice(("经理", "仓储主管", "销售")),
+                    "phone": f"{AREA_CODES[enterprise.code[:4]]}-"
+                    f"{rng.randrange(8_000_0000, 8_999_9999)}"
+                    if duty
+                    else mobile(rng),
+                    "is_duty": duty,
+                }
+
+    return {"enterprise_contacts": insert(conn, "enterprise_contacts", rows())}
+
+
+def generate_agreements(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
+    """代储协议 and their lines: about three an enterprise over the years (one in force now,
+    earlier ones expired, a few drafts and terminated), 3 or 4 lines each, a fifth of them
+    capacity; the materials of an enterprise's agreements in force never overlap."""
+    enterprises = [r.id for r in rows_of(conn, "SELECT id FROM enterprises ORDER BY id")]
+    materials = [r.id for r in rows_of(conn, "SELECT id FROM materials ORDER BY id")]
+    districts = [
+        r.id
+        for r in rows_of(
+            conn, "SELECT id FROM regions WHERE level IN ('district', 'county') ORDER BY id"
+        )
+    ]
+    admin = conn.scalar(sa.text("SELECT id FROM users WHERE username = 'admin'"))
+    today = date.today()
+    agreements, lines, regions = [], [], []
+    per_line = max(1, scale.agreement_lines // max(1, scale.agreements))
+    extra_lines = scale.agreement_lines - per_line * scale.agreements
+    for n in range(scale.agreements):
+        enterprise = enterprises[n % len(enterprises)]
+        generation = n // len(enterprises)  # 0: in force now; 1, 2 …: earlier, expired
+        if generation == 0:
+            start = today - timedelta(days=rng.randrange(10, 300))
+            end = start + timedelta(days=365 * rng.choice((1, 2, 3)))
+            status = rng.choices(("active", "draft", "terminated"), (90, 6, 4))[0]
+        else:
+            end = today - timedelta(days=300 + 365 * (generation - 1) + rng.randrange(1, 60))
+            start = end - timedelta(days=365)
+            status = "active"  # past its end: reads as expired
+        agreement_id = n + 1
+        at = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
+        agreements.append(
+            {
+                "id": agreement_id,
+                "no": f"XY-{start.year}-{agreement_id:05d}",
+                "enterprise_id": enterprise,
+                "signed_on": start - timedelta(days=rng.randrange(3, 20)),
+                "valid_from": start,
+                "valid_to": end,
+                "response_hours": rng.choice((2, 4, 6, 12, 24, 48)),
+                "rotation_duty": "企业负责到期前轮换",
+                "storage_fee": Decimal(rng.choice(("0.80", "1.20", "2.00", "5.00"))),
+                "compensation_note": "储备费按年度核查合格后拨付",
+                "status": status,
+                "termination_reason": "企业停产" if status == "terminated" else None,
+                "created_by_id": admin,
+                "created_by_name": "admin",
+                "created_at": at,
+                "activated_by_id": admin if status != "draft" else None,
+                "activated_by_name": "admin" if status != "draft" else None,
+                "activated_at": at if status != "draft" else None,
+                "terminated_by_id": admin if status == "terminated" else None,
+                "terminated_by_name": "admin" if status == "terminated" else None,
+                "terminated_at": at + timedelta(days=30) if status == "terminated" else None,
+            }
+        )
+        regions.extend(
+            {"agreement_id": agreement_id, "region_id": r}
+            for r in rng.sample(districts, k=min(len(districts), rng.randrange(1, 4)))
+        )
+        count = per_line + (1 if n < extra_lines else 0)
+        for line_no, material in enumerate(rng.sample(materials, k=count), start=1):
+            capacity = rng.random() < 0.2
+            daily = rng.choice((100, 500, 1000, 2000))
+            lines.append(
+                {
+                    "agreement_id": agreement_id,
+                    "line_no": line_no,
+                    "material_id": material,
+                    "kind": "capacity" if capacity else "stock",
+                    "committed_qty": daily * rng.choice((10, 20, 30))
+                    if capacity
+                    else rng.choice((50, 100, 300, 500, 1000, 5000)),
+                    "unit_price": Decimal(rng.choice(("24.00", "120.00", "680.00"))),
+                    "daily_qty": daily if capacity else None,
+                    "lead_hours": rng.choice((24, 48, 72)) if capacity else None,
+                    "called_qty": 0,
+                }
+            )
+    return {
+        "agreements": insert(conn, "agreements", agreements),
+        "agreement_regions": insert(conn, "agreement_regions", regions),
+        "agreement_lines": insert(conn, "agreement_lines", lines),
+    }
 
 
 def generate_users(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
@@ -684,7 +820,7 @@ def _audit_change(action: str, object_type: str, label: str, rng: random.Random)
         field = {
             "materials": "spec",
             "locations": "name",
-            "enterprises": "contact_phone",
+            "enterprises": "status",
             "users": "phone",
         }.get(object_type, "name")
         return {field: f"{label[:20]} 旧"}, {field: f"{label[:20]} 新"}
@@ -1431,6 +1567,7 @@ STEPS: list[Step] = [
     generate_warehouses,
     generate_locations,
     generate_enterprises,
+    generate_enterprise_contacts,
     generate_users,
     generate_user_roles,
     generate_user_warehouses,
@@ -1441,6 +1578,7 @@ STEPS: list[Step] = [
     generate_serial_items,
     generate_stock_movements,
     generate_labels,
+    generate_agreements,
 ]
 
 

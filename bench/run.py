@@ -416,6 +416,7 @@ def build_scenarios(app, engine: sa.Engine) -> list[Scenario]:
         + deep_scenarios(engine, get, query)
         + stock_scenarios(app, engine, get)
         + label_scenarios(app, engine, client, Scenario)
+        + agreement_scenarios(app, engine, get)
     )
 
 
@@ -597,6 +598,102 @@ FEFO_MATERIALS = 20
 def key_rows(page) -> str:
     """Rows of a page read by key: ``50+`` when there is a next page."""
     return f"{len(page.items)}{'+' if page.next_key else ''}"
+
+
+ENTERPRISE_FLOOR = """
+SELECT e.id, e.name, e.uscc, e.enterprise_type, e.status, r.name, c.name, c.phone
+FROM enterprises e LEFT JOIN regions r ON r.id = e.region_id
+LEFT JOIN enterprise_contacts c ON c.enterprise_id = e.id AND c.is_duty
+WHERE e.status = 'active' ORDER BY e.name, e.id LIMIT 51
+"""
+AGREEMENT_FLOOR = """
+SELECT a.id, a.no, e.name, a.valid_from, a.valid_to, a.status,
+  (SELECT count(*) FROM agreement_lines l WHERE l.agreement_id = a.id AND l.kind = 'stock'),
+  (SELECT count(*) FROM agreement_lines l WHERE l.agreement_id = a.id AND l.kind = 'capacity')
+FROM agreements a JOIN enterprises e ON e.id = a.enterprise_id
+ORDER BY a.valid_to, a.id LIMIT 51
+"""
+
+
+def agreement_scenarios(app, engine: sa.Engine, get) -> list[Scenario]:
+    """The virtual reserve's lists: enterprises and agreements, paged by key."""
+    from urllib.parse import urlencode
+
+    from reserve.agreements.models import Agreement, Enterprise
+    from reserve.agreements.queries import agreement_page, commitments, enterprise_page
+    from reserve.auth.actor import Actor
+
+    admin = Actor.system("bench")
+
+    def query(fn, **kwargs) -> Callable[[], str]:
+        def run() -> str:
+            with app.app_context(), Session(engine) as session:
+                return key_rows(fn(session, actor=admin, **kwargs))
+
+        return run
+
+    with Session(engine) as session:
+        busiest = session.execute(
+            sa.select(Agreement.enterprise_id, sa.func.count())
+            .group_by(Agreement.enterprise_id)
+            .order_by(sa.func.count().desc(), Agreement.enterprise_id)
+            .limit(1)
+        ).first()
+        middle = session.scalar(
+            sa.select(Enterprise.name).order_by(Enterprise.name).offset(500).limit(1)
+        )
+    enterprise_id = busiest[0] if busiest else 1
+
+    def detail_rows() -> str:
+        with app.app_context(), Session(engine) as session:
+            return str(len(commitments(session, enterprise_id)))
+
+    after = f'["{middle}", 1]' if middle else None
+    return [
+        Scenario("enterprise_page", query(enterprise_page), ENTERPRISE_FLOOR, explain=True),
+        Scenario(
+            "enterprise_page q=pinyin",
+            query(enterprise_page, q="jn"),
+            ENTERPRISE_FLOOR,
+            explain=True,
+        ),
+        Scenario("agreement_page", query(agreement_page), AGREEMENT_FLOOR, explain=True),
+        Scenario(
+            "agreement_page status=active",
+            query(agreement_page, status="active"),
+            AGREEMENT_FLOOR,
+            explain=True,
+        ),
+        Scenario(
+            "GET /enterprises",
+            get("/enterprises", query(enterprise_page)),
+            ENTERPRISE_FLOOR,
+            target="150",
+        ),
+        Scenario(
+            "GET /enterprises (a page in the middle)",
+            get(f"/enterprises?{urlencode({'after': after})}", query(enterprise_page, after=after)),
+            ENTERPRISE_FLOOR,
+            target="150",
+        ),
+        Scenario(
+            "GET /agreements",
+            get("/agreements", query(agreement_page)),
+            AGREEMENT_FLOOR,
+            target="150",
+        ),
+        Scenario(
+            "GET /agreements?status=active",
+            get("/agreements?status=active", query(agreement_page, status="active")),
+            AGREEMENT_FLOOR,
+            target="150",
+        ),
+        Scenario(
+            f"GET /enterprises/{enterprise_id} (its agreements and commitments)",
+            get(f"/enterprises/{enterprise_id}", detail_rows),
+            target="150",
+        ),
+    ]
 
 
 def stock_scenarios(app, engine: sa.Engine, get) -> list[Scenario]:

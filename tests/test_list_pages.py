@@ -17,6 +17,7 @@ from html import unescape
 
 import pytest
 
+from reserve.agreements.models import Agreement, Enterprise
 from reserve.api import OPERATIONS, SCHEMAS
 from reserve.audit.service import record
 from reserve.auth.actor import Actor
@@ -29,6 +30,7 @@ from reserve.stock.models import Batch, MovementKind
 from reserve.stock.service import move_stock
 from reserve.stocktakes.models import Stocktake, StocktakeLine
 from reserve.warehouses.models import Location
+from tests.agreements.conftest import code as uscc_code
 
 PAGE = 50  # the lists' page size
 LINE_PAGE = 100  # a count sheet's
@@ -46,7 +48,6 @@ NOT_PAGED = {
     "catalog.category_list": "the category tree of GB/T 38565 (103 codes), shown whole as a tree",
     "warehouses.region_list": "the region tree (GB/T 2260), shown whole as a tree",
     "auth.token_list": "one user's own API tokens",
-    "agreements.enterprise_list": "rebuilt on its own branch (agreements), which pages it",
 }
 
 
@@ -268,6 +269,41 @@ def case_labels(db, world, **_) -> Made:
     return f"/warehouses/{world.kept.id}/labels", made[world.kept], set(), PAGE
 
 
+def _enterprises(db, n: int) -> list[Enterprise]:
+    made = [
+        Enterprise(name=f"多行代储企业{i:03d}", uscc=uscc_code(f"91370100MA3D{i:05d}"))
+        for i in range(n)
+    ]
+    db.add_all(made)
+    db.flush()
+    return made
+
+
+def case_enterprises(db, world, **_) -> Made:
+    made = {f"enterprise-{e.id}" for e in _enterprises(db, PAGE + EXTRA)}
+    return "/enterprises", made, set(), PAGE
+
+
+def case_agreements(db, world, **_) -> Made:
+    enterprise = _enterprises(db, 1)[0]
+    start = date.today()
+    agreements = [
+        Agreement(
+            no=f"DC-MANY-{i:03d}",
+            enterprise_id=enterprise.id,
+            signed_on=start,
+            valid_from=start,
+            valid_to=start + timedelta(days=365),
+            response_hours=24,
+            created_by_name="test",
+        )
+        for i in range(PAGE + EXTRA)
+    ]
+    db.add_all(agreements)
+    db.flush()
+    return "/agreements", {f"agreement-row-{a.id}" for a in agreements}, set(), PAGE
+
+
 def _stocked(db, world, make_material, *, expiry=None) -> tuple[list, list]:
     """One material per row: PAGE + EXTRA held in the kept warehouse, ELSEWHERE in the other."""
     held = {world.kept: [], world.other: []}
@@ -331,6 +367,8 @@ CASES: dict[str, Callable[..., Made]] = {
     "warehouses.warehouse_list": case_warehouses,
     "warehouses.warehouse_detail": case_locations,
     "labels.label_list": case_labels,
+    "agreements.enterprise_list": case_enterprises,
+    "agreements.agreement_list": case_agreements,
     "stock.stock_list": case_stock,
     "stock.move_list": case_moves,
 }
@@ -342,7 +380,13 @@ NEXT_LINK = {
     "warehouses.warehouse_detail": "location-next-page",
 }
 FIRST_PAGE_READS = {"warehouses.warehouse_detail": 1}  # the receiving area, shown first
-ADMIN_ONLY = {"auth.user_list", "audit.entry_list"}
+# lists a keeper does not see at all (administration; the virtual reserve is the office's)
+ADMIN_ONLY = {
+    "auth.user_list",
+    "audit.entry_list",
+    "agreements.enterprise_list",
+    "agreements.agreement_list",
+}
 UNSCOPED = {"auth.user_list", "catalog.material_list", "audit.entry_list"}  # not by warehouse
 
 
@@ -425,10 +469,13 @@ API_CASES = {  # endpoint: (path, the JSON key of a row, the case that makes the
     "api.region_list": ("/api/v1/regions", "code", None, 20),
     "api.category_list": ("/api/v1/categories", "code", None, 20),
     "api.stock_list": ("/api/v1/stock", "code", case_stock, PAGE),  # a fixed page of materials
+    "api.enterprise_list": ("/api/v1/enterprises", "id", case_enterprises, 20),
+    "api.agreement_list": ("/api/v1/agreements", "id", case_agreements, 20),
 }
 API_LISTED_ELSEWHERE = {
     "api.stock_card": "one material's movements by key (`before`), tested in tests/stock/",
     "api.receipt_attachment_list": "one receipt's attachments (its scanned papers), not paged",
+    "api.agreement_attachment_list": "one agreement's attachments (its signed scans), not paged",
 }
 
 

@@ -61,31 +61,38 @@ def _chinese_message(html: str) -> None:
 
 
 def test_enterprise_phones_on_the_page(login_as, db):
-    from tests.agreements.test_views import _form
+    from tests.agreements.test_views import _enterprise_form
 
     admin = login_as(Role.ADMIN)
-    for name in ("contact_phone", "duty_phone"):
-        response = admin.post("/enterprises/new", data=_form(**{name: "8888-66"}))
+    for name in ("contacts-0-phone", "contacts-1-phone"):
+        response = admin.post("/enterprises/new", data=_enterprise_form(**{name: "8888-66"}))
         html = response.get_data(as_text=True)
         assert response.status_code == 200
         assert "is-invalid" in _invalid_input(html, name)
         _chinese_message(html)
     assert db.scalar(select(func.count()).select_from(Enterprise)) == 0
     response = admin.post(
-        "/enterprises/new", data=_form(contact_phone="138 2003 8513", duty_phone="053189575349")
+        "/enterprises/new",
+        data=_enterprise_form(
+            **{"contacts-0-phone": "138 2003 8513", "contacts-1-phone": "053189575349"}
+        ),
     )
     assert response.status_code == 302
     enterprise = db.scalar(select(Enterprise))
-    assert (enterprise.contact_phone, enterprise.duty_phone) == ("13820038513", "0531-89575349")
+    assert [c.phone for c in enterprise.contacts] == ["13820038513", "0531-89575349"]
 
 
 def test_enterprise_service_refuses_a_bad_phone(db, system_actor):
-    from reserve.agreements.service import EnterpriseData, create_enterprise
+    from reserve.agreements.service import ContactData, EnterpriseData, create_enterprise
 
-    data = EnterpriseData(name="济南测试公司", uscc="91370100MA3C4PYX8L", duty_phone="110")
+    data = EnterpriseData(
+        name="济南测试公司",
+        uscc="91370100MA3C4PYX8L",
+        contacts=(ContactData(name="值班", phone="110", is_duty=True),),
+    )
     with pytest.raises(ValidationError) as error:
         create_enterprise(db, data=data, actor=system_actor)
-    assert error.value.field == "duty_phone"
+    assert error.value.field == "contacts-0-phone"
     assert db.scalar(select(func.count()).select_from(Enterprise)) == 0
 
 

@@ -1,8 +1,11 @@
-"""代储企业 (custodian enterprises): the rules for registering and changing them."""
+"""代储企业 (custodian enterprises): the rules for registering and changing them, their
+contacts (one on 24-hour duty at most) and the credit-code check (GB 32100-2015)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -10,13 +13,31 @@ from sqlalchemy.orm import Session
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import uscc
 
-from reserve.agreements.models import Enterprise
+from reserve.agreements.models import (
+    Enterprise,
+    EnterpriseContact,
+    EnterpriseStatus,
+    EnterpriseType,
+)
 from reserve.audit.service import changes, record, snapshot
 from reserve.auth.actor import Actor
 from reserve.auth.models import Role
-from reserve.errors import Conflict, NotFound, ValidationError
+from reserve.catalog.service import pinyin_initials
+from reserve.errors import Conflict, Forbidden, NotFound, ValidationError
 from reserve.forms import normalise_phone
 from reserve.warehouses.models import Region
+
+MAX_CONTACTS = 10
+
+
+@dataclass(frozen=True)
+class ContactData:
+    """联系人: a name and a phone; ``is_duty`` marks the 24-hour duty contact."""
+
+    name: str
+    phone: str
+    title: str | None = None
+    is_duty: bool = False
 
 
 @dataclass(frozen=True)
@@ -28,16 +49,18 @@ class EnterpriseData:
     region_id: int | None = None
     address: str | None = None
     legal_rep: str | None = None
-    contact_name: str | None = None
-    contact_phone: str | None = None
-    duty_phone: str | None = None
     kind: str | None = None
-    is_active: bool = True
+    enterprise_type: str = EnterpriseType.OTHER.value
+    status: str = EnterpriseStatus.ACTIVE.value
+    lat: Decimal | None = None
+    lng: Decimal | None = None
+    contacts: tuple[ContactData, ...] = field(default_factory=tuple)
 
 
 def normalise_uscc(value: str | None) -> str:
-    """统一社会信用代码：compact and upper-case it, then check it against GB 32100-2015."""
-    number = uscc.compact(value or "")
+    """统一社会信用代码：full-width characters made ASCII, compacted and upper-cased, then
+    checked against GB 32100-2015."""
+    number = uscc.compact(unicodedata.normalize("NFKC", value or ""))
     if not number:
         raise ValidationError(_l("Give the unified social credit code."), field="uscc")
     try:
@@ -82,25 +105,66 @@ def _check_length(value: str | None, column, field: str) -> None:
         )
 
 
+def _check_position(data: EnterpriseData) -> None:
+    for value, low, high, name, message in (
+        (data.lat, -90, 90, "lat", _l("The latitude must be between -90 and 90 degrees.")),
+        (data.lng, -180, 180, "lng", _l("The longitude must be between -180 and 180 degrees.")),
+    ):
+        if value is not None and not (value.is_finite() and low <= value <= high):
+            raise ValidationError(message, field=name)
+    if (data.lat is None) != (data.lng is None):
+        raise ValidationError(
+            _l("Give both latitude and longitude, or neither."),
+            field="lng" if data.lng is None else "lat",
+        )
+
+
+def _checked_contacts(contacts: tuple[ContactData, ...]) -> list[ContactData]:
+    """The contacts cleaned: each with a name and a valid phone, at most one on duty."""
+    if len(contacts) > MAX_CONTACTS:
+        raise ValidationError(
+            _l("An enterprise has at most %(n)s contacts.", n=MAX_CONTACTS), field="contacts"
+        )
+    cleaned = []
+    for n, contact in enumerate(contacts):
+        name, title = _clean(contact.name), _clean(contact.title)
+        where = f"contacts-{n}-"
+        if not name:
+            raise ValidationError(_l("Give the contact's name."), field=where + "name")
+        _check_length(name, EnterpriseContact.name, where + "name")
+        _check_length(title, EnterpriseContact.title, where + "title")
+        _check_length(_clean(contact.phone), EnterpriseContact.phone, where + "phone")
+        phone = normalise_phone(contact.phone, field=where + "phone")
+        if not phone:
+            raise ValidationError(_l("Give the contact's phone."), field=where + "phone")
+        cleaned.append(ContactData(name=name, phone=phone, title=title, is_duty=contact.is_duty))
+    if sum(c.is_duty for c in cleaned) > 1:
+        raise ValidationError(
+            _l("Only one contact can be the 24-hour duty contact."), field="contacts"
+        )
+    return cleaned
+
+
 def _check_enterprise(
     session: Session, data: EnterpriseData, enterprise_id: int | None = None
-) -> tuple[str, str]:
+) -> tuple[str, str, list[ContactData]]:
     name = (data.name or "").strip()
     if not name:
         raise ValidationError(_l("Give the enterprise a name."), field="name")
     _check_length(name, Enterprise.name, "name")
     code = normalise_uscc(data.uscc)
-    for value, column, field in (
+    for value, column, field_name in (
         (data.address, Enterprise.address, "address"),
         (data.legal_rep, Enterprise.legal_rep, "legal_rep"),
-        (data.contact_name, Enterprise.contact_name, "contact_name"),
-        (data.contact_phone, Enterprise.contact_phone, "contact_phone"),
-        (data.duty_phone, Enterprise.duty_phone, "duty_phone"),
         (data.kind, Enterprise.kind, "kind"),
     ):
-        _check_length(_clean(value), column, field)
-    normalise_phone(data.contact_phone, field="contact_phone")
-    normalise_phone(data.duty_phone, field="duty_phone")
+        _check_length(_clean(value), column, field_name)
+    if data.enterprise_type not in {t.value for t in EnterpriseType}:
+        raise ValidationError(_l("Choose the type of enterprise."), field="enterprise_type")
+    if data.status not in {s.value for s in EnterpriseStatus}:
+        raise ValidationError(_l("Choose active or suspended."), field="status")
+    _check_position(data)
+    contacts = _checked_contacts(tuple(data.contacts))
     if data.region_id is not None and session.get(Region, data.region_id) is None:
         raise ValidationError(_l("Unknown region."), field="region_id")
     clash = session.scalar(select(Enterprise.id).where(Enterprise.name == name))
@@ -112,36 +176,63 @@ def _check_enterprise(
             _l("The unified social credit code %(code)s is already registered.", code=code),
             field="uscc",
         )
-    return name, code
+    return name, code, contacts
 
 
-def _apply(enterprise: Enterprise, data: EnterpriseData, name: str, code: str) -> None:
+def _contacts_record(enterprise: Enterprise) -> list[dict]:
+    return [
+        {"name": c.name, "title": c.title, "phone": c.phone, "is_duty": c.is_duty}
+        for c in enterprise.contacts
+    ]
+
+
+def _apply(
+    session: Session,
+    enterprise: Enterprise,
+    data: EnterpriseData,
+    name: str,
+    code: str,
+    contacts: list[ContactData],
+) -> None:
     enterprise.name = name
+    enterprise.pinyin_initials = pinyin_initials(name)
     enterprise.uscc = code
     enterprise.region_id = data.region_id
     enterprise.address = _clean(data.address)
     enterprise.legal_rep = _clean(data.legal_rep)
-    enterprise.contact_name = _clean(data.contact_name)
-    enterprise.contact_phone = normalise_phone(data.contact_phone, field="contact_phone")
-    enterprise.duty_phone = normalise_phone(data.duty_phone, field="duty_phone")
     enterprise.kind = _clean(data.kind)
-    enterprise.is_active = data.is_active
+    enterprise.enterprise_type = data.enterprise_type
+    enterprise.status = data.status
+    enterprise.lat = data.lat
+    enterprise.lng = data.lng
+    current = [(c.name, c.title, c.phone, c.is_duty) for c in enterprise.contacts]
+    wanted = [(c.name, c.title, c.phone, c.is_duty) for c in contacts]
+    if current != wanted:
+        enterprise.contacts.clear()
+        session.flush()  # the old rows go first: the one-duty index sees one set at a time
+        enterprise.contacts.extend(
+            EnterpriseContact(
+                position=n, name=c.name, title=c.title, phone=c.phone, is_duty=c.is_duty
+            )
+            for n, c in enumerate(contacts, start=1)
+        )
 
 
 def create_enterprise(session: Session, *, data: EnterpriseData, actor: Actor) -> Enterprise:
     """新增代储企业：register an enterprise with a valid, unique unified social credit code."""
     actor.require_role(Role.ADMIN)
-    name, code = _check_enterprise(session, data)
+    name, code, contacts = _check_enterprise(session, data)
     enterprise = Enterprise()
-    _apply(enterprise, data, name, code)
     session.add(enterprise)
+    _apply(session, enterprise, data, name, code, contacts)
+    session.flush()
     record(
         session,
         actor=actor,
         action="create",
         obj=enterprise,
         label=str(enterprise),
-        after=snapshot(enterprise),
+        after={**snapshot(enterprise), "contacts": _contacts_record(enterprise)},
     )
     return enterprise
 
@@ -149,14 +240,14 @@ def create_enterprise(session: Session, *, data: EnterpriseData, actor: Actor) -
 def update_enterprise(
     session: Session, *, enterprise_id: int, data: EnterpriseData, actor: Actor
 ) -> Enterprise:
-    """修改代储企业."""
+    """修改代储企业 (its contacts with it)."""
     actor.require_role(Role.ADMIN)
     enterprise = get_enterprise(session, enterprise_id)
-    before = snapshot(enterprise)
-    name, code = _check_enterprise(session, data, enterprise_id)
-    _apply(enterprise, data, name, code)
+    before = {**snapshot(enterprise), "contacts": _contacts_record(enterprise)}
+    name, code, contacts = _check_enterprise(session, data, enterprise_id)
+    _apply(session, enterprise, data, name, code, contacts)
     session.flush()
-    old, new = changes(before, snapshot(enterprise))
+    old, new = changes(before, {**snapshot(enterprise), "contacts": _contacts_record(enterprise)})
     record(
         session,
         actor=actor,
@@ -172,9 +263,14 @@ def update_enterprise(
 def get_enterprise(
     session: Session, enterprise_id: int, *, actor: Actor | None = None
 ) -> Enterprise:
-    """查看代储企业：an enterprise user may only see its own enterprise."""
+    """查看代储企业：an enterprise user sees only its own enterprise; another one's id, like an
+    id that does not exist, is "no such enterprise" (no hint which ids exist). A user who sees
+    no enterprise at all is refused."""
     if actor is not None:
-        actor.require_see_enterprise(enterprise_id)
+        if not actor.may_see_some_enterprise:
+            raise Forbidden()
+        if not actor.may_see_enterprise(enterprise_id):
+            raise NotFound(_l("No such enterprise."))
     enterprise = session.get(Enterprise, enterprise_id)
     if enterprise is None:
         raise NotFound(_l("No such enterprise."))

@@ -13,6 +13,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from reserve.agreements.models import AgreementStatus, EnterpriseStatus, EnterpriseType, LineKind
 from reserve.auth.models import Role
 from reserve.catalog.models import Tracking
 from reserve.disposals.models import Disposition, RotationStatus, ScrapReason, ScrapStatus
@@ -36,6 +37,9 @@ ACTIONS = {
     "close": _l("Closed the month"),
     "revoke": _l("Revoked"),
     "unlock": _l("Unlocked"),
+    "activate": _l("Put in force"),
+    "terminate": _l("Terminated"),
+    "renew": _l("Renewed"),
     "attach": _l("Attached a file"),
     "detach": _l("Removed a file"),
     "generate_locations": _l("Generated locations"),
@@ -67,6 +71,11 @@ OBJECT_TYPES = {
     "categories": _l("Category"),
     "materials": _l("Material"),
     "enterprises": _l("Custodian enterprise"),
+    "enterprise_contacts": _l("Enterprise contact"),
+    "agreements": _l("Custodian agreement"),
+    "agreement_lines": _l("Agreement line"),
+    "agreement_attachments": _l("Agreement attachment"),
+    "agreement_regions": _l("Agreement delivery area"),
     "receipts": _l("Receipt"),
     "receipt_lines": _l("Receipt line"),
     "stock_moves": _l("Stock move"),
@@ -129,6 +138,20 @@ FIELDS = {
     "contact_name": _l("Contact"),
     "contact_phone": _l("Contact phone"),
     "duty_phone": _l("Duty phone"),
+    "contacts": _l("Contacts"),
+    "enterprise_type": _l("Type of enterprise"),
+    "signed_on": _l("Signed on"),
+    "valid_from": _l("Valid from"),
+    "valid_to": _l("Valid to"),
+    "response_hours": _l("Response time (hours)"),
+    "rotation_duty": _l("Rotation duty"),
+    "storage_fee": _l("Storage fee (yuan per unit per year)"),
+    "compensation_note": _l("Compensation terms"),
+    "termination_reason": _l("Reason for termination"),
+    "renewed_from_id": _l("Renewal of (ID)"),
+    "region_ids": _l("Delivery area (IDs)"),
+    "renewal_id": _l("Renewal (ID)"),
+    "renewal_no": _l("Renewal no."),
     "kind": _l("Kind"),
     "source": _l("Source"),
     "supplier": _l("Supplier"),
@@ -192,6 +215,19 @@ FIELDS = {
     "month": _l("Month"),
     "count": _l("Count"),
     "ip": _l("IP address"),
+    "activated_by_id": _l("Put in force by (ID)"),
+    "activated_by_name": _l("Put in force by"),
+    "activated_at": _l("In force since"),
+    "terminated_by_id": _l("Terminated by (ID)"),
+    "terminated_by_name": _l("Terminated by"),
+    "terminated_at": _l("Terminated at"),
+    "title": _l("Position"),
+    "is_duty": _l("24-hour duty"),
+    "committed_qty": _l("Committed quantity / maximum total"),
+    "unit_price": _l("Agreed unit price (yuan)"),
+    "daily_qty": _l("Daily quantity"),
+    "lead_hours": _l("Lead time (hours)"),
+    "called_qty": _l("Called up"),
 }
 
 
@@ -199,6 +235,10 @@ def _value_names() -> dict[tuple[str | None, str], dict[str, Any]]:
     """(object type or None for any, field) → {stored code: its name}, from the enums' labels."""
     enums = {
         ("receipts", "status"): ReceiptStatus,
+        ("agreements", "status"): AgreementStatus,
+        ("agreements", "kind"): LineKind,
+        ("enterprises", "status"): EnterpriseStatus,
+        ("enterprises", "enterprise_type"): EnterpriseType,
         ("stocktakes", "status"): StocktakeStatus,
         ("rotations", "status"): RotationStatus,
         ("scraps", "status"): ScrapStatus,
@@ -249,8 +289,11 @@ def show_value(value: Any, *, object_type: str, key: str, names=None) -> str:
         return "、".join(
             show_value(v, object_type=object_type, key=key, names=names) for v in value
         )
-    if isinstance(value, dict):
-        return "; ".join(f"{field_name(k)}: {v}" for k, v in value.items())
+    if isinstance(value, dict):  # a line or a contact: each value shown as its field's
+        return "; ".join(
+            f"{field_name(k)}: {show_value(v, object_type=object_type, key=k, names=names)}"
+            for k, v in value.items()
+        )
     if str(value) in known:
         return str(known[str(value)])
     return str(value)

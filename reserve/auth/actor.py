@@ -119,6 +119,12 @@ class Actor:
             return frozenset({self.enterprise_id})
         return frozenset()
 
+    @property
+    def may_see_some_enterprise(self) -> bool:
+        """The office roles, and an enterprise user (even one not yet given its enterprise:
+        it then sees none, and any id is "not found" to it); a keeper-only user is refused."""
+        return self.sees_all_enterprises or Role.ENTERPRISE in self.roles
+
     def may_see_enterprise(self, enterprise_id: int | None) -> bool:
         visible = self.visible_enterprise_ids()
         return visible is None or enterprise_id in visible

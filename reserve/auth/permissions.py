@@ -26,6 +26,8 @@ EVERY_ROLE = frozenset(Role)
 OFFICE = frozenset({Role.ADMIN, Role.DISPATCHER, Role.APPROVER, Role.VIEWER})
 KEEPERS = frozenset({Role.ADMIN, Role.KEEPER})  # write stock documents (scope checked too)
 APPROVERS = frozenset({Role.ADMIN, Role.APPROVER})
+PORTAL = OFFICE | {Role.ENTERPRISE}  # the office, and an enterprise user for its own
+AGREEMENT_WRITERS = frozenset({Role.ADMIN, Role.DISPATCHER})  # draft and manage agreements
 
 PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "static": PUBLIC,
@@ -62,9 +64,36 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "catalog.material_detail": EVERY_ROLE,
     "catalog.material_create": ADMIN,
     "catalog.material_edit": ADMIN,
+    # --- agreements: enterprises (代储企业) and agreements (代储协议); an enterprise user reads
+    # its own (scope checked by the services and queries) ---
     "agreements.enterprise_list": OFFICE,
     "agreements.enterprise_create": ADMIN,
+    "agreements.enterprise_detail": PORTAL,
     "agreements.enterprise_edit": ADMIN,
+    "agreements.agreement_list": PORTAL,
+    "agreements.agreement_create": AGREEMENT_WRITERS,
+    "agreements.agreement_detail": PORTAL,
+    "agreements.agreement_edit": AGREEMENT_WRITERS,
+    "agreements.agreement_activate": AGREEMENT_WRITERS,
+    "agreements.agreement_terminate": AGREEMENT_WRITERS,
+    "agreements.agreement_renew": AGREEMENT_WRITERS,
+    "agreements.attachment_upload": AGREEMENT_WRITERS,
+    "agreements.attachment_download": PORTAL,
+    "agreements.attachment_delete": AGREEMENT_WRITERS,
+    "api.enterprise_list": PORTAL,
+    "api.enterprise_detail": PORTAL,
+    "api.enterprise_create": ADMIN,
+    "api.enterprise_update": ADMIN,
+    "api.agreement_list": PORTAL,
+    "api.agreement_detail": PORTAL,
+    "api.agreement_create": AGREEMENT_WRITERS,
+    "api.agreement_update": AGREEMENT_WRITERS,
+    "api.agreement_activate": AGREEMENT_WRITERS,
+    "api.agreement_terminate": AGREEMENT_WRITERS,
+    "api.agreement_renew": AGREEMENT_WRITERS,
+    "api.agreement_attachment_list": PORTAL,
+    "api.agreement_attachment_upload": AGREEMENT_WRITERS,
+    "api.agreement_attachment_download": PORTAL,
     # --- stock (the lead): stock views, stock card, moves ---
     "stock.stock_list": STAFF,
     "stock.material_stock": STAFF,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from reserve.auth.actor import Actor
 from reserve.auth.models import Role, User
+from reserve.demo.agreements import load_virtual_reserve
 from reserve.demo.stock import DemoActors, load_stock
 from reserve.errors import Conflict
 
@@ -204,27 +205,11 @@ def load_catalogue(session: Session, actor: Actor) -> int:
 
 
 def load_enterprises(session: Session, actor: Actor, regions: dict[str, int]) -> list[int]:
-    from reserve.agreements.service import EnterpriseData, create_enterprise
-
-    ids = []
-    for row in _rows("enterprises.csv"):
-        enterprise = create_enterprise(
-            session,
-            actor=actor,
-            data=EnterpriseData(
-                name=row["name"],
-                uscc=row["uscc"],
-                region_id=regions.get(row["region_code"]),
-                address=row["address"],
-                legal_rep=row["legal_rep"],
-                contact_name=row["contact_name"],
-                contact_phone=row["contact_phone"],
-                duty_phone=row["duty_phone"],
-                kind=row["kind"],
-            ),
-        )
-        ids.append(enterprise.id)
-    return ids
+    """The virtual reserve (reserve.demo.agreements): enterprises and their agreements."""
+    enterprises, _agreements = load_virtual_reserve(
+        session, actor, regions, _rows("enterprises.csv")
+    )
+    return enterprises
 
 
 def load_users(

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
-from reserve.agreements.models import Enterprise
+from reserve.agreements.models import Enterprise, EnterpriseStatus
 from reserve.auth.actor import Actor
 from reserve.auth.models import Role
 from reserve.catalog.models import Material
@@ -181,7 +181,7 @@ def home_summary(session: Session, actor: Actor) -> HomeSummary:
     )
     materials = select(func.count(Material.id)).where(Material.is_active)
     enterprises = select(func.count(Enterprise.id)).where(
-        Enterprise.is_active, actor.visible_enterprise(Enterprise.id)
+        Enterprise.status == EnterpriseStatus.ACTIVE.value, actor.visible_enterprise(Enterprise.id)
     )
     wh = warehouses.subquery()
     count, area, locs, mats, ents = session.execute(

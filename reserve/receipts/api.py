@@ -13,8 +13,8 @@ from reserve.db import transaction
 from reserve.documents import check_line_count, line_error
 from reserve.errors import ValidationError, ValidationErrors
 from reserve.extensions import db
+from reserve.files import send_attachment, store, uploaded_file
 from reserve.receipts import attachments, queries, service
-from reserve.receipts.files import send_attachment, store, uploaded_file
 from reserve.receipts.forms import ReceiptForm, all_errors, first_error
 from reserve.receipts.models import Receipt
 

@@ -1,12 +1,8 @@
 """入库单附件: the scanned paper (the supplier's delivery note, 送货单) kept with a receipt.
 
-- What a file is comes from its first bytes (PDF, JPEG, PNG), never from its name or the
-  content type the browser claims; anything else, an empty file or one over the size limit is
-  refused with the reason, and nothing is written.
-- The file lives under the instance folder (``ATTACHMENTS_DIR``, default
-  ``instance/attachments``, which the backup carries), as ``receipts/<receipt id>/<attachment
-  id>-<sha256 prefix>``: nothing the uploader typed reaches the file system. The row keeps the
-  name shown, the type, size, SHA-256, who and when.
+- What a file is, its size limit and where it is kept are the shared rules of ``reserve.files``
+  (``receipts/<receipt id>/<attachment id>-<sha256 prefix>`` under the instance folder). The
+  row keeps the name shown, the type, size, SHA-256, who and when.
 - Adding is allowed on drafts and on posted receipts (the paper often arrives after the goods);
   removing only on drafts (a posted receipt's papers are part of its record). Seeing one needs
   sight of the receipt's warehouse (``actor.require_see``).
@@ -18,10 +14,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import re
-import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
@@ -32,81 +24,10 @@ from reserve.audit.service import record
 from reserve.auth.actor import Actor
 from reserve.documents import stamp, transition
 from reserve.errors import Conflict, NotFound, ValidationError
-from reserve.receipts.models import AttachmentType, Receipt, ReceiptAttachment, ReceiptStatus
+from reserve.files import AttachmentStore, checked_upload, clean_filename
+from reserve.receipts.models import Receipt, ReceiptAttachment, ReceiptStatus
 
 MAX_PER_RECEIPT = 20
-MAX_NAME = ReceiptAttachment.filename.type.length
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-MAGIC: tuple[tuple[bytes, AttachmentType], ...] = (
-    (b"%PDF-", AttachmentType.PDF),
-    (b"\xff\xd8\xff", AttachmentType.JPEG),
-    (b"\x89PNG\r\n\x1a\n", AttachmentType.PNG),
-)
-EXTENSIONS = {AttachmentType.PDF: ".pdf", AttachmentType.JPEG: ".jpg", AttachmentType.PNG: ".png"}
-
-
-@dataclass(frozen=True)
-class AttachmentStore:
-    """Where attachment files are kept, and how large one may be."""
-
-    root: Path
-    max_bytes: int = DEFAULT_MAX_BYTES
-
-    def path_for(self, attachment: ReceiptAttachment) -> Path:
-        return self.root / "receipts" / str(attachment.receipt_id) / attachment.stored_name
-
-    def write(self, attachment: ReceiptAttachment, content: bytes) -> None:
-        path = self.path_for(attachment)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".part")
-        partial.write_bytes(content)
-        os.replace(partial, path)  # a reader never sees half a file
-
-    def discard(self, path: Path | None) -> None:
-        if path is not None:
-            path.unlink(missing_ok=True)
-
-
-def sniff(content: bytes) -> AttachmentType | None:
-    """The type a file's first bytes say it is, or None."""
-    for magic, kind in MAGIC:
-        if content.startswith(magic):
-            return kind
-    return None
-
-
-def _size(n: int) -> str:
-    return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{max(1, n // 1024)} KB"
-
-
-def clean_filename(name: str | None, kind: AttachmentType) -> str:
-    """The name shown and offered on download: the last part of what was sent, printable, at
-    most 200 characters, ending in the extension of what the file is (a PNG sent as scan.pdf
-    becomes scan.pdf.png)."""
-    name = re.split(r"[\\/]", name or "")[-1]
-    name = "".join(
-        c for c in unicodedata.normalize("NFC", name) if not unicodedata.category(c).startswith("C")
-    )
-    name = " ".join(name.split()).strip(" .") or "attachment"
-    lower = name.lower()
-    if not (
-        lower.endswith(EXTENSIONS[kind])
-        or (kind is AttachmentType.JPEG and lower.endswith(".jpeg"))
-    ):
-        name += EXTENSIONS[kind]
-    if len(name) > MAX_NAME:
-        stem, _dot, suffix = name.rpartition(".")
-        name = stem[: MAX_NAME - len(suffix) - 1] + "." + suffix
-    return name
-
-
-def store_for(config: dict, instance_path: str) -> AttachmentStore:
-    """The store an app's configuration names: ``ATTACHMENTS_DIR`` (default
-    ``<instance>/attachments``, as the backup), ``RECEIPT_ATTACHMENT_MAX_BYTES``."""
-    root = config.get("ATTACHMENTS_DIR") or os.path.join(instance_path, "attachments")
-    return AttachmentStore(
-        Path(root), int(config.get("RECEIPT_ATTACHMENT_MAX_BYTES") or DEFAULT_MAX_BYTES)
-    )
 
 
 def _receipt(session: Session, receipt_id: int) -> Receipt:
@@ -133,26 +54,7 @@ def add_attachment(
             _l("Receipt %(no)s was cancelled; it takes no attachments.", no=receipt.no),
             field="file",
         )
-    if not content:
-        raise ValidationError(_l("Choose the file to attach; it must not be empty."), field="file")
-    if len(content) > store.max_bytes:
-        raise ValidationError(
-            _l(
-                "The file is too large (%(size)s); an attachment is at most %(max)s.",
-                size=_size(len(content)),
-                max=_size(store.max_bytes),
-            ),
-            field="file",
-        )
-    kind = sniff(content)
-    if kind is None:
-        raise ValidationError(
-            _l(
-                "Only PDF, JPEG or PNG files can be attached (a scan or a photo of the paper); "
-                "this file is none of them, whatever its name says."
-            ),
-            field="file",
-        )
+    kind = checked_upload(content, store.max_bytes)
     count = session.scalar(
         select(func.count())
         .select_from(ReceiptAttachment)

@@ -120,14 +120,6 @@ class ReceiptLine(Base):
     receipt: Mapped[Receipt] = relationship(back_populates="lines")
 
 
-class AttachmentType(enum.StrEnum):
-    """What an attachment may be, decided by its first bytes (never by its name)."""
-
-    PDF = "application/pdf"
-    JPEG = "image/jpeg"
-    PNG = "image/png"
-
-
 class ReceiptAttachment(Base):
     """附件: a scanned paper (the delivery note) kept with a receipt, stored as a file under the
     instance folder; the row says what it is and who brought it."""
@@ -156,6 +148,10 @@ class ReceiptAttachment(Base):
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def storage_dir(self) -> str:
+        return f"receipts/{self.receipt_id}"
 
     @property
     def stored_name(self) -> str:

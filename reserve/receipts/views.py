@@ -17,8 +17,8 @@ from flask_babel import gettext as _
 from reserve.auth.permissions import current_actor
 from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db
+from reserve.files import send_attachment, store, uploaded_file
 from reserve.receipts import attachments, pdf, queries, service
-from reserve.receipts.files import send_attachment, store, uploaded_file
 from reserve.receipts.forms import ReceiptForm, all_errors
 from reserve.receipts.models import ReceiptStatus
 from reserve.stock.models import BatchSource

@@ -1,10 +1,13 @@
+from decimal import Decimal
+
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select
 from stdnum.cn import uscc
 
 from reserve.agreements import service
-from reserve.agreements.models import Enterprise
-from reserve.agreements.service import EnterpriseData
+from reserve.agreements.models import Enterprise, EnterpriseContact
+from reserve.agreements.service import ContactData, EnterpriseData
 from reserve.audit.models import AuditEntry
 from reserve.auth.actor import Actor
 from reserve.auth.models import Role
@@ -26,10 +29,12 @@ def _data(**changes) -> EnterpriseData:
     fields = dict(
         name="济南银座食品有限公司",
         uscc=VALID,
-        contact_name="王强",
-        contact_phone="0531-88880000",
-        duty_phone="13800000000",
+        contacts=(
+            ContactData(name="王强", phone="0531-88880000"),
+            ContactData(name="值班室", phone="13800000000", is_duty=True),
+        ),
         kind="food",
+        enterprise_type="production",
     )
     fields.update(changes)
     return EnterpriseData(**fields)
@@ -103,7 +108,15 @@ def test_duplicate_name_and_code_conflict(db, system_actor):
         (dict(name="  "), "name"),
         (dict(name="企" * 101), "name"),
         (dict(address="址" * 201), "address"),
-        (dict(contact_phone="1" * 31), "contact_phone"),
+        (dict(contacts=(ContactData(name="王", phone="1" * 31),)), "contacts-0-phone"),
+        (dict(contacts=(ContactData(name="王", phone="12345"),)), "contacts-0-phone"),
+        (dict(contacts=(ContactData(name=" ", phone="13800000000"),)), "contacts-0-name"),
+        (dict(contacts=(ContactData(name="王", phone=""),)), "contacts-0-phone"),
+        (dict(enterprise_type="farm"), "enterprise_type"),
+        (dict(status="closed"), "status"),
+        (dict(lat=Decimal("91"), lng=Decimal("117")), "lat"),
+        (dict(lat=Decimal("36.6"), lng=Decimal("-181")), "lng"),
+        (dict(lat=Decimal("36.6")), "lng"),
         (dict(kind="k" * 41), "kind"),
         (dict(region_id=999_999), "region_id"),
     ],
@@ -119,12 +132,76 @@ def test_update_audits_only_what_changed(db, system_actor):
     service.update_enterprise(
         db,
         enterprise_id=enterprise.id,
-        data=_data(contact_name="李娜", is_active=False),
+        data=_data(status="suspended"),
         actor=system_actor,
     )
     entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "update"))
-    assert entry.before == {"contact_name": "王强", "is_active": True}
-    assert entry.after == {"contact_name": "李娜", "is_active": False}
+    assert entry.before == {"status": "active"} and entry.after == {"status": "suspended"}
+    assert not enterprise.is_active
+
+
+def test_contacts_are_kept_in_order_with_one_on_duty(db, system_actor):
+    enterprise = service.create_enterprise(db, data=_data(), actor=system_actor)
+    rows = db.scalars(
+        select(EnterpriseContact)
+        .where(EnterpriseContact.enterprise_id == enterprise.id)
+        .order_by(EnterpriseContact.position)
+    ).all()
+    assert [(c.name, c.phone, c.is_duty) for c in rows] == [
+        ("王强", "0531-88880000", False),
+        ("值班室", "13800000000", True),
+    ]
+    service.update_enterprise(
+        db,
+        enterprise_id=enterprise.id,
+        data=_data(contacts=(ContactData(name="李娜", phone="+86 139 0000 0001", is_duty=True),)),
+        actor=system_actor,
+    )
+    entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "update"))
+    assert entry.after == {
+        "contacts": [{"name": "李娜", "title": None, "phone": "13900000001", "is_duty": True}]
+    }
+    assert [c.name for c in enterprise.contacts] == ["李娜"]
+
+
+def test_two_duty_contacts_are_refused_by_the_service_and_the_database(db, system_actor):
+    before = _counts(db)
+    two = (
+        ContactData(name="甲", phone="13800000001", is_duty=True),
+        ContactData(name="乙", phone="13800000002", is_duty=True),
+    )
+    with pytest.raises(ValidationError, match="Only one contact"):
+        service.create_enterprise(db, data=_data(contacts=two), actor=system_actor)
+    assert _counts(db) == before
+    enterprise = service.create_enterprise(db, data=_data(), actor=system_actor)
+    with pytest.raises(sa.exc.IntegrityError), db.begin_nested():
+        db.add(
+            EnterpriseContact(
+                enterprise_id=enterprise.id,
+                position=9,
+                name="丙",
+                phone="13800000003",
+                is_duty=True,
+            )
+        )
+        db.flush()
+    db.add(
+        EnterpriseContact(
+            enterprise_id=enterprise.id, position=9, name="丙", phone="13800000003", is_duty=False
+        )
+    )
+    db.flush()  # any number of contacts off duty
+
+
+def test_the_database_keeps_positions_within_range(db, make_enterprise):
+    enterprise = make_enterprise()
+    with pytest.raises(sa.exc.IntegrityError), db.begin_nested():
+        enterprise.lat, enterprise.lng = Decimal("95"), Decimal("117")
+        db.flush()
+    db.refresh(enterprise)
+    with pytest.raises(sa.exc.IntegrityError), db.begin_nested():
+        enterprise.enterprise_type = "farm"
+        db.flush()
 
 
 def test_update_keeps_its_own_name_and_code(db, system_actor):
@@ -132,6 +209,7 @@ def test_update_keeps_its_own_name_and_code(db, system_actor):
     service.update_enterprise(
         db, enterprise_id=enterprise.id, data=_data(kind="water"), actor=system_actor
     )
+    assert enterprise.pinyin_initials == "jnyzspyxgs"
     assert enterprise.kind == "water"
     with pytest.raises(NotFound):
         service.update_enterprise(db, enterprise_id=999_999, data=_data(), actor=system_actor)
@@ -153,9 +231,9 @@ def test_an_enterprise_user_sees_only_its_own(db, make_enterprise):
         user_id=None, username="e", roles=frozenset({Role.ENTERPRISE}), enterprise_id=own.id
     )
     assert service.get_enterprise(db, own.id, actor=actor) is own
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):  # another's is as if it did not exist
         service.get_enterprise(db, other.id, actor=actor)
-    with pytest.raises(Forbidden):  # no hint whether an id exists
+    with pytest.raises(NotFound):
         service.get_enterprise(db, 999_999, actor=actor)
     keeper = Actor(user_id=None, username="k", roles=frozenset({Role.KEEPER}))
     with pytest.raises(Forbidden):

@@ -34,8 +34,10 @@ def test_creating_an_enterprise_shows_in_the_log(login_as, db):
             "name": "济南银座食品有限公司",
             "uscc": "91370100MA3C4PYX8L",
             "region_id": "",
-            "contact_name": "王强",
-            "is_active": "y",
+            "enterprise_type": "production",
+            "status": "active",
+            "contacts-0-name": "王强",
+            "contacts-0-phone": "13800000000",
         },
     )
     assert response.status_code == 302
@@ -47,7 +49,7 @@ def test_creating_an_enterprise_shows_in_the_log(login_as, db):
     # in words, not codes or JSON: the action, the object type, each field by its label
     assert ">创建<" in row and ">代储企业<" in row
     assert '<dt data-key="uscc">统一社会信用代码</dt>' in row and "91370100MA3C4PYX8L" in row
-    assert '<dt data-key="contact_name">联系人</dt>' in row and "王强" in row
+    assert '<dt data-key="contacts">联系人</dt>' in row and "王强" in row
     assert "&#34;" not in row and "{" not in row
     assert 'type="date"' in html
 

@@ -16,9 +16,9 @@ from reserve.auth.actor import Actor
 from reserve.auth.models import Role
 from reserve.db import transaction
 from reserve.errors import Conflict, Forbidden, ValidationError
+from reserve.files import AttachmentStore, AttachmentType, clean_filename
 from reserve.receipts import attachments, service
-from reserve.receipts.attachments import AttachmentStore, clean_filename
-from reserve.receipts.models import AttachmentType, ReceiptAttachment
+from reserve.receipts.models import ReceiptAttachment
 from reserve.receipts.service import ReceiptData
 from tests.receipts.conftest import TODAY, line, receipt_data
 

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from reserve.agreements.models import AgreementStatus, EnterpriseStatus, EnterpriseType, LineKind
+from reserve.audit.service import NOT_SNAPSHOT
 from reserve.auth.models import Role
 from reserve.catalog.models import Tracking
 from reserve.disposals.models import Disposition, RotationStatus, ScrapReason, ScrapStatus
@@ -308,6 +309,8 @@ def summary(entry) -> list[Change]:
     keys = list(after) + [k for k in before if k not in after]
     rows = []
     for key in keys:
+        if key in NOT_SNAPSHOT:
+            continue  # recorded before they were left out of snapshots
         old, new = before.get(key), after.get(key)
         if not before and new in (None, "", []):
             continue  # a creation: only what was filled in

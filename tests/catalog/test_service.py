@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from reserve.audit.models import AuditEntry
 from reserve.catalog import service
 from reserve.catalog.models import Category, Material
 from reserve.catalog.service import MaterialData
@@ -166,3 +167,11 @@ def test_tracking_cannot_change_once_the_material_has_batches(db, system_actor, 
             ),
         )
     assert material.tracking == "batch"
+
+
+def test_the_audit_log_keeps_the_name_not_its_pinyin_initials(db, system_actor, make_category):
+    material = service.create_material(
+        db, data=_data(make_category("1010101").id), actor=system_actor
+    )
+    entry = db.scalar(select(AuditEntry).where(AuditEntry.object_id == material.id))
+    assert entry.after["name"] == material.name and "pinyin_initials" not in entry.after

@@ -1219,6 +1219,7 @@ def generate_stock_reservations(conn, scale: Scale, rng: random.Random) -> dict[
             "dispatcher",
             created,
             closed,
+            closed or created,  # changed_at: its last change
         )
 
     for b in balances:
@@ -1249,6 +1250,7 @@ def generate_stock_reservations(conn, scale: Scale, rng: random.Random) -> dict[
         "username",
         "created_at",
         "closed_at",
+        "changed_at",
     )
     return {"stock_reservations": bulk(conn, "stock_reservations", columns, rows)}
 

@@ -173,5 +173,9 @@ def test_the_audit_log_keeps_the_name_not_its_pinyin_initials(db, system_actor, 
     material = service.create_material(
         db, data=_data(make_category("1010101").id), actor=system_actor
     )
-    entry = db.scalar(select(AuditEntry).where(AuditEntry.object_id == material.id))
+    entry = db.scalar(
+        select(AuditEntry).where(
+            AuditEntry.object_type == "materials", AuditEntry.object_id == str(material.id)
+        )
+    )
     assert entry.after["name"] == material.name and "pinyin_initials" not in entry.after

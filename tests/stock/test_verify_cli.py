@@ -72,8 +72,8 @@ def test_verify_names_an_orphan_reservation(app, db, stocked):
         run(
             "INSERT INTO stock_reservations (location_id, batch_id, material_id, warehouse_id,"
             " document_type, document_id, qty, consumed_qty, released_qty, status, username,"
-            " created_at) VALUES (:loc, :b, :m, :w, 'order', 999999, 2, 0, 0, 'open', 'ghost',"
-            " CURRENT_TIMESTAMP)",
+            " created_at, changed_at) VALUES (:loc, :b, :m, :w, 'order', 999999, 2, 0, 0,"
+            " 'open', 'ghost', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
             loc=place.a2.id,
             b=place.batch.id,
             m=place.material.id,

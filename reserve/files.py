@@ -16,6 +16,7 @@ Shared like ``db.py``: no feature owns it."""
 from __future__ import annotations
 
 import enum
+import hashlib
 import os
 import re
 import unicodedata
@@ -26,7 +27,12 @@ from typing import Protocol
 from flask import current_app, request, send_file
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from reserve.audit.service import record
+from reserve.auth.actor import Actor
+from reserve.documents import stamp
 from reserve.errors import NotFound, ValidationError
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -138,6 +144,55 @@ def clean_filename(name: str | None, kind: AttachmentType) -> str:
         stem, _dot, suffix = name.rpartition(".")
         name = stem[: MAX_NAME - len(suffix) - 1] + "." + suffix
     return name
+
+
+def keep_attachment(
+    session: Session,
+    *,
+    model: type,
+    owner_column,
+    owner,
+    filename: str | None,
+    content: bytes,
+    actor: Actor,
+    store: AttachmentStore,
+    max_count: int,
+    too_many,
+):
+    """附件: a checked upload kept with its document (``owner``, whose id ``owner_column`` of
+    ``model`` holds): at most ``max_count`` a document (``too_many`` says so otherwise), the row
+    with its size and SHA-256, the file written, the document's audit entry. The caller has
+    checked who may attach and whether the document still takes files."""
+    kind = checked_upload(content, store.max_bytes)
+    count = session.scalar(select(func.count()).select_from(model).where(owner_column == owner.id))
+    if count >= max_count:
+        raise ValidationError(too_many, field="file")
+    attachment = model(
+        filename=clean_filename(filename, kind),
+        content_type=kind.value,
+        size_bytes=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        **{owner_column.key: owner.id},
+        **stamp("uploaded", actor),
+    )
+    session.add(attachment)
+    session.flush()
+    store.write(attachment, content)
+    record(
+        session,
+        actor=actor,
+        action="attach",
+        obj=owner,
+        label=owner.no,
+        after={
+            "attachment_id": attachment.id,
+            "filename": attachment.filename,
+            "content_type": attachment.content_type,
+            "size_bytes": attachment.size_bytes,
+            "sha256": attachment.sha256,
+        },
+    )
+    return attachment
 
 
 def store_for(config: dict, instance_path: str) -> AttachmentStore:

@@ -8,20 +8,18 @@ agreement (an enterprise user: its own enterprise's)."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reserve.agreements.models import Agreement, AgreementAttachment, AgreementStatus
 from reserve.agreements.signing import WRITERS, get_agreement
 from reserve.audit.service import record
 from reserve.auth.actor import Actor
-from reserve.documents import stamp, transition
-from reserve.errors import Conflict, NotFound, ValidationError
-from reserve.files import AttachmentStore, checked_upload, clean_filename
+from reserve.documents import transition
+from reserve.errors import Conflict, NotFound
+from reserve.files import AttachmentStore, keep_attachment
 
 MAX_PER_AGREEMENT = 20
 
@@ -43,42 +41,18 @@ def add_attachment(
             _l("Agreement %(no)s was terminated; it takes no attachments.", no=agreement.no),
             field="file",
         )
-    kind = checked_upload(content, store.max_bytes)
-    count = session.scalar(
-        select(func.count())
-        .select_from(AgreementAttachment)
-        .where(AgreementAttachment.agreement_id == agreement.id)
-    )
-    if count >= MAX_PER_AGREEMENT:
-        raise ValidationError(
-            _l("An agreement has at most %(n)s attachments.", n=MAX_PER_AGREEMENT), field="file"
-        )
-    attachment = AgreementAttachment(
-        agreement_id=agreement.id,
-        filename=clean_filename(filename, kind),
-        content_type=kind.value,
-        size_bytes=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        **stamp("uploaded", actor),
-    )
-    session.add(attachment)
-    session.flush()
-    store.write(attachment, content)
-    record(
+    return keep_attachment(
         session,
+        model=AgreementAttachment,
+        owner_column=AgreementAttachment.agreement_id,
+        owner=agreement,
+        filename=filename,
+        content=content,
         actor=actor,
-        action="attach",
-        obj=agreement,
-        label=agreement.no,
-        after={
-            "attachment_id": attachment.id,
-            "filename": attachment.filename,
-            "content_type": attachment.content_type,
-            "size_bytes": attachment.size_bytes,
-            "sha256": attachment.sha256,
-        },
+        store=store,
+        max_count=MAX_PER_AGREEMENT,
+        too_many=_l("An agreement has at most %(n)s attachments.", n=MAX_PER_AGREEMENT),
     )
-    return attachment
 
 
 def get_attachment(

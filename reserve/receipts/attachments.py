@@ -13,18 +13,16 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reserve.audit.service import record
 from reserve.auth.actor import Actor
-from reserve.documents import stamp, transition
-from reserve.errors import Conflict, NotFound, ValidationError
-from reserve.files import AttachmentStore, checked_upload, clean_filename
+from reserve.documents import transition
+from reserve.errors import Conflict, NotFound
+from reserve.files import AttachmentStore, keep_attachment
 from reserve.receipts.models import Receipt, ReceiptAttachment, ReceiptStatus
 
 MAX_PER_RECEIPT = 20
@@ -54,42 +52,18 @@ def add_attachment(
             _l("Receipt %(no)s was cancelled; it takes no attachments.", no=receipt.no),
             field="file",
         )
-    kind = checked_upload(content, store.max_bytes)
-    count = session.scalar(
-        select(func.count())
-        .select_from(ReceiptAttachment)
-        .where(ReceiptAttachment.receipt_id == receipt.id)
-    )
-    if count >= MAX_PER_RECEIPT:
-        raise ValidationError(
-            _l("A receipt has at most %(n)s attachments.", n=MAX_PER_RECEIPT), field="file"
-        )
-    attachment = ReceiptAttachment(
-        receipt_id=receipt.id,
-        filename=clean_filename(filename, kind),
-        content_type=kind.value,
-        size_bytes=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        **stamp("uploaded", actor),
-    )
-    session.add(attachment)
-    session.flush()
-    store.write(attachment, content)
-    record(
+    return keep_attachment(
         session,
+        model=ReceiptAttachment,
+        owner_column=ReceiptAttachment.receipt_id,
+        owner=receipt,
+        filename=filename,
+        content=content,
         actor=actor,
-        action="attach",
-        obj=receipt,
-        label=receipt.no,
-        after={
-            "attachment_id": attachment.id,
-            "filename": attachment.filename,
-            "content_type": attachment.content_type,
-            "size_bytes": attachment.size_bytes,
-            "sha256": attachment.sha256,
-        },
+        store=store,
+        max_count=MAX_PER_RECEIPT,
+        too_many=_l("A receipt has at most %(n)s attachments.", n=MAX_PER_RECEIPT),
     )
-    return attachment
 
 
 def get_attachment(

@@ -195,6 +195,21 @@ def keep_attachment(
     return attachment
 
 
+def attachment_json(row, owner_key: str) -> dict:
+    """An attachment as the API shows it (``owner_key``: the document's id field)."""
+    return {
+        "id": row.id,
+        owner_key: getattr(row, owner_key),
+        "filename": row.filename,
+        "content_type": row.content_type,
+        "size_bytes": row.size_bytes,
+        "sha256": row.sha256,
+        "uploaded_by": row.uploaded_by,
+        "uploaded_by_name": row.uploaded_by_full_name,
+        "uploaded_at": row.uploaded_at.isoformat(),
+    }
+
+
 def store_for(config: dict, instance_path: str) -> AttachmentStore:
     """The store an app's configuration names: ``ATTACHMENTS_DIR`` (default
     ``<instance>/attachments``, as the backup), ``RECEIPT_ATTACHMENT_MAX_BYTES`` (the one limit

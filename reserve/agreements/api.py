@@ -21,6 +21,7 @@ from reserve.db import transaction
 from reserve.documents import MAX_LINES
 from reserve.errors import ValidationError
 from reserve.extensions import db
+from reserve.files import attachment_json as file_json
 from reserve.files import send_attachment, store, uploaded_file
 from reserve.forms import select_choices
 from reserve.receipts.queries import material_choices, material_ids_by_code
@@ -595,17 +596,7 @@ def agreement_renew(agreement_id: int):
 
 
 def attachment_json(row) -> dict:
-    return {
-        "id": row.id,
-        "agreement_id": row.agreement_id,
-        "filename": row.filename,
-        "content_type": row.content_type,
-        "size_bytes": row.size_bytes,
-        "sha256": row.sha256,
-        "uploaded_by": row.uploaded_by,
-        "uploaded_by_name": row.uploaded_by_full_name,
-        "uploaded_at": row.uploaded_at.isoformat(),
-    }
+    return file_json(row, "agreement_id")
 
 
 @route(

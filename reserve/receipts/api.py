@@ -13,6 +13,7 @@ from reserve.db import transaction
 from reserve.documents import check_line_count, line_error
 from reserve.errors import ValidationError, ValidationErrors
 from reserve.extensions import db
+from reserve.files import attachment_json as file_json
 from reserve.files import send_attachment, store, uploaded_file
 from reserve.receipts import attachments, queries, service
 from reserve.receipts.forms import ReceiptForm, all_errors, first_error
@@ -400,17 +401,7 @@ def receipt_post(receipt_id: int):
 
 
 def attachment_json(row) -> dict:
-    return {
-        "id": row.id,
-        "receipt_id": row.receipt_id,
-        "filename": row.filename,
-        "content_type": row.content_type,
-        "size_bytes": row.size_bytes,
-        "sha256": row.sha256,
-        "uploaded_by": row.uploaded_by,
-        "uploaded_by_name": row.uploaded_by_full_name,
-        "uploaded_at": row.uploaded_at.isoformat(),
-    }
+    return file_json(row, "receipt_id")
 
 
 @route(

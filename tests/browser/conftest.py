@@ -208,4 +208,7 @@ def sign_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
     page.goto("/login")
     page.fill("#username", username)
     page.fill("#password", password)
-    page.click("#login-submit")
+    with page.expect_navigation():
+        page.click("#login-submit")
+    # The menus open by script: a click before the page's scripts ran would follow href="#".
+    page.wait_for_load_state("load")

@@ -281,7 +281,28 @@ class AgreementLine(Base):
     - stock (实物代储): ``committed_qty`` is 协议储备数量, with the agreed unit price;
     - capacity (产能储备): ``daily_qty`` a day from ``lead_hours`` after the call, up to
       ``committed_qty`` in all (the maximum total).
-    ``called_qty`` is what call-ups hold on the line (see the module's docstring)."""
+    ``called_qty`` is what call-ups hold on the line (see the module's docstring).
+
+    What the line can still give (可调用数量) is written once, here, for the call-up's
+    conditional UPDATE, the availability view and the API alike (``callable_qty`` and
+    ``callable_expr``)::
+
+        callable = max(0, min(committed_qty, capped_qty ?? committed_qty) - called_qty)
+
+    - ``called_qty``: outstanding call-ups, from the call until the enterprise reports the
+      goods replenished (补储) or the call-up is cancelled;
+    - ``shipped_qty``: the part of ``called_qty`` already shipped (gone from the enterprise's
+      shelves, not yet replenished);
+    - ``reported_qty`` / ``reported_at``: the newest stock report (库存申报) of the line, as
+      reported; ``verified_qty`` / ``verified_on`` / ``verification_passed``: the newest
+      verification (核查), as counted;
+    - ``capped_qty``: the cap the newest evidence puts on the line, in the same terms as
+      ``committed_qty`` (what was held *plus* ``shipped_qty`` at that moment, because shipped
+      goods are already counted by ``called_qty``). A report below commitment or a failed
+      verification sets it; a report that meets the commitment clears it unless the newest
+      verification failed (only a passed verification lifts that one). NULL: no cap.
+    Only stock lines carry reports, verifications and a cap; a capacity line is a promise to
+    produce and is capped by ``committed_qty`` (its maximum total) alone."""
 
     __tablename__ = "agreement_lines"
     __table_args__ = (
@@ -291,6 +312,21 @@ class AgreementLine(Base):
         sa.CheckConstraint("committed_qty > 0", name="committed_positive"),
         sa.CheckConstraint(
             "called_qty >= 0 AND called_qty <= committed_qty", name="called_within_committed"
+        ),
+        sa.CheckConstraint(
+            "shipped_qty >= 0 AND shipped_qty <= called_qty", name="shipped_within_called"
+        ),
+        sa.CheckConstraint("capped_qty IS NULL OR capped_qty >= 0", name="cap_not_negative"),
+        sa.CheckConstraint(
+            "reported_qty IS NULL OR reported_qty >= 0", name="reported_not_negative"
+        ),
+        sa.CheckConstraint(
+            "verified_qty IS NULL OR verified_qty >= 0", name="verified_not_negative"
+        ),
+        sa.CheckConstraint(
+            "kind = 'stock' OR (capped_qty IS NULL AND reported_qty IS NULL"
+            " AND verified_qty IS NULL)",
+            name="evidence_on_stock_lines",
         ),
         sa.CheckConstraint("unit_price IS NULL OR unit_price >= 0", name="price_not_negative"),
         sa.CheckConstraint(
@@ -314,12 +350,43 @@ class AgreementLine(Base):
     daily_qty: Mapped[int | None] = mapped_column(sa.BigInteger)
     lead_hours: Mapped[int | None] = mapped_column(sa.Integer)
     called_qty: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    shipped_qty: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    capped_qty: Mapped[int | None] = mapped_column(sa.BigInteger)
+    reported_qty: Mapped[int | None] = mapped_column(sa.BigInteger)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True))
+    verified_qty: Mapped[int | None] = mapped_column(sa.BigInteger)
+    verified_on: Mapped[date | None] = mapped_column(sa.Date)
+    verification_passed: Mapped[bool | None] = mapped_column(sa.Boolean)
 
     agreement: Mapped[Agreement] = relationship(back_populates="lines")
 
     @property
     def kind_label(self):
         return LineKind(self.kind).label
+
+    @property
+    def callable_qty(self) -> int:
+        """可调用数量 of a loaded line (the rule in the class docstring)."""
+        return callable_qty(self.committed_qty, self.called_qty, self.capped_qty)
+
+    @classmethod
+    def callable_expr(cls) -> sa.ColumnElement[int]:
+        """The same rule in SQL, for a conditional UPDATE or an aggregate; portable (no LEAST
+        or GREATEST, which SQLite spells MIN and MAX)."""
+        ceiling = sa.case(
+            (
+                sa.and_(cls.capped_qty.is_not(None), cls.capped_qty < cls.committed_qty),
+                cls.capped_qty,
+            ),
+            else_=cls.committed_qty,
+        )
+        return sa.case((ceiling - cls.called_qty > 0, ceiling - cls.called_qty), else_=0)
+
+
+def callable_qty(committed: int, called: int, capped: int | None) -> int:
+    """可调用数量: ``max(0, min(committed, capped ?? committed) - called)``."""
+    ceiling = committed if capped is None else min(committed, capped)
+    return max(0, ceiling - called)
 
 
 class AgreementAttachment(Base):

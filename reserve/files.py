@@ -8,6 +8,8 @@ delivery note) and agreements (the signed scan).
   ``instance/attachments``, which the backup carries), as ``<storage_dir>/<attachment id>-<sha256
   prefix>``: an attachment row says its folder (``receipts/<receipt id>``, ``agreements/<id>``)
   and nothing the uploader typed reaches the file system.
+- A file written for a transaction that then rolls back is removed with it (the rows are gone,
+  so nothing would ever point at it); one whose transaction commits stays.
 - The edges read an upload within its limit (``uploaded_file``) and send a stored file back as a
   download no browser will sniff or render in the page (``send_attachment``).
 
@@ -27,7 +29,7 @@ from typing import Protocol
 from flask import current_app, request, send_file
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from reserve.audit.service import record
@@ -85,6 +87,25 @@ class AttachmentStore:
     def discard(self, path: Path | None) -> None:
         if path is not None:
             path.unlink(missing_ok=True)
+
+
+_WRITTEN = "reserve.files.written"
+
+
+def _written_in(session: Session) -> list[Path]:
+    """The files this session's open transaction wrote."""
+    return session.info.setdefault(_WRITTEN, [])
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_written(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _discard_written(session: Session) -> None:
+    for path in session.info.pop(_WRITTEN, ()):
+        path.unlink(missing_ok=True)
 
 
 def sniff(content: bytes) -> AttachmentType | None:
@@ -178,6 +199,7 @@ def keep_attachment(
     session.add(attachment)
     session.flush()
     store.write(attachment, content)
+    _written_in(session).append(store.path_for(attachment))
     record(
         session,
         actor=actor,

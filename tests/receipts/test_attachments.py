@@ -72,6 +72,28 @@ def test_a_pdf_is_kept_with_who_when_size_and_sha256(db, site, tmp_path):
     assert entry.after["sha256"] == attachment.sha256 and entry.object_label == receipt.no
 
 
+def test_a_file_whose_transaction_rolls_back_is_removed_and_a_committed_one_stays(
+    db, site, tmp_path
+):
+    store = AttachmentStore(tmp_path)
+    receipt = _draft(db, site)
+    db.commit()
+
+    def attach(name: str):
+        return attachments.add_attachment(
+            db, receipt_id=receipt.id, filename=name, content=PDF, actor=site.keeper, store=store
+        )
+
+    lost = store.path_for(attach("lost.pdf"))
+    assert lost.is_file()
+    db.rollback()  # e.g. the audit entry or a later line failed: the row is gone, so is the file
+    assert not lost.exists() and rows(db) == 0
+    kept = store.path_for(attach("kept.pdf"))
+    db.commit()
+    db.rollback()  # a later transaction's rollback leaves what was committed alone
+    assert kept.read_bytes() == PDF and rows(db) == 1
+
+
 @pytest.mark.parametrize(
     "content, size, words",
     [

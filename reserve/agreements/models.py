@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from reserve.attached import AttachedFile
 from reserve.db import Base, UTCDateTime, local_today, utcnow
 from reserve.warehouses.models import Region
 
@@ -389,39 +390,14 @@ def callable_qty(committed: int, called: int, capped: int | None) -> int:
     return max(0, ceiling - called)
 
 
-class AgreementAttachment(Base):
+class AgreementAttachment(AttachedFile, Base):
     """协议附件: the signed scan (PDF or images) of an agreement, stored under the instance
     folder like a receipt's papers (``reserve.files``)."""
 
     __tablename__ = "agreement_attachments"
-    __table_args__ = (
-        sa.CheckConstraint("size_bytes > 0", name="size_positive"),
-        sa.CheckConstraint(
-            "content_type IN ('application/pdf', 'image/jpeg', 'image/png')",
-            name="content_type_known",
-        ),
-        sa.CheckConstraint("length(sha256) = 64", name="sha256_hex"),
-    )
+    storage_folder = "agreements"
+    owner_key = "agreement_id"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(
         sa.ForeignKey("agreements.id", ondelete="CASCADE"), index=True
     )
-    filename: Mapped[str] = mapped_column(sa.String(200))
-    content_type: Mapped[str] = mapped_column(sa.String(40))
-    size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    uploaded_by_name: Mapped[str] = mapped_column(sa.String(40))
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    def __str__(self) -> str:
-        return self.filename
-
-    @property
-    def storage_dir(self) -> str:
-        return f"agreements/{self.agreement_id}"
-
-    @property
-    def stored_name(self) -> str:
-        return f"{self.id}-{self.sha256[:16]}"

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from reserve.attached import AttachedFile
 from reserve.db import Base, Code, UTCDateTime, utcnow
 
 
@@ -120,40 +121,14 @@ class ReceiptLine(Base):
     receipt: Mapped[Receipt] = relationship(back_populates="lines")
 
 
-class ReceiptAttachment(Base):
+class ReceiptAttachment(AttachedFile, Base):
     """附件: a scanned paper (the delivery note) kept with a receipt, stored as a file under the
     instance folder; the row says what it is and who brought it."""
 
     __tablename__ = "receipt_attachments"
-    __table_args__ = (
-        sa.CheckConstraint("size_bytes > 0", name="size_positive"),
-        sa.CheckConstraint(
-            "content_type IN ('application/pdf', 'image/jpeg', 'image/png')",
-            name="content_type_known",
-        ),
-        sa.CheckConstraint("length(sha256) = 64", name="sha256_hex"),
-    )
+    storage_folder = "receipts"
+    owner_key = "receipt_id"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     receipt_id: Mapped[int] = mapped_column(
         sa.ForeignKey("receipts.id", ondelete="CASCADE"), index=True
     )
-    filename: Mapped[str] = mapped_column(sa.String(200))
-    content_type: Mapped[str] = mapped_column(sa.String(40))
-    size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    uploaded_by_name: Mapped[str] = mapped_column(sa.String(40))
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    def __str__(self) -> str:
-        return self.filename
-
-    @property
-    def storage_dir(self) -> str:
-        return f"receipts/{self.receipt_id}"
-
-    @property
-    def stored_name(self) -> str:
-        """The file's name on disk: nothing the uploader typed."""
-        return f"{self.id}-{self.sha256[:16]}"

@@ -42,6 +42,8 @@ ACTIONS = {
     "terminate": _l("Terminated"),
     "renew": _l("Renewed"),
     "attach": _l("Attached a file"),
+    "plan": _l("Planned"),
+    "record": _l("Recorded"),
     "detach": _l("Removed a file"),
     "generate_locations": _l("Generated locations"),
     "refuse_code": _l("Refused a label code (forged or mistyped)"),

@@ -123,12 +123,13 @@ class PlanForm(BoundedForm):
 
 
 RESULTS = (("", _l("By the count")), ("passed", _l("Passed")), ("failed", _l("Failed")))
+"""合格/不合格 per line: by default as the count says (see ``reports.default_passed``)."""
 
 
 class CountRowForm(BoundedSubForm):
     agreement_line_id = HiddenField(filters=[optional_int])
     counted_qty = IntegerField(_l("Quantity counted"), validators=[Optional()])
-    result = SelectField(_l("Result"), choices=RESULTS, default="")
+    result = SelectField(_l("Result"), choices=select_choices(RESULTS), default="")
     note = StringField(_l("Finding"), validators=[Optional(), _length(VerificationLine.note)])
 
     def to_data(self) -> CountData:

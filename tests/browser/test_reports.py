@@ -32,6 +32,9 @@ def test_the_enterprise_files_the_requested_stock_report(page):
         committed = int(rows.nth(i).get_attribute("data-committed"))
         held = committed - 10 if i == 0 else committed
         page.fill(f"#lines-{i}-held_qty", str(held))
+    expect(rows.first.locator(".report-below")).to_be_visible()  # marked as it is typed
+    if n > 1:
+        expect(rows.nth(1).locator(".report-below")).to_be_hidden()
     page.fill("#lines-0-batch_no", "B-2026-12")
     page.click("#report-save")
     expect(page.locator(".alert-success")).to_be_visible()

@@ -1,8 +1,7 @@
-"""The demo city's reports and verifications: the mix the issue asks for, loaded fast."""
+"""The demo city's reports and verifications: the mix the issue asks for."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -14,10 +13,8 @@ from reserve.demo import load_demo
 
 
 def test_the_demo_has_reports_verifications_and_their_flags(db):
-    started = time.perf_counter()
     load_demo(db, password="demo-pass-1")
     db.flush()
-    seconds = time.perf_counter() - started
     enterprises = db.scalar(select(func.count()).select_from(Enterprise))
     reporting = db.scalar(
         select(func.count(func.distinct(StockReport.enterprise_id))).where(
@@ -52,4 +49,3 @@ def test_the_demo_has_reports_verifications_and_their_flags(db):
     assert capped > 0
     waiting = db.scalars(select(StockReport).where(StockReport.status == "requested")).all()
     assert len(waiting) == 1 and waiting[0].due_on > local_today()
-    assert seconds < 120, seconds

@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reserve.agreements.models import AgreementLine, Enterprise
+from reserve.attached import AttachedFile
 from reserve.db import Base, UTCDateTime, utcnow
 
 
@@ -301,39 +302,14 @@ class VerificationLine(Base):
         return _l("Passed") if self.passed else _l("Failed")
 
 
-class VerificationAttachment(Base):
+class VerificationAttachment(AttachedFile, Base):
     """核查照片: photos (or a scanned record) of a verification, under the same rules as an
     agreement's attachments (``reserve.files``), stored as ``verifications/<id>/…``."""
 
     __tablename__ = "verification_attachments"
-    __table_args__ = (
-        sa.CheckConstraint("size_bytes > 0", name="size_positive"),
-        sa.CheckConstraint(
-            "content_type IN ('application/pdf', 'image/jpeg', 'image/png')",
-            name="content_type_known",
-        ),
-        sa.CheckConstraint("length(sha256) = 64", name="sha256_hex"),
-    )
+    storage_folder = "verifications"
+    owner_key = "verification_id"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     verification_id: Mapped[int] = mapped_column(
         sa.ForeignKey("verifications.id", ondelete="CASCADE"), index=True
     )
-    filename: Mapped[str] = mapped_column(sa.String(200))
-    content_type: Mapped[str] = mapped_column(sa.String(40))
-    size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    uploaded_by_name: Mapped[str] = mapped_column(sa.String(40))
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    def __str__(self) -> str:
-        return self.filename
-
-    @property
-    def storage_dir(self) -> str:
-        return f"verifications/{self.verification_id}"
-
-    @property
-    def stored_name(self) -> str:
-        return f"{self.id}-{self.sha256[:16]}"

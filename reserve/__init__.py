@@ -22,9 +22,9 @@ FEATURES = (
     "labels",
 )
 # Models of a feature kept outside its models.py (the scan page's applied operations).
-EXTRA_MODELS = ("reserve.labels.scan_models",)
-EXTRA_BLUEPRINTS = ("reserve.labels.scan",)  # the scan page: its own blueprint in labels/
-EXTRA_API = ("reserve.labels.scan_api",)
+EXTRA_MODELS = ("reserve.labels.scan_models", "reserve.agreements.callup_models")
+EXTRA_BLUEPRINTS = ("reserve.labels.scan", "reserve.agreements.callup_views")  # the scan page: its own blueprint in labels/
+EXTRA_API = ("reserve.labels.scan_api", "reserve.agreements.callup_api")
 
 
 def create_app(config: type | dict | None = None) -> Flask:

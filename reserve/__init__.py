@@ -23,7 +23,10 @@ FEATURES = (
 )
 # Models of a feature kept outside its models.py (the scan page's applied operations).
 EXTRA_MODELS = ("reserve.labels.scan_models", "reserve.agreements.callup_models")
-EXTRA_BLUEPRINTS = ("reserve.labels.scan", "reserve.agreements.callup_views")  # the scan page: its own blueprint in labels/
+EXTRA_BLUEPRINTS = (
+    "reserve.labels.scan",
+    "reserve.agreements.callup_views",
+)  # the scan page: its own blueprint in labels/
 EXTRA_API = ("reserve.labels.scan_api", "reserve.agreements.callup_api")
 
 

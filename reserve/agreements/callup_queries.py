@@ -46,6 +46,7 @@ def call_up_search(
             Enterprise.name.label("enterprise_name"),
             AgreementLine.line_no,
             AgreementLine.kind,
+            AgreementLine.material_id,
             Material.name.label("material_name"),
             Material.unit,
             Warehouse.name.label("warehouse_name"),

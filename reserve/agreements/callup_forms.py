@@ -38,7 +38,7 @@ class ShanghaiDateTimeField(DateTimeLocalField):
         except ValueError:
             self.data = None
             raise ValueError(
-                self.gettext("Not a valid date and time: give it as 2026-07-20 14:30.")
+                str(_l("Not a valid date and time: give it as 2026-07-20 14:30."))
             ) from None
         self.data = value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value
 
@@ -49,7 +49,7 @@ class ShanghaiDateTimeField(DateTimeLocalField):
 
 
 class CallUpForm(BoundedForm):
-    line_id = IntegerField(_l("Agreement line"), validators=[InputRequired()])
+    line_id = IntegerField(_l("Agreement line"), validators=[Optional()])  # the service asks
     qty = IntegerField(_l("Quantity"), validators=[InputRequired()])
     needed_by = ShanghaiDateTimeField(_l("Needed by"), validators=[InputRequired()])
     warehouse_id = SelectField(

@@ -237,3 +237,52 @@ def call_up_work(session: Session, actor: Actor) -> CallUpWork:
         )
     ).one()
     return CallUpWork(awaiting=row.awaiting, overdue=row.overdue)
+
+
+def notice(session: Session, call: CallUp):
+    """调用通知单: the call-up's printable facts (reserve.agreements.callup_pdf)."""
+    from reserve.agreements.callup_pdf import CallUpNotice
+
+    row = session.execute(
+        select(
+            Agreement.no,
+            Enterprise.name,
+            AgreementLine.line_no,
+            AgreementLine.kind,
+            Material.code,
+            Material.name.label("material_name"),
+            Material.unit,
+            Warehouse.name.label("warehouse_name"),
+        )
+        .select_from(CallUp)
+        .join(Agreement, Agreement.id == CallUp.agreement_id)
+        .join(Enterprise, Enterprise.id == CallUp.enterprise_id)
+        .join(AgreementLine, AgreementLine.id == CallUp.line_id)
+        .join(Material, Material.id == AgreementLine.material_id)
+        .outerjoin(Warehouse, Warehouse.id == CallUp.warehouse_id)
+        .where(CallUp.id == call.id)
+    ).one()
+    places = [p for p in (row.warehouse_name, call.destination) if p]
+    return CallUpNotice(
+        no=call.no,
+        status=call.status,
+        enterprise=row.name,
+        agreement_no=row.no,
+        line_no=row.line_no,
+        kind=row.kind,
+        material_code=row.code,
+        material_name=row.material_name,
+        unit=row.unit,
+        qty=call.qty,
+        needed_by=call.needed_by,
+        respond_by=call.respond_by,
+        deliver_to="；".join(places),
+        purpose=call.purpose,
+        source=call.source,
+        requested_by=call.requested_by_name,
+        requested_at=call.requested_at,
+        shipped_qty=call.shipped_qty,
+        vehicle=" ".join(v for v in (call.vehicle_plate, call.driver_name, call.driver_phone) if v)
+        or None,
+        replenish_due_on=call.replenish_due_on,
+    )

@@ -3,13 +3,16 @@ overdue replenishment), the detail page with its timeline and receipts, and the 
 confirm-shipment and replenishment forms. An enterprise user reaches its own call-ups only
 (the service and the queries scope every read)."""
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from io import BytesIO
+
+from flask import Blueprint, current_app, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
 from reserve.agreements import callup_queries as queries
 from reserve.agreements import callups, signing
 from reserve.agreements.callup_forms import CallUpForm, CancelForm, ReplenishForm, ShipForm
 from reserve.agreements.callup_models import CallUpStatus
+from reserve.agreements.callup_pdf import call_up_notice_pdf
 from reserve.agreements.models import AgreementLine
 from reserve.agreements.queries import enterprise_choices
 from reserve.auth.permissions import current_actor
@@ -108,6 +111,13 @@ def _render_detail(call_up_id: int, **forms):
 @bp.get("/call-ups/<int:call_up_id>")
 def call_up_detail(call_up_id: int):
     return _render_detail(call_up_id)
+
+
+@bp.get("/call-ups/<int:call_up_id>/notice.pdf")
+def call_up_pdf(call_up_id: int):
+    call = callups.get_call_up(db.session, call_up_id, actor=current_actor())
+    content = call_up_notice_pdf(queries.notice(db.session, call))
+    return send_file(BytesIO(content), mimetype="application/pdf", download_name=f"{call.no}.pdf")
 
 
 def _back(call_up_id: int) -> str:

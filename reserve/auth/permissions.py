@@ -101,6 +101,7 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "callups.call_up_create": AGREEMENT_WRITERS,
     "callups.call_up_list": PORTAL,
     "callups.call_up_detail": PORTAL,
+    "callups.call_up_pdf": PORTAL,
     "callups.call_up_ship": CALL_UP_CONFIRMERS,
     "callups.call_up_replenish": CALL_UP_CONFIRMERS,
     "callups.call_up_cancel": AGREEMENT_WRITERS,

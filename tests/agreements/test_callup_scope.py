@@ -60,7 +60,7 @@ def _url(app, rule, ids):
 
 def test_the_walk_covers_every_route_of_the_feature(app):
     endpoints = {r.endpoint for r in _feature_rules(app)}
-    assert len(endpoints) == 12 and endpoints <= set(PERMISSIONS)
+    assert len(endpoints) == 13 and endpoints <= set(PERMISSIONS)
 
 
 @pytest.mark.parametrize("role", list(Role))

@@ -206,3 +206,39 @@ def test_the_detail_page_runs_a_fixed_number_of_statements(
     with count_queries() as statements:
         assert client.get(f"/call-ups/{call.id}").status_code == 200
     assert len(statements) <= 12, statements
+
+
+def test_the_call_up_notice_prints_in_chinese(db, login_as, line, site, system_actor):
+    import subprocess
+
+    call = callups.call_up(
+        db,
+        data=CallUpData(
+            line_id=line.id,
+            qty=120,
+            needed_by=utcnow() + timedelta(hours=3),
+            destination="历城区唐冶安置点",
+            purpose="防汛抢险",
+        ),
+        actor=system_actor,
+    )
+    db.flush()
+    response = login_as(Role.ENTERPRISE, enterprise=site.own).get(f"/call-ups/{call.id}/notice.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-layout", "-", "-"],
+        input=response.data,
+        capture_output=True,
+        check=True,
+    ).stdout.decode("utf-8")
+    for expected in (
+        "应急物资调用通知单",
+        call.no,
+        site.own.name,
+        "瓶装饮用水",
+        "120 箱",
+        "历城区唐冶安置点",
+    ):
+        assert expected in text, expected
+    theirs = login_as(Role.ENTERPRISE, enterprise=site.other)
+    assert theirs.get(f"/call-ups/{call.id}/notice.pdf").status_code == 404

@@ -12,6 +12,7 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from reserve.agreements.callup_models import CallUp, CallUpStatus
+from reserve.agreements.callup_pdf import CallUpNotice
 from reserve.agreements.models import Agreement, AgreementLine, Enterprise, LineKind
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Material
@@ -241,8 +242,6 @@ def call_up_work(session: Session, actor: Actor) -> CallUpWork:
 
 def notice(session: Session, call: CallUp):
     """调用通知单: the call-up's printable facts (reserve.agreements.callup_pdf)."""
-    from reserve.agreements.callup_pdf import CallUpNotice
-
     row = session.execute(
         select(
             Agreement.no,

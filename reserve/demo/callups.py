@@ -23,6 +23,7 @@ from reserve.agreements.models import Agreement, AgreementLine, AgreementStatus
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Material
 from reserve.db import SHANGHAI, clock_at, local_today
+from reserve.receipts.service import ReceiptData, ReceiptLineData, create_receipt, post_receipt
 from reserve.stock.models import BatchSource
 
 PLATES = ("鲁A3F527", "鲁AD12873", "鲁A7K219", "鲁AB6031", "鲁A5Q880")
@@ -67,13 +68,6 @@ def load_call_ups(
     warehouse_id: int,
 ) -> int:
     """调用演示数据: five call-ups in their states and one receipt of source 协议调用."""
-    from reserve.receipts.service import (
-        ReceiptData,
-        ReceiptLineData,
-        create_receipt,
-        post_receipt,
-    )
-
     today = local_today()
     lines = _lines(session, enterprise.enterprise_id, today)
     if len(lines) < 5:

@@ -123,8 +123,9 @@ def test_eight_processes_calling_up_one_line_are_granted_exactly_its_capacity(
     assert outcomes.count("won") == winners, outcomes
     for outcome in outcomes:
         if outcome != "won":
+            # in the racers' language (zh_CN): the agreement, its line, the material, what is left
             assert "RACE-1" in outcome and "方便面" in outcome, outcome
-            assert f"only {CAPACITY - winners * EACH} can still be called up" in outcome, outcome
+            assert f"仅剩 {CAPACITY - winners * EACH}，" in outcome, outcome
     app = test_app(committed_url)
     with app.app_context():
         session = flask_db.session

@@ -22,11 +22,23 @@ FEATURES = (
     "labels",
 )
 # Models of a feature kept outside its models.py (the scan page's applied operations).
-EXTRA_MODELS = ("reserve.labels.scan_models", "reserve.agreements.report_models")
+EXTRA_MODELS = (
+    "reserve.labels.scan_models",
+    "reserve.agreements.report_models",
+    "reserve.agreements.callup_models",
+)
 # The scan page: its own blueprint in labels/; stock reports and verifications (库存申报, 核查)
-# theirs in agreements/.
-EXTRA_BLUEPRINTS = ("reserve.labels.scan", "reserve.agreements.report_views")
-EXTRA_API = ("reserve.labels.scan_api", "reserve.agreements.report_api")
+# and call-ups (调用) theirs in agreements/.
+EXTRA_BLUEPRINTS = (
+    "reserve.labels.scan",
+    "reserve.agreements.report_views",
+    "reserve.agreements.callup_views",
+)
+EXTRA_API = (
+    "reserve.labels.scan_api",
+    "reserve.agreements.report_api",
+    "reserve.agreements.callup_api",
+)
 
 
 def create_app(config: type | dict | None = None) -> Flask:

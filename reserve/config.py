@@ -62,6 +62,7 @@ class Config:
     DOCUMENT_DATE_MIN = "2000-01-01"  # the earliest date a document's paper may carry
     ATTACHMENTS_DIR: str | None = None  # default: <instance_path>/attachments (backed up)
     RECEIPT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # one scanned paper; below MAX_CONTENT_LENGTH
+    CALL_UP_REPLENISH_DAYS = 30  # 补储期限: days after a call-up ships to replenish the stock
 
 
 class DevelopmentConfig(Config):

@@ -324,6 +324,55 @@ def case_stock_reports(db, world, **_) -> Made:
     return "/stock-reports", {f"report-row-{r.id}" for r in made}, set(), PAGE
 
 
+def case_call_ups(db, world, make_material, **_) -> Made:
+    from reserve.agreements.callup_models import CallUp
+    from reserve.agreements.models import AgreementLine
+    from reserve.db import utcnow
+
+    enterprise = _enterprises(db, 1)[0]
+    start = date.today()
+    agreement = Agreement(
+        no="DC-CALLED",
+        enterprise_id=enterprise.id,
+        signed_on=start,
+        valid_from=start,
+        valid_to=start + timedelta(days=365),
+        response_hours=24,
+        status="active",
+        created_by_name="test",
+    )
+    db.add(agreement)
+    db.flush()
+    line = AgreementLine(
+        agreement_id=agreement.id,
+        line_no=1,
+        material_id=make_material("瓶装饮用水", code="W-CALL").id,
+        kind="stock",
+        committed_qty=10_000,
+    )
+    db.add(line)
+    db.flush()
+    now = utcnow()
+    made = [
+        CallUp(
+            no=f"DY-MANY-{i:03d}",
+            line_id=line.id,
+            agreement_id=agreement.id,
+            enterprise_id=enterprise.id,
+            qty=1,
+            needed_by=now,
+            respond_by=now,
+            destination="安置点",
+            requested_by_name="test",
+            requested_at=now - timedelta(minutes=i % 7),  # ties on the time: the id decides
+        )
+        for i in range(PAGE + EXTRA)
+    ]
+    db.add_all(made)
+    db.flush()
+    return "/call-ups", {f"call-up-{c.id}" for c in made}, set(), PAGE
+
+
 def case_verifications(db, world, **_) -> Made:
     enterprises = _enterprises(db, 3)
     made = [
@@ -409,6 +458,7 @@ CASES: dict[str, Callable[..., Made]] = {
     "agreements.agreement_list": case_agreements,
     "reports.report_list": case_stock_reports,
     "reports.verification_list": case_verifications,
+    "callups.call_up_list": case_call_ups,
     "stock.stock_list": case_stock,
     "stock.move_list": case_moves,
 }
@@ -428,6 +478,7 @@ ADMIN_ONLY = {
     "agreements.agreement_list",
     "reports.report_list",
     "reports.verification_list",
+    "callups.call_up_list",
 }
 UNSCOPED = {"auth.user_list", "catalog.material_list", "audit.entry_list"}  # not by warehouse
 
@@ -515,6 +566,7 @@ API_CASES = {  # endpoint: (path, the JSON key of a row, the case that makes the
     "api.agreement_list": ("/api/v1/agreements", "id", case_agreements, 20),
     "api.stock_report_list": ("/api/v1/stock-reports", "id", case_stock_reports, 20),
     "api.verification_list": ("/api/v1/verifications", "id", case_verifications, 20),
+    "api.call_up_list": ("/api/v1/call-ups", "id", case_call_ups, 20),
 }
 API_LISTED_ELSEWHERE = {
     "api.stock_card": "one material's movements by key (`before`), tested in tests/stock/",

@@ -66,13 +66,11 @@ from reserve.documents import check_line_count, line_error, stamp, transition
 from reserve.errors import Conflict, Forbidden, NotFound, ReserveError, ValidationError
 from reserve.files import AttachmentStore, keep_attachment
 from reserve.forms import MAX_INT
-from reserve.stock.numbering import next_yearly_no
+from reserve.stock.numbering import next_yearly_document_no
 
 BUREAU = (Role.ADMIN, Role.DISPATCHER)  # request reports; plan and record verifications
 FILERS = (Role.ADMIN, Role.DISPATCHER, Role.ENTERPRISE)  # fill and submit stock reports
 MAX_PHOTOS = 20
-REPORT_PREFIX = "SB"  # 库存申报
-VERIFICATION_PREFIX = "HC"  # 核查
 
 
 @dataclass(frozen=True)
@@ -307,7 +305,7 @@ def request_report(
         )
     now = utcnow()
     report = StockReport(
-        no=next_yearly_no(session, REPORT_PREFIX, local_today().year),
+        no=next_yearly_document_no(session, "stock_report", local_today().year),
         enterprise_id=enterprise.id,
         kind=ReportKind.REQUESTED.value,
         status=ReportStatus.REQUESTED.value,
@@ -402,7 +400,7 @@ def create_report(
         _refuse_second_monthly(session, enterprise, month)
     _check_report(session, enterprise, data)
     report = StockReport(
-        no=next_yearly_no(session, REPORT_PREFIX, local_today().year),
+        no=next_yearly_document_no(session, "stock_report", local_today().year),
         enterprise_id=enterprise.id,
         kind=corrected.kind if corrected else ReportKind.MONTHLY.value,
         status=ReportStatus.DRAFT.value,
@@ -607,7 +605,7 @@ def plan_verification(session: Session, *, data: PlanData, actor: Actor) -> Veri
             field="enterprise_id",
         )
     verification = Verification(
-        no=next_yearly_no(session, VERIFICATION_PREFIX, local_today().year),
+        no=next_yearly_document_no(session, "verification", local_today().year),
         enterprise_id=enterprise.id,
         status=VerificationStatus.PLANNED.value,
         planned_on=data.planned_on,

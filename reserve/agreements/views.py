@@ -5,7 +5,16 @@ actions and the attachments. An enterprise user reaches its own enterprise and a
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from reserve.agreements import attachments, queries, report_queries, reports, service, signing
+from reserve.agreements import (
+    attachments,
+    callup_queries,
+    callups,
+    queries,
+    report_queries,
+    reports,
+    service,
+    signing,
+)
 from reserve.agreements.forms import AgreementForm, EnterpriseForm, RenewForm, TerminateForm
 from reserve.agreements.models import AgreementStatus, EnterpriseStatus, EnterpriseType
 from reserve.auth.permissions import current_actor
@@ -91,6 +100,9 @@ def enterprise_detail(enterprise_id: int):
             db.session, actor=actor, enterprise_id=enterprise.id, per_page=500
         ).items,
         commitments=queries.commitments(db.session, enterprise.id, hours=hours),
+        call_ups=callup_queries.call_up_page(
+            db.session, actor=actor, enterprise_id=enterprise.id, per_page=20
+        ),
         hours=hours,
         can_edit=actor.is_admin,
         can_draft=actor.has_role(*signing.WRITERS),
@@ -238,6 +250,8 @@ def agreement_detail(agreement_id: int):
         renew_form=RenewForm(),
         max_attachment_mb=store().max_bytes // (1024 * 1024),
         is_office=actor.visible_enterprise_ids() is None,
+        callable_lines=callup_queries.callable_lines(db.session, agreement.id),
+        can_call_up=actor.has_role(*callups.CALLERS) and agreement.shown_status == "active",
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from reserve.agreements.callup_models import CallUpStatus
 from reserve.agreements.models import AgreementStatus, EnterpriseStatus, EnterpriseType, LineKind
 from reserve.audit.service import NOT_SNAPSHOT
 from reserve.auth.models import Role
@@ -41,6 +42,9 @@ ACTIONS = {
     "activate": _l("Put in force"),
     "terminate": _l("Terminated"),
     "renew": _l("Renewed"),
+    "call_up": _l("Called up"),
+    "confirm_shipped": _l("Confirmed the shipment"),
+    "replenish": _l("Reported the replenishment"),
     "attach": _l("Attached a file"),
     "plan": _l("Planned"),
     "record": _l("Recorded"),
@@ -84,6 +88,7 @@ OBJECT_TYPES = {
     "verifications": _l("Verification"),
     "verification_lines": _l("Verification line"),
     "verification_attachments": _l("Verification photo"),
+    "call_ups": _l("Call-up"),
     "receipts": _l("Receipt"),
     "receipt_lines": _l("Receipt line"),
     "stock_moves": _l("Stock move"),
@@ -236,6 +241,24 @@ FIELDS = {
     "daily_qty": _l("Daily quantity"),
     "lead_hours": _l("Lead time (hours)"),
     "called_qty": _l("Called up"),
+    "shipped_qty": _l("Quantity shipped"),
+    "released_qty": _l("Released"),
+    "call_up": _l("Call-up"),
+    "call_up_id": _l("Call-up (ID)"),
+    "line_id": _l("Agreement line (ID)"),
+    "needed_by": _l("Needed by"),
+    "respond_by": _l("Respond by"),
+    "destination": _l("Deliver to"),
+    "purpose": _l("Purpose"),
+    "vehicle_plate": _l("Vehicle plate"),
+    "driver_name": _l("Driver"),
+    "driver_phone": _l("Driver's phone"),
+    "shipped_at": _l("Shipped at"),
+    "replenish_due_on": _l("Replenish by"),
+    "replenished_qty": _l("Quantity replenished"),
+    "replenished_on": _l("Replenished on"),
+    "replenish_note": _l("Note"),
+    "cancel_reason": _l("Reason"),
 }
 
 
@@ -253,6 +276,7 @@ def _value_names() -> dict[tuple[str | None, str], dict[str, Any]]:
         ("scraps", "reason"): ScrapReason,
         ("rotations", "disposition"): Disposition,
         ("receipts", "source"): BatchSource,
+        ("call_ups", "status"): CallUpStatus,
         ("regions", "level"): RegionLevel,
         ("warehouses", "level"): WarehouseLevel,
         (None, "tracking"): Tracking,

@@ -31,6 +31,10 @@ AGREEMENT_WRITERS = frozenset({Role.ADMIN, Role.DISPATCHER})  # draft and manage
 # 库存申报: filed by the enterprise for itself, or typed in from paper by the bureau's writers
 REPORT_FILERS = AGREEMENT_WRITERS | {Role.ENTERPRISE}
 
+# confirm a call-up's shipment and report its replenishment: the enterprise (its own, scope
+# checked by the service), or the bureau on its word
+CALL_UP_CONFIRMERS = frozenset({Role.ENTERPRISE, Role.ADMIN, Role.DISPATCHER})
+
 PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "static": PUBLIC,
     "main.healthz": PUBLIC,
@@ -122,6 +126,20 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "api.agreement_attachment_list": PORTAL,
     "api.agreement_attachment_upload": AGREEMENT_WRITERS,
     "api.agreement_attachment_download": PORTAL,
+    # --- call-ups (调用单) and replenishment (补储) ---
+    "callups.call_up_create": AGREEMENT_WRITERS,
+    "callups.call_up_list": PORTAL,
+    "callups.call_up_detail": PORTAL,
+    "callups.call_up_pdf": PORTAL,
+    "callups.call_up_ship": CALL_UP_CONFIRMERS,
+    "callups.call_up_replenish": CALL_UP_CONFIRMERS,
+    "callups.call_up_cancel": AGREEMENT_WRITERS,
+    "api.call_up_list": PORTAL,
+    "api.call_up_detail": PORTAL,
+    "api.call_up_create": AGREEMENT_WRITERS,
+    "api.call_up_ship": CALL_UP_CONFIRMERS,
+    "api.call_up_replenish": CALL_UP_CONFIRMERS,
+    "api.call_up_cancel": AGREEMENT_WRITERS,
     # --- stock (the lead): stock views, stock card, moves ---
     "stock.stock_list": STAFF,
     "stock.material_stock": STAFF,

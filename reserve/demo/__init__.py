@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from reserve.auth.actor import Actor
 from reserve.auth.models import Role, User
 from reserve.demo.agreements import load_virtual_reserve
+from reserve.demo.callups import load_call_ups
 from reserve.demo.stock import DemoActors, load_stock
 from reserve.errors import Conflict
 
@@ -77,12 +78,20 @@ def load_demo(session: Session, *, password: str) -> str:
         DemoActors(keeper=users["keeper"], approver=users["approver"], admin=users["admin"]),
     )
     labels = load_labels(session, users["keeper"], _municipal(session))
+    call_ups = load_call_ups(
+        session,
+        dispatcher=users["dispatcher"],
+        enterprise=users["enterprise"],
+        keeper=users["keeper"],
+        warehouse_id=_municipal(session),
+    )
     session.flush()
     return (
         f"{len(regions)} regions, {len(warehouses)} warehouses, {materials} materials, "
         f"{len(enterprises)} enterprises, {len(DEMO_USERS)} users; {stock['receipts']} "
         f"receipts ({stock['lines']} lines), {stock['moves']} moves, a stocktake, "
-        f"{stock['rotations']} rotations, {stock['scraps']} scrap requests; {labels} labels"
+        f"{stock['rotations']} rotations, {stock['scraps']} scrap requests; {labels} labels; "
+        f"{call_ups} call-ups"
     )
 
 

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import text
 
+from reserve.agreements.callup_queries import call_up_work
 from reserve.auth.permissions import PERMISSIONS, allows, current_actor
 from reserve.auth.redirects import safe_next
 from reserve.extensions import db
@@ -55,6 +56,21 @@ def _waiting(counts: queries.DocumentCounts, roles) -> list[WorkLine]:
     return [line for line in lines if line.count]
 
 
+def _call_up_work(work, roles) -> list[WorkLine]:
+    """调用单: awaiting the enterprise's confirmation, and replenishment overdue (an enterprise
+    user counts its own, the office every enterprise's)."""
+    lines = _lines(
+        roles,
+        [
+            ("call-ups-awaiting", _l("Call-ups awaiting the enterprise"), work.awaiting,
+             "callups.call_up_list", {"status": "requested"}),
+            ("call-ups-overdue", _l("Replenishment overdue"), work.overdue,
+             "callups.call_up_list", {"overdue": "1"}),
+        ],
+    )  # fmt: skip
+    return [line for line in lines if line.count]
+
+
 def _attention(counts, attention: queries.Attention, roles) -> list[WorkLine]:
     expired, near = attention.expired, attention.near
     return _lines(
@@ -95,11 +111,14 @@ def index():
     summary = home_summary(db.session, actor)
     sees_stock = allows(PERMISSIONS["disposals.rotation_candidates"], roles)
     attention = expiry_attention(db.session, actor) if sees_stock else None
+    waiting = _waiting(counts, roles)
+    if allows(PERMISSIONS["callups.call_up_list"], roles):
+        waiting += _call_up_work(call_up_work(db.session, actor), roles)
     return render_template(
         "main/index.html",
         user=current_user,
         enterprise=current_user.enterprise if actor.enterprise_id else None,
-        waiting=_waiting(counts, roles),
+        waiting=waiting,
         attention=_attention(counts, attention, roles) if attention else [],
         counters=_counters(summary, roles),
         summary=summary,

@@ -48,7 +48,19 @@ _HEADER = {
     "warehouse": {"type": "string"},
     "source": {
         "type": "string",
-        "enum": ["purchase", "donation", "transfer_in", "higher_allocation", "return"],
+        "enum": [
+            "purchase",
+            "donation",
+            "transfer_in",
+            "higher_allocation",
+            "return",
+            "agreement_call_up",
+        ],
+    },
+    "call_up_id": {
+        "type": "integer",
+        "nullable": True,
+        "description": "协议调用: the shipped call-up (with source agreement_call_up only)",
     },
     "supplier": {"type": "string", "nullable": True},
     "funding_source": {"type": "string", "nullable": True},
@@ -85,6 +97,7 @@ RECEIPT_INPUT = schema(
     {
         "warehouse_id": {"type": "integer"},
         "source": _HEADER["source"],
+        "call_up_id": _HEADER["call_up_id"],
         "document_date": {"type": "string", "format": "date"},
         "supplier": {"type": "string"},
         "funding_source": {"type": "string"},
@@ -158,6 +171,7 @@ RECEIPT_ATTACHMENTS = schema(
 _HEADER_FIELDS = (
     "warehouse_id",
     "source",
+    "call_up_id",
     "document_date",
     "supplier",
     "funding_source",
@@ -292,6 +306,7 @@ def receipt_json(receipt: Receipt) -> dict:
         "warehouse_id": receipt.warehouse_id,
         "warehouse": queries.warehouse_name(db.session, receipt.warehouse_id),
         "source": receipt.source,
+        "call_up_id": receipt.call_up_id,
         "supplier": receipt.supplier,
         "funding_source": receipt.funding_source,
         "paper_no": receipt.paper_no,

@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reserve.agreements.callup_receipts import check_call_up_link
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Material, Tracking
 from reserve.db import local_today, normalise_code
@@ -66,6 +67,7 @@ class ReceiptData:
     paper_no: str | None = None
     note: str | None = None
     lines: tuple[ReceiptLineData, ...] = ()
+    call_up_id: int | None = None  # 协议调用: the call-up whose goods these are
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def _check_header(session: Session, data: ReceiptData, actor: Actor) -> Warehous
         raise ValidationError(
             _l(
                 "Choose where the goods came from (purchase, donation, "
-                "transfer in, allocated from above or return)."
+                "transfer in, allocated from above, return or agreement call-up)."
             ),
             field="source",
         )
@@ -615,4 +617,12 @@ def check_receipt(
         raise collect.errors[0]
     if collect.errors:
         raise ValidationErrors(collect.errors)
+    check_call_up_link(
+        session,
+        source=data.source,
+        call_up_id=data.call_up_id,
+        lines=[(line.material.id, line.qty) for line in checked],
+        receipt_no=receipt_no,
+        posting=posting,
+    )
     return warehouse, checked

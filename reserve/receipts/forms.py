@@ -21,7 +21,7 @@ from wtforms.widgets import HiddenInput
 
 from reserve.db import local_today
 from reserve.documents import MAX_LINES, line_message
-from reserve.forms import BoundedForm, BoundedSubForm
+from reserve.forms import BLANK_LABEL, BoundedForm, BoundedSubForm, optional_int, select_choices
 from reserve.receipts.models import Receipt, ReceiptLine
 from reserve.receipts.service import ReceiptData, ReceiptLineData
 from reserve.stock.models import Batch, BatchSource
@@ -99,6 +99,14 @@ class ReceiptForm(BoundedForm):
     source = SelectField(
         _l("Source"), choices=[SelectChoice(s.value, s.label) for s in BatchSource]
     )
+    # 协议调用: the shipped call-up whose goods these are (with that source only)
+    call_up_id = SelectField(
+        _l("Call-up"),
+        coerce=optional_int,
+        choices=[],
+        validate_choice=False,  # the service checks the call-up (shipped, material, quantity)
+        validators=[Optional()],
+    )
     supplier = StringField(
         _l("Supplier"), validators=[Optional(), Length(max=Receipt.supplier.type.length)]
     )
@@ -122,8 +130,12 @@ class ReceiptForm(BoundedForm):
             self.lines.append_entry()
 
     def set_choices(
-        self, materials: list[tuple[int, str]], locations: list[tuple[int, str]]
+        self,
+        materials: list[tuple[int, str]],
+        locations: list[tuple[int, str]],
+        call_ups: list[tuple[int, str]] = (),
     ) -> None:
+        self.call_up_id.choices = select_choices(call_ups, blank=BLANK_LABEL)
         material_choices = [SelectChoice("", "—")] + [
             SelectChoice(str(v), label) for v, label in materials
         ]
@@ -136,6 +148,7 @@ class ReceiptForm(BoundedForm):
         return ReceiptData(
             warehouse_id=self.warehouse_id.data,
             source=self.source.data,
+            call_up_id=self.call_up_id.data,
             document_date=self.document_date.data,
             supplier=self.supplier.data,
             funding_source=self.funding_source.data,

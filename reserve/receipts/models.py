@@ -36,12 +36,18 @@ class Receipt(Base):
         sa.Index("ix_receipts_warehouse_date", "warehouse_id", "document_date", "id"),
         sa.Index("ix_receipts_status_date", "status", "document_date"),
         sa.Index("ix_receipts_date_id", "document_date", "id"),  # the list's order, by key
+        # 协议调用: goods of a call-up come in linked to it, and only they
+        sa.CheckConstraint(
+            "(source = 'agreement_call_up') = (call_up_id IS NOT NULL)",
+            name="call_up_with_source",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     no: Mapped[str] = mapped_column(sa.String(20), unique=True)
     warehouse_id: Mapped[int] = mapped_column(sa.ForeignKey("warehouses.id"))
     source: Mapped[str] = mapped_column(sa.String(20))
+    call_up_id: Mapped[int | None] = mapped_column(sa.ForeignKey("call_ups.id"), index=True)
     supplier: Mapped[str | None] = mapped_column(sa.String(100))
     funding_source: Mapped[str | None] = mapped_column(sa.String(60))
     paper_no: Mapped[str | None] = mapped_column(sa.String(60))

@@ -24,6 +24,7 @@ SOURCE_NAMES = {
     "transfer_in": "调入",
     "higher_allocation": "上级调拨",
     "return": "回收",
+    "agreement_call_up": "协议调用",
 }
 STATUS_NAMES = {"draft": "草稿（未过账）", "posted": "已过账", "cancelled": "已作废"}
 HEADERS = (

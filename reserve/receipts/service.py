@@ -47,6 +47,7 @@ __all__ = [
 def _apply(receipt: Receipt, data: ReceiptData, lines: list[CheckedLine]) -> None:
     receipt.warehouse_id = data.warehouse_id
     receipt.source = data.source
+    receipt.call_up_id = data.call_up_id
     receipt.document_date = data.document_date
     receipt.supplier, receipt.funding_source, receipt.paper_no, receipt.note = header_texts(data)
     receipt.lines = [
@@ -165,6 +166,7 @@ def _stored_data(receipt: Receipt) -> ReceiptData:
         funding_source=receipt.funding_source,
         paper_no=receipt.paper_no,
         note=receipt.note,
+        call_up_id=receipt.call_up_id,
         lines=tuple(
             ReceiptLineData(
                 material_id=line.material_id,

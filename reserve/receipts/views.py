@@ -14,6 +14,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from reserve.agreements.callup_models import CallUp
+from reserve.agreements.callup_queries import receivable_call_ups
 from reserve.auth.permissions import current_actor
 from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db
@@ -76,7 +78,9 @@ def _chosen_warehouse(warehouses: list, default: int | None = None) -> int | Non
 def _render_form(form: ReceiptForm, warehouses: list, warehouse_id: int | None, receipt=None):
     form.warehouse_id.data = warehouse_id
     locations = queries.location_choices(db.session, warehouse_id) if warehouse_id else []
-    form.set_choices(queries.material_choices(db.session), locations)
+    form.set_choices(
+        queries.material_choices(db.session), locations, receivable_call_ups(db.session)
+    )
     return render_template(
         "receipts/receipt_form.html",
         form=form,
@@ -160,6 +164,7 @@ def receipt_detail(receipt_id: int):
         can_attach=receipt.status != ReceiptStatus.CANCELLED.value
         and actor.may_write(receipt.warehouse_id),
         max_attachment_mb=store().max_bytes // (1024 * 1024),
+        call_up=db.session.get(CallUp, receipt.call_up_id) if receipt.call_up_id else None,
     )
 
 

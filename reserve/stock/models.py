@@ -26,6 +26,7 @@ class BatchSource(enum.StrEnum):
     TRANSFER_IN = "transfer_in"
     HIGHER_ALLOCATION = "higher_allocation"
     RETURN = "return"
+    AGREEMENT_CALL_UP = "agreement_call_up"  # 协议调用: goods of a call-up (reserve.agreements)
 
     @property
     def label(self):
@@ -35,6 +36,7 @@ class BatchSource(enum.StrEnum):
             "transfer_in": _l("Transfer in"),
             "higher_allocation": _l("Allocated from above"),
             "return": _l("Return"),
+            "agreement_call_up": _l("Agreement call-up"),
         }[self.value]
 
 

@@ -18,12 +18,25 @@ PREFIXES = {
     "rotation": "LH",  # 轮换单
     "scrap": "BF",  # 报废单
     "order": "DB",  # 调拨单
+    # numbered by year (next_yearly_document_no):
+    "call_up": "DY",  # 调用单
+    "stock_report": "SB",  # 库存申报
+    "verification": "HC",  # 核查
 }
 
 
 def next_document_no(session: Session, kind: str, day: date) -> str:
     """The next number for a document of this kind on this day."""
-    prefix = PREFIXES[kind]
+    return f"{PREFIXES[kind]}{day:%Y%m%d}-{_next(session, PREFIXES[kind], day):04d}"
+
+
+def next_yearly_document_no(session: Session, kind: str, year: int) -> str:
+    """The next number of a document numbered by year, e.g. ``DY2026-0001`` (the counter of
+    1 January carries the year's sequence)."""
+    return f"{PREFIXES[kind]}{year}-{_next(session, PREFIXES[kind], date(year, 1, 1)):04d}"
+
+
+def _next(session: Session, prefix: str, day: date) -> int:
     stmt = (
         update(DocumentCounter)
         .where(DocumentCounter.prefix == prefix, DocumentCounter.day == day)
@@ -39,26 +52,4 @@ def next_document_no(session: Session, kind: str, day: date) -> str:
             number = 1
         except IntegrityError:  # created concurrently: take the next one
             number = session.execute(stmt).scalar_one()
-    return f"{prefix}{day:%Y%m%d}-{number:04d}"
-
-
-def next_yearly_no(session: Session, prefix: str, year: int) -> str:
-    """The next number of a yearly series (``SB2026-0001``: 库存申报, ``HC2026-0001``: 核查),
-    counted in the same table, under the first day of the year."""
-    day = date(year, 1, 1)
-    stmt = (
-        update(DocumentCounter)
-        .where(DocumentCounter.prefix == prefix, DocumentCounter.day == day)
-        .values(last=DocumentCounter.last + 1)
-        .returning(DocumentCounter.last)
-        .execution_options(synchronize_session=False)
-    )
-    number = session.execute(stmt).scalar()
-    if number is None:
-        try:
-            with session.begin_nested():
-                session.execute(insert(DocumentCounter).values(prefix=prefix, day=day, last=1))
-            number = 1
-        except IntegrityError:  # created concurrently: take the next one
-            number = session.execute(stmt).scalar_one()
-    return f"{prefix}{year}-{number:04d}"
+    return number

@@ -25,10 +25,10 @@ from typing import NamedTuple
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, insert, literal, select, text, update
+from sqlalchemy import and_, case, event, func, insert, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session, SessionTransaction, object_session
 
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Material
@@ -106,9 +106,6 @@ def lock_period(session: Session, month: str, *, exclusive: bool) -> None:
     alone, so a close waits for the postings in flight and a posting waits for a close in
     flight (then sees it). On SQLite the database's single write lock does the same: every
     write transaction begins IMMEDIATE (``reserve.db.transaction``)."""
-    if exclusive:  # a close in this transaction: a posting after it checks the month again
-        for months in _open_months(session).values():
-            months.discard(month)
     if session.get_bind().dialect.name != "postgresql":
         return
     function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
@@ -123,6 +120,16 @@ def _open_months(session: Session) -> weakref.WeakKeyDictionary[SessionTransacti
     """The months each (nested) transaction of this session found open and holds the lock of;
     a transaction rolled back or ended drops out with its object."""
     return session.info.setdefault("reserve.ledger.open_months", weakref.WeakKeyDictionary())
+
+
+@event.listens_for(ClosedMonth, "after_insert")
+def _forget_a_closed_month(_mapper, _connection, closed: ClosedMonth) -> None:
+    """A month closed in this session (月结, or a test's row): what is posted after it in the
+    same transaction checks the month again, and is refused."""
+    session = object_session(closed)
+    if session is not None:
+        for months in _open_months(session).values():
+            months.discard(closed.month)
 
 
 def _transactions(session: Session) -> Iterator[SessionTransaction]:

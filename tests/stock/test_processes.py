@@ -358,6 +358,32 @@ def test_four_processes_receiving_one_new_batch_create_it_once(committed_url):
     assert (found, moves, total, negative) == ([], 4, 40, 0)
 
 
+def _take_numbers(url: str, n: int, barrier) -> list[str]:
+    from reserve.stock.numbering import next_document_no
+
+    app = test_app(url)
+    taken = []
+    with app.app_context():
+        barrier.wait()
+        for _ in range(n):
+            with transaction() as s:
+                taken.append(next_document_no(s, "move", date(2026, 11, 24)))
+    _dispose(app)
+    return taken
+
+
+def test_four_processes_taking_numbers_never_share_one(committed_url):
+    """The day's counter is created by whichever process comes first, and every number after
+    it is given once: 4 × 25 numbers, 0001 to 0100."""
+    _seed(committed_url, qty=0)
+    with SPAWN.Manager() as manager:
+        barrier = manager.Barrier(4)
+        with SPAWN.Pool(4) as pool:
+            results = pool.starmap(_take_numbers, [(committed_url, 25, barrier)] * 4)
+    numbers = sorted(no for taken in results for no in taken)
+    assert numbers == [f"YK20261124-{i:04d}" for i in range(1, 101)]
+
+
 # Month close and posting cannot race -------------------------------------------------------
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from flask import Flask, g, has_request_context, request, url_for
+from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import format_datetime, get_locale
+from flask_login import current_user
 from markupsafe import Markup, escape
 
 from reserve.auth.queries import full_names
@@ -46,6 +47,20 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def options(choices, selected: object = None) -> Markup:
+    """``<option>`` elements of (value, label) pairs, the one whose value reads as ``selected``
+    marked: a filter's hundred categories or warehouses drawn in one join, not a template loop
+    of a hundred iterations (values and labels escaped, as the template would)."""
+    chosen = None if selected is None else str(selected)
+    return Markup(
+        "".join(
+            f'<option value="{escape(value)}"'
+            f"{' selected' if str(value) == chosen else ''}>{escape(label)}</option>"
+            for value, label in choices
+        )
+    )
+
+
 def person(who) -> Markup:
     """A person by name, the login in a tooltip: ``<span title="keeper">赵保管</span>``.
 
@@ -73,6 +88,25 @@ def _names() -> dict[str, str]:
     return g.person_names
 
 
+def main_menu() -> Markup:
+    """The signed-in reader's main menu (``_menu.html``), drawn once per process for each
+    language and set of roles and then reused: the same two dozen links and words on every
+    page were a third of a list page's time over its queries. It depends on nothing else
+    (an enterprise user's menu links to their enterprise, so theirs is drawn every time, not
+    kept once per enterprise)."""
+    roles = frozenset(current_user.roles)
+    enterprise_id = current_user.enterprise_id if "enterprise" in roles else None
+    key = (current_locale(), request.script_root, roles)
+    menus = current_app.extensions.setdefault("reserve.menus", {})
+    menu = None if enterprise_id else menus.get(key)
+    if menu is None:
+        template = current_app.jinja_env.get_template("_menu.html")
+        menu = Markup(template.render(roles=roles, enterprise_id=enterprise_id))
+        if not enterprise_id:
+            menus[key] = menu
+    return menu
+
+
 def current_locale() -> str:
     """The configured language code ("zh_CN" or "en"); Babel itself says zh_Hans_CN."""
     locale = get_locale()
@@ -86,5 +120,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(person, "person")
     app.add_template_global(person, "person")
     app.add_template_global(url_with, "url_with")
+    app.add_template_global(options, "options")
     app.add_template_global(current_locale, "current_locale")
+    app.add_template_global(main_menu, "main_menu")
     app.add_template_global(expiry_state, "expiry_state")

@@ -84,6 +84,7 @@ class CheckedLine:
     serials: tuple[str, ...]
     expiry_reason: str | None = None
     expiry_state: ExpiryState | None = None
+    batch_id: int | None = None  # the batch already on the books under this number, if any
 
 
 def _line_error(index: int, field: str, message) -> ValidationError:
@@ -502,16 +503,18 @@ def _check_line(
     if material is None:
         return None
     batch_no, _ok = collect(_batch_no, index, line, material, receipt_no)
-    production = expiry = state = reason = None
+    production = expiry = state = reason = batch_id = None
     if batch_no is not None:
         key = (material.id, batch_no)
+        found = (material.id, normalise_code(batch_no))
         if key not in batches:
-            found = (material.id, normalise_code(batch_no))
-            batch = (
-                known[found] if found in known else existing_batch(session, material.id, batch_no)
-            )
+            if found not in known:  # a generated number: not among the looked-up ones
+                known[found] = existing_batch(session, material.id, batch_no)
+            batch = known[found]
             if batch is not None:
                 batches[key] = (batch.production_date, batch.expiry_date)
+        if (on_books := known.get(found)) is not None:
+            batch_id = on_books.id
         dates, dates_ok = collect(_dates, index, line, material, batches.get(key))
         if dates_ok:
             production, expiry = dates
@@ -539,6 +542,7 @@ def _check_line(
         numbers,
         expiry_reason=reason,
         expiry_state=state,
+        batch_id=batch_id,
     )
 
 

@@ -5,8 +5,12 @@ creates the batches (批次) and serial items (单品) the goods arrive as. Ever
 
 from __future__ import annotations
 
+import functools
+from datetime import date
+from typing import NamedTuple
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from reserve.audit.service import record, snapshot
@@ -21,7 +25,6 @@ from reserve.receipts.checks import (
     batch_clash,
     check_receipt,
     check_serials_free,
-    existing_batch,
     existing_batches,
     header_texts,
 )
@@ -184,57 +187,72 @@ def _stored_data(receipt: Receipt) -> ReceiptData:
     )
 
 
-def _batch_for(session: Session, receipt: Receipt, index: int, line: CheckedLine) -> Batch:
-    batch = existing_batch(session, line.material.id, line.batch_no)
-    if batch is not None:
-        return batch
-    batch = _new_batch(receipt, line)
-    try:
-        with session.begin_nested():
-            session.add(batch)
-            session.flush()
-    except IntegrityError:  # another receipt created this batch a moment ago: use it
-        batch = existing_batch(session, line.material.id, line.batch_no)
-        if batch is None:
-            raise
-        if (batch.production_date, batch.expiry_date) != (line.production_date, line.expiry_date):
-            raise batch_clash(
-                index, line.batch_no, line.material, batch.production_date, batch.expiry_date
-            ) from None
-    return batch
+class _LineBatch(NamedTuple):
+    """The batch a posted line goes into: its id and the dates on the books."""
+
+    id: int
+    production_date: date | None
+    expiry_date: date | None
 
 
-def _new_batch(receipt: Receipt, line: CheckedLine) -> Batch:
-    return Batch(
-        material_id=line.material.id,
-        batch_no=line.batch_no,
-        production_date=line.production_date,
-        expiry_date=line.expiry_date,
-        source=receipt.source,
-        supplier=receipt.supplier,
-        funding_source=receipt.funding_source,
-        unit_cost=line.unit_cost,
+@functools.cache
+def _insert_batches(dialect: str):
+    """``INSERT INTO batches … ON CONFLICT DO NOTHING RETURNING …``, built once per dialect."""
+    table = Batch.__table__
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return stmt.on_conflict_do_nothing().returning(
+        table.c.id,
+        table.c.material_id,
+        table.c.batch_no,
+        table.c.production_date,
+        table.c.expiry_date,
     )
 
 
-def _batches_for(session: Session, receipt: Receipt, lines: list[CheckedLine]) -> list[Batch]:
-    """Each line's batch: the existing ones in one query, the new ones inserted in one flush.
-    When a concurrent receipt created one of them meanwhile (the unique batch number), the
-    lines fall back to one at a time, which uses its batch or names the clash."""
+def _batches_for(session: Session, receipt: Receipt, lines: list[CheckedLine]) -> list[_LineBatch]:
+    """Each line's batch: those on the books the checks found, the new ones inserted in one
+    statement (``ON CONFLICT DO NOTHING``). A number a concurrent receipt created a moment ago
+    is then read and used, or, when its dates differ from the line's, named as a clash."""
     keys = [(line.material.id, normalise_code(line.batch_no)) for line in lines]
-    found = existing_batches(session, keys)
-    new = {}
+    batches: dict[tuple[int, str], _LineBatch] = {}
+    new: dict[tuple[int, str], dict] = {}
     for key, line in zip(keys, lines, strict=True):
-        if key not in found and key not in new:
-            new[key] = _new_batch(receipt, line)
+        if line.batch_id is not None:
+            batches[key] = _LineBatch(line.batch_id, line.production_date, line.expiry_date)
+        elif key not in new:
+            new[key] = {
+                "material_id": line.material.id,
+                "batch_no": line.batch_no,
+                "production_date": line.production_date,
+                "expiry_date": line.expiry_date,
+                "source": receipt.source,
+                "supplier": receipt.supplier,
+                "funding_source": receipt.funding_source,
+                "unit_cost": line.unit_cost,
+            }
     if new:
-        try:
-            with session.begin_nested():
-                session.add_all(new.values())
-                session.flush()
-        except IntegrityError:
-            return [_batch_for(session, receipt, index, line) for index, line in enumerate(lines)]
-    return [found.get(key) or new[key] for key in keys]
+        inserted = session.connection().execute(
+            _insert_batches(session.get_bind().dialect.name), list(new.values())
+        )
+        for row in inserted:
+            batches[(row.material_id, row.batch_no)] = _LineBatch(
+                row.id, row.production_date, row.expiry_date
+            )
+    if raced := [key for key in new if key not in batches]:
+        for key, batch in existing_batches(session, raced).items():
+            batches[key] = _LineBatch(batch.id, batch.production_date, batch.expiry_date)
+        for index, (key, line) in enumerate(zip(keys, lines, strict=True)):
+            batch = batches.get(key)
+            if batch is None:
+                raise NotFound(_l("No such batch."))
+            if (batch.production_date, batch.expiry_date) != (
+                line.production_date,
+                line.expiry_date,
+            ):
+                raise batch_clash(
+                    index, line.batch_no, line.material, batch.production_date, batch.expiry_date
+                )
+    return [batches[key] for key in keys]
 
 
 def post_receipt(session: Session, *, receipt_id: int, actor: Actor) -> Receipt:

@@ -16,17 +16,19 @@ three caches in one pass and names every difference.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import weakref
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import NamedTuple
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, insert, literal, select, text, update
+from sqlalchemy import and_, case, event, func, insert, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction, object_session
 
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Material
@@ -114,16 +116,46 @@ def lock_period(session: Session, month: str, *, exclusive: bool) -> None:
     )
 
 
+def _open_months(session: Session) -> weakref.WeakKeyDictionary[SessionTransaction, set[str]]:
+    """The months each (nested) transaction of this session found open and holds the lock of;
+    a transaction rolled back or ended drops out with its object."""
+    return session.info.setdefault("reserve.ledger.open_months", weakref.WeakKeyDictionary())
+
+
+@event.listens_for(ClosedMonth, "after_insert")
+def _forget_a_closed_month(_mapper, _connection, closed: ClosedMonth) -> None:
+    """A month closed in this session (月结, or a test's row): what is posted after it in the
+    same transaction checks the month again, and is refused."""
+    session = object_session(closed)
+    if session is not None:
+        for months in _open_months(session).values():
+            months.discard(closed.month)
+
+
+def _transactions(session: Session) -> Iterator[SessionTransaction]:
+    """The session's transaction in progress, innermost savepoint first, out to the root."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    while transaction is not None:
+        yield transaction
+        transaction = transaction.parent
+
+
 def check_period_open(session: Session, document_date: date) -> None:
     """Refuse a document date in a closed month; the month stays open until this transaction
-    ends (its lock is held shared)."""
+    ends (its lock is held shared). Checked once per transaction and month: a move's form
+    date and its posting, a receipt's header and its movements share one check, kept by the
+    savepoint that took the lock (a savepoint rolled back forgets it with its lock)."""
     month = document_date.strftime("%Y-%m")
+    checked = _open_months(session)
+    if any(month in checked.get(t, ()) for t in _transactions(session)):
+        return
     lock_period(session, month, exclusive=False)
     closed = session.scalar(select(ClosedMonth.month).where(ClosedMonth.month == month))
     if closed is not None:
         raise PeriodClosed(
             _l("The month %(month)s is closed; nothing more can be posted into it.", month=month)
         )
+    checked.setdefault(next(_transactions(session)), set()).add(month)
 
 
 def check_document_date(session: Session, document_date: object) -> date:
@@ -165,28 +197,60 @@ class Place(NamedTuple):
     tracking: str
 
 
-def _places(session: Session, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], Place]:
-    """The places of these (location, batch) pairs: one query for the locations, one for the
-    batches, however many pairs."""
-    location_ids = sorted({location_id for location_id, _batch in keys})
-    batch_ids = sorted({batch_id for _location, batch_id in keys})
+class PlaceLocation(NamedTuple):
+    """A location as a posting reads it (库位): its warehouse, code and whether it is in use."""
+
+    id: int
+    warehouse_id: int
+    code: str
+    warehouse_name: str
+    is_active: bool
+
+
+class PlaceBatch(NamedTuple):
+    """A batch as a posting reads it (批次): its material, number, unit and tracking."""
+
+    id: int
+    material_id: int
+    batch_no: str
+    material_name: str
+    unit: str
+    tracking: str
+
+
+def read_places(
+    session: Session, *, location_ids: Iterable[int], batch_ids: Iterable[int]
+) -> tuple[dict[int, PlaceLocation], dict[int, PlaceBatch]]:
+    """These locations and batches as plain rows, one query each however many: what a caller
+    checks (a move's two locations and its batch) and then hands to ``post_movements`` as
+    ``places_of`` them, so that the posting does not read them again. Absent ids are absent."""
     locations = {
-        row.id: row
+        row.id: PlaceLocation(*row)
         for row in session.execute(
             select(Location.id, Location.warehouse_id, Location.code, Warehouse.name)
+            .add_columns(Location.is_active)
             .join(Warehouse, Warehouse.id == Location.warehouse_id)
-            .where(Location.id.in_(location_ids))
+            .where(Location.id.in_(sorted(set(location_ids))))
         )
     }
     batches = {
-        row.id: row
+        row.id: PlaceBatch(*row)
         for row in session.execute(
             select(Batch.id, Batch.material_id, Batch.batch_no, Material.name, Material.unit)
             .add_columns(Material.tracking)
             .join(Material, Material.id == Batch.material_id)
-            .where(Batch.id.in_(batch_ids))
+            .where(Batch.id.in_(sorted(set(batch_ids))))
         )
     }
+    return locations, batches
+
+
+def places_of(
+    keys: Iterable[tuple[int, int]],
+    locations: dict[int, PlaceLocation],
+    batches: dict[int, PlaceBatch],
+) -> dict[tuple[int, int], Place]:
+    """The places of these (location, batch) pairs from rows ``read_places`` read."""
     places = {}
     for location_id, batch_id in keys:
         location, batch = locations.get(location_id), batches.get(batch_id)
@@ -195,14 +259,25 @@ def _places(session: Session, keys: Sequence[tuple[int, int]]) -> dict[tuple[int
         places[(location_id, batch_id)] = Place(
             location.warehouse_id,
             location.code,
-            location.name,
+            location.warehouse_name,
             batch.material_id,
             batch.batch_no,
-            batch.name,
+            batch.material_name,
             batch.unit,
             batch.tracking,
         )
     return places
+
+
+def _places(session: Session, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], Place]:
+    """The places of these (location, batch) pairs: one query for the locations, one for the
+    batches, however many pairs."""
+    locations, batches = read_places(
+        session,
+        location_ids=[location_id for location_id, _batch in keys],
+        batch_ids=[batch_id for _location, batch_id in keys],
+    )
+    return places_of(keys, locations, batches)
 
 
 def _place(session: Session, location_id: int, batch_id: int) -> Place:
@@ -242,21 +317,32 @@ def _balance_key(location_id: int, batch_id: int):
     return and_(StockBalance.location_id == location_id, StockBalance.batch_id == batch_id)
 
 
-def _upsert(session: Session):
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(StockBalance)
+@functools.cache
+def _increase_statement(dialect: str):
+    """``INSERT … ON CONFLICT (location_id, batch_id) DO UPDATE SET qty = qty + excluded.qty
+    RETURNING …``, built once per dialect and run with one parameter set per balance."""
+    table = StockBalance.__table__
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.location_id, table.c.batch_id],
+        set_={"qty": table.c.qty + stmt.excluded.qty},
+    ).returning(table.c.location_id, table.c.batch_id, table.c.qty)
 
 
 def _increase_all(
     session: Session, places: dict[tuple[int, int], Place], added: dict[tuple[int, int], int]
 ) -> dict[tuple[int, int], int]:
     """Add to these balances, creating the missing ones, in ONE statement (``INSERT … ON
-    CONFLICT (location_id, batch_id) DO UPDATE SET qty = qty + excluded.qty``): a balance a
-    concurrent transaction creates meanwhile is added to, not duplicated. Returns each
-    balance's quantity after; its row stays locked to the end of the transaction."""
+    CONFLICT (location_id, batch_id) DO UPDATE SET qty = qty + excluded.qty``, its rows sent
+    together by the driver's insertmanyvalues): a balance a concurrent transaction creates
+    meanwhile is added to, not duplicated. Returns each balance's quantity after; its row
+    stays locked to the end of the transaction. (Core, not the ORM: a balance object in the
+    session is not refreshed, as it was not before.)"""
     if not added:
         return {}
-    stmt = _upsert(session).values(
+    stmt = _increase_statement(session.get_bind().dialect.name)
+    rows = session.connection().execute(
+        stmt,
         [
             {
                 "location_id": location_id,
@@ -267,13 +353,8 @@ def _increase_all(
                 "reserved": 0,
             }
             for (location_id, batch_id), n in added.items()
-        ]
+        ],
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[StockBalance.location_id, StockBalance.batch_id],
-        set_={"qty": StockBalance.qty + stmt.excluded.qty},
-    ).returning(StockBalance.location_id, StockBalance.batch_id, StockBalance.qty)
-    rows = session.execute(stmt.execution_options(synchronize_session=False)).all()
     return {(row[0], row[1]): int(row[2]) for row in rows}
 
 
@@ -512,14 +593,20 @@ def post_movement(
 
 
 def post_movements(
-    session: Session, *, postings: Sequence[Posting], document: DocumentRef, actor: Actor
+    session: Session,
+    *,
+    postings: Sequence[Posting],
+    document: DocumentRef,
+    actor: Actor,
+    places: Mapping[tuple[int, int], Place] | None = None,
 ) -> list[StockMovement]:
     """记账：post the movements of one document in order, as ``post_movement`` would one by one,
     at a cost that does not grow with their number: the period is checked once, the places
     read in two queries, every increase added in one upsert and the movements inserted in one
     statement. Each decrease stays its own conditional UPDATE (the loser of a race gets
     ``InsufficientStock`` naming the place), and nothing is kept if one fails (the caller's
-    transaction, or ``all_or_nothing``)."""
+    transaction, or ``all_or_nothing``). ``places``: what ``places_of`` gave the caller for
+    some of these (location, batch) pairs in this transaction; the others are read here."""
     postings = [_check_posting(posting) for posting in postings]
     if not postings:
         return []
@@ -531,11 +618,14 @@ def post_movements(
             movement
             for posting in postings
             for movement in post_movements(
-                session, postings=[posting], document=document, actor=actor
+                session, postings=[posting], document=document, actor=actor, places=places
             )
         ]
     check_period_open(session, document.date)
-    places = _places(session, keys)
+    known = dict(places or {})
+    if missing := [key for key in dict.fromkeys(keys) if key not in known]:
+        known.update(_places(session, missing))
+    places = known
     numbers = [
         serials.numbers_for(places[key], p.qty, p.serial_nos)
         for key, p in zip(keys, postings, strict=True)

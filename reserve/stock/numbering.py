@@ -1,12 +1,15 @@
 """Document numbers (单号): prefix, the day, a four-digit sequence — e.g. ``RK20261124-0001``.
-Safe under concurrency: the sequence is taken with one conditional UPDATE … RETURNING."""
+Safe under concurrency: the sequence is taken with one upsert (``INSERT … ON CONFLICT DO UPDATE
+SET last = last + 1 RETURNING last``): the day's first number creates its counter, the others
+add one to it, and two documents at once wait on the counter's row, never share a number."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
-from sqlalchemy import insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from reserve.stock.models import DocumentCounter
@@ -25,8 +28,19 @@ PREFIXES = {
 }
 
 
+@functools.cache
+def _take_number(dialect: str):
+    table = DocumentCounter.__table__
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
+        prefix=bindparam("prefix"), day=bindparam("day"), last=1
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.prefix, table.c.day], set_={"last": table.c.last + 1}
+    ).returning(table.c.last)
+
+
 def next_document_no(session: Session, kind: str, day: date) -> str:
-    """The next number for a document of this kind on this day."""
+    """The next number for a document of this kind on this day: one statement."""
     return f"{PREFIXES[kind]}{day:%Y%m%d}-{_next(session, PREFIXES[kind], day):04d}"
 
 
@@ -37,19 +51,5 @@ def next_yearly_document_no(session: Session, kind: str, year: int) -> str:
 
 
 def _next(session: Session, prefix: str, day: date) -> int:
-    stmt = (
-        update(DocumentCounter)
-        .where(DocumentCounter.prefix == prefix, DocumentCounter.day == day)
-        .values(last=DocumentCounter.last + 1)
-        .returning(DocumentCounter.last)
-        .execution_options(synchronize_session=False)
-    )
-    number = session.execute(stmt).scalar()
-    if number is None:
-        try:
-            with session.begin_nested():
-                session.execute(insert(DocumentCounter).values(prefix=prefix, day=day, last=1))
-            number = 1
-        except IntegrityError:  # created concurrently: take the next one
-            number = session.execute(stmt).scalar_one()
-    return number
+    stmt = _take_number(session.get_bind().dialect.name)
+    return session.connection().execute(stmt, {"prefix": prefix, "day": day}).scalar_one()

@@ -17,18 +17,17 @@ from reserve.documents import clean_serials, stamp
 from reserve.errors import NotFound, ValidationError
 from reserve.stock import ledger
 from reserve.stock.models import (
-    Batch,
     ItemStatus,
     MovementKind,
     SerialItem,
     StockMove,
 )
 from reserve.stock.numbering import next_document_no
-from reserve.warehouses.models import Location
 
 
-def _location(session: Session, location_id: int, warehouse_id: int, field: str) -> Location:
-    location = session.get(Location, location_id)
+def _location(
+    location: ledger.PlaceLocation | None, warehouse_id: int, field: str
+) -> ledger.PlaceLocation:
     if location is None or location.warehouse_id != warehouse_id:
         raise ValidationError(_l("The location is not in this warehouse."), field=field)
     if not location.is_active:
@@ -39,10 +38,14 @@ def _location(session: Session, location_id: int, warehouse_id: int, field: str)
 
 
 def _serials_at(
-    session: Session, batch: Batch, location_id: int, serial_nos: Iterable[str], qty: int
+    session: Session,
+    batch: ledger.PlaceBatch,
+    location_id: int,
+    serial_nos: Iterable[str],
+    qty: int,
 ) -> list[SerialItem]:
     numbers = clean_serials(list(serial_nos))
-    if batch.material.tracking != "serial":
+    if batch.tracking != "serial":
         if numbers:
             raise ValidationError(
                 _l("This material is not tracked by serial number."), field="serial_nos"
@@ -89,11 +92,15 @@ def move_stock(
     actor.require_write(warehouse_id)
     ledger.check_qty(qty)
     document_date = ledger.check_document_date(session, document_date or local_today())
-    source = _location(session, from_location_id, warehouse_id, "from_location_id")
-    target = _location(session, to_location_id, warehouse_id, "to_location_id")
+    # the two locations and the batch read once, as plain rows; the posting reuses them
+    locations, batches = ledger.read_places(
+        session, location_ids=(from_location_id, to_location_id), batch_ids=(batch_id,)
+    )
+    source = _location(locations.get(from_location_id), warehouse_id, "from_location_id")
+    target = _location(locations.get(to_location_id), warehouse_id, "to_location_id")
     if source.id == target.id:
         raise ValidationError(_l("Choose two different locations."), field="to_location_id")
-    batch = session.get(Batch, batch_id)
+    batch = batches.get(batch_id)
     if batch is None:
         raise NotFound(_l("No such batch."))
     serials = [item.serial_no for item in _serials_at(session, batch, source.id, serial_nos, qty)]
@@ -125,6 +132,7 @@ def move_stock(
             (MovementKind.MOVE_IN, target.id, qty),
         )
     ]
-    ledger.post_movements(session, postings=moved, document=document, actor=actor)
+    places = ledger.places_of(((source.id, batch.id), (target.id, batch.id)), locations, batches)
+    ledger.post_movements(session, postings=moved, document=document, actor=actor, places=places)
     record(session, actor=actor, action="create", obj=move, label=move.no, after=snapshot(move))
     return move

@@ -437,23 +437,22 @@ def test_a_batch_created_by_a_concurrent_receipt(db, site, monkeypatch, unchange
     )
     db.add(rival)
     db.flush()
-    real, calls = checks.existing_batch, []
+    real, calls = service.existing_batches, []
 
-    def unseen_until_the_insert_fails(session, keys):
-        calls.append(sorted(keys))  # the check and the bulk lookup before the insert see none
+    def unseen_by_the_check(session, keys):
+        calls.append(sorted(keys))  # the check saw none: the rival was not committed yet
         return {}
 
-    def found_once_the_insert_failed(session, material_id, batch_no):
-        calls.append(batch_no)  # the line's own lookup after the bulk insert failed
-        return real(session, material_id, batch_no) if len(calls) > 3 else None
+    def after_the_insert_skipped_it(session, keys):
+        calls.append(sorted(keys))  # the insert found the number taken: look it up
+        return real(session, keys)
 
-    monkeypatch.setattr(checks, "existing_batches", unseen_until_the_insert_fails)
-    monkeypatch.setattr(service, "existing_batches", unseen_until_the_insert_fails)
-    monkeypatch.setattr(service, "existing_batch", found_once_the_insert_failed)
+    monkeypatch.setattr(checks, "existing_batches", unseen_by_the_check)
+    monkeypatch.setattr(service, "existing_batches", after_the_insert_skipped_it)
     post = lambda: service.post_receipt(db, receipt_id=receipt.id, actor=site.keeper)  # noqa: E731
     if same_dates:
         post()
         assert balance(db, site.recv, rival.id) == 3
     else:
         unchanged(ValidationError, post, field="lines-0-batch_no", contains="RACE")
-    assert len(calls) == 4  # the bulk insert and the line's insert failed, the lookup found it
+    assert calls == [[(site.tent.id, "RACE")]] * 2  # the check, then after the skipped insert

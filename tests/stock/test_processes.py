@@ -291,6 +291,99 @@ def test_two_processes_reversing_one_movement_reverse_it_once(committed_url):
     assert (found, moves, total) == ([], 3, 100)  # receipt, issue, ONE reversal
 
 
+def _post_at_the_barrier(url: str, receipt_id: int, barrier, results) -> None:
+    from reserve.receipts.service import post_receipt
+
+    app = test_app(url)
+    with app.app_context():
+        barrier.wait()
+        with transaction() as s:
+            posted = post_receipt(s, receipt_id=receipt_id, actor=Actor.system("racer"))
+            results.put(posted.lines[0].batch_id)
+    _dispose(app)
+
+
+def test_four_processes_receiving_one_new_batch_create_it_once(committed_url):
+    """Four receipts of the same new batch number posted at once: the batch is inserted once
+    (the others' inserts skip it and use it), every receipt posts, and the numbers differ."""
+    from reserve.receipts.models import Receipt
+    from reserve.receipts.service import ReceiptData, ReceiptLineData, create_receipt
+
+    ids = _seed(committed_url, qty=0)
+    app = test_app(committed_url)
+    with app.app_context(), transaction() as s:
+        material_id = s.get(Batch, ids["batches"][0]).material_id
+        drafts = [
+            create_receipt(
+                s,
+                actor=Actor.system("seed"),
+                data=ReceiptData(
+                    warehouse_id=s.get(Location, ids["location"]).warehouse_id,
+                    source="purchase",
+                    document_date=date.today(),
+                    lines=(
+                        ReceiptLineData(
+                            material_id=material_id,
+                            batch_no="NEW-1",
+                            qty=10,
+                            location_id=ids["location"],
+                        ),
+                    ),
+                ),
+            ).id
+            for _ in range(4)
+        ]
+    _dispose(app)
+    barrier, results = SPAWN.Barrier(4), SPAWN.Queue()
+    racers = [
+        SPAWN.Process(target=_post_at_the_barrier, args=(committed_url, rid, barrier, results))
+        for rid in drafts
+    ]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(60)
+    assert [racer.exitcode for racer in racers] == [0, 0, 0, 0]
+    batch_ids = {results.get(timeout=5) for _ in racers}
+    app = test_app(committed_url)
+    with app.app_context():
+        session = flask_db.session
+        new = session.scalars(select(Batch.id).where(Batch.batch_no == "NEW-1")).all()
+        numbers = session.scalars(select(Receipt.no).where(Receipt.status == "posted")).all()
+        flask_db.session.remove()
+    _dispose(app)
+    assert batch_ids == set(new) and len(new) == 1
+    assert len(set(numbers)) == 4
+    found, moves, total, negative = _verify(committed_url)
+    assert (found, moves, total, negative) == ([], 4, 40, 0)
+
+
+def _take_numbers(url: str, n: int, barrier) -> list[str]:
+    from reserve.stock.numbering import next_document_no
+
+    app = test_app(url)
+    taken = []
+    with app.app_context():
+        barrier.wait()
+        for _ in range(n):
+            with transaction() as s:
+                taken.append(next_document_no(s, "move", date(2026, 11, 24)))
+    _dispose(app)
+    return taken
+
+
+def test_four_processes_taking_numbers_never_share_one(committed_url):
+    """The day's counter is created by whichever process comes first, and every number after
+    it is given once: 4 × 25 numbers, 0001 to 0100."""
+    _seed(committed_url, qty=0)
+    with SPAWN.Manager() as manager:
+        barrier = manager.Barrier(4)
+        with SPAWN.Pool(4) as pool:
+            results = pool.starmap(_take_numbers, [(committed_url, 25, barrier)] * 4)
+    numbers = sorted(no for taken in results for no in taken)
+    assert numbers == [f"YK20261124-{i:04d}" for i in range(1, 101)]
+
+
 # Month close and posting cannot race -------------------------------------------------------
 
 

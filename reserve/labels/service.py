@@ -49,6 +49,10 @@ class UnreadableCode(BadCode, InvalidLabel):
     app's ``InvalidLabel`` (422 in the API, a message on the pages)."""
 
     status = 422
+    # a bad MAC's audit entry, added to the session by ``resolve``, and what it was made of (to
+    # write it again if a wrapper rolled the request's transaction back: ``edge.keep_refusal``)
+    audit_entry = None
+    audit_fields: dict | None = None
 
     def __init__(self, reason: str, text: str = ""):
         BadCode.__init__(self, reason, text)
@@ -113,14 +117,14 @@ def label_path(code: str) -> str:
 def _refuse(session: Session, actor: Actor, error: BadCode) -> UnreadableCode:
     refused = UnreadableCode(error.reason, error.text)
     if error.reason == "mac":  # a forgery or a mistyped code: kept in the audit log
-        record(
-            session,
-            actor=actor,
-            action="refuse_code",
-            object_type="labels",
-            label=error.text or None,
-            after={"reason": error.reason},
-        )
+        refused.audit_fields = {
+            "actor": actor,
+            "action": "refuse_code",
+            "object_type": "labels",
+            "label": error.text or None,
+            "after": {"reason": error.reason},
+        }
+        refused.audit_entry = record(session, **refused.audit_fields)
     return refused
 
 

@@ -23,16 +23,17 @@ from reserve.db import local_today
 from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db
 from reserve.labels import printing, queries
-from reserve.labels.edge import app_label_key, resolve_here
+from reserve.labels.edge import app_label_key, keep_refusal, resolve_here
 from reserve.labels.forms import ChosenLabelsForm, ReceiptLabelsForm, ReprintForm, RevokeForm
 from reserve.labels.models import Label, LabelKind
 from reserve.labels.pdf import label_sheet_pdf
-from reserve.labels.service import ScanTarget
+from reserve.labels.service import ScanTarget, UnreadableCode
 from reserve.receipts import queries as receipt_queries
 from reserve.receipts import service as receipts
 from reserve.warehouses.service import get_warehouse
 
 bp = Blueprint("labels", __name__)
+bp.app_errorhandler(UnreadableCode)(keep_refusal)  # a bad MAC stays audited (see keep_refusal)
 
 
 def target_page(target: ScanTarget) -> str:

@@ -47,6 +47,7 @@ ACTIONS = {
     "refuse_code": _l("Refused a label code (forged or mistyped)"),
     "print": _l("Printed labels"),
     "reprint": _l("Reprinted a label"),
+    "follow": _l("Labels followed their stock to a new location"),
     "link_replacement": _l("Linked the replacement receipt"),
     "login": _l("Signed in"),
     "logout": _l("Signed out"),

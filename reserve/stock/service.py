@@ -15,6 +15,7 @@ from reserve.auth.actor import Actor
 from reserve.db import local_today
 from reserve.documents import clean_serials, stamp
 from reserve.errors import NotFound, ValidationError
+from reserve.labels.follow import follow_move
 from reserve.stock import ledger
 from reserve.stock.models import (
     Batch,
@@ -125,6 +126,8 @@ def move_stock(
             (MovementKind.MOVE_IN, target.id, qty),
         )
     ]
-    ledger.post_movements(session, postings=moved, document=document, actor=actor)
+    out, _in = ledger.post_movements(session, postings=moved, document=document, actor=actor)
     record(session, actor=actor, action="create", obj=move, label=move.no, after=snapshot(move))
+    if out.balance_after == 0:  # all of it went: so did its carton labels (标签随货)
+        follow_move(session, move=move, actor=actor)
     return move

@@ -167,6 +167,7 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "labels.label_print": KEEPERS,
     "labels.label_reprint": KEEPERS,
     "labels.label_revoke": KEEPERS,
+    "labels.print_sheet": KEEPERS,
     # --- the API's own ---
     "api.openapi": PUBLIC,
     "api.me": EVERY_ROLE,

@@ -216,7 +216,8 @@ def resolve(session: Session, actor: Actor, text: str, *, key: bytes) -> ScanTar
     except BadCode as error:
         raise _refuse(session, actor, error) from None
     today = local_today()
-    row = session.execute(_statement(), {"label_id": label_id}).one_or_none()
+    # on the connection: plain rows, without the ORM's result machinery (a scan is hot)
+    row = session.connection().execute(_statement(), {"label_id": label_id}).one_or_none()
     if row is None:
         raise NotFound(_l("There is no label with this code."))
     actor.require_see(row.warehouse_id)

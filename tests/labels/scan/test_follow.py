@@ -135,3 +135,28 @@ def test_the_scan_page_moves_a_carton_and_finds_it_where_it_went(login_as, db, s
     query = parse_qs(urlsplit(opened.location).query)
     assert query["batch"] == [str(world.batch.id)]
     assert "B-01-01" in keeper.get(opened.location).get_data(as_text=True)
+
+
+def test_the_scan_page_says_where_a_label_was_printed_when_its_batch_is_elsewhere(
+    login_as, db, scan_world
+):
+    world = scan_world
+    for kind, place, qty in ((MovementKind.LOSS, world.a1, -10), (MovementKind.GAIN, world.b1, 10)):
+        ledger.post_movement(
+            db,
+            kind=kind,
+            location_id=place.id,
+            batch_id=world.batch.id,
+            qty=qty,
+            document=ledger.DocumentRef("stocktake", None, "PD-TEST", date.today()),
+            actor=world.actor,
+        )
+    keeper = login_as(Role.KEEPER, warehouses=[world.warehouse])
+    looked = keeper.get("/scan/resolve.json", query_string={"code": world.stock_code}).get_json()
+    assert (looked["location"]["code"], looked["qty"], looked["labelled_location_code"]) == (
+        "B-01-01",
+        10,
+        "A-01-01",
+    )
+    page = keeper.get("/scan").get_data(as_text=True)
+    assert "labelledAt" in page  # the page's script names it

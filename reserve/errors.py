@@ -277,12 +277,18 @@ def _error_response(status: int, code: str, message: Any):
     return render_template(template, status=status, message=message), status
 
 
+def error_response(error: ReserveError):
+    """A domain error's answer: JSON for the API and the pages' scripts, a page otherwise (for
+    a handler of a narrower error that does something first, then answers as usual)."""
+    if wants_json():
+        return jsonify(error.to_dict()), error.status
+    return _error_response(error.status, error.code, error.message)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ReserveError)
     def handle_reserve_error(error: ReserveError):
-        if wants_json():
-            return jsonify(error.to_dict()), error.status
-        return _error_response(error.status, error.code, error.message)
+        return error_response(error)
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):

@@ -15,7 +15,7 @@ from reserve.auth.models import Role
 from reserve.auth.service import user_for_api_token
 from reserve.db import transaction
 from reserve.errors import Forbidden, Unauthorized
-from reserve.extensions import limiter
+from reserve.extensions import db, limiter
 
 PUBLIC = "public"  # no sign-in needed
 SIGNED_IN = "signed_in"  # any signed-in user, whatever the role
@@ -213,6 +213,7 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "labels.label_print": KEEPERS,
     "labels.label_reprint": KEEPERS,
     "labels.label_revoke": KEEPERS,
+    "labels.print_sheet": KEEPERS,
     # --- the API's own ---
     "api.openapi": PUBLIC,
     "api.me": EVERY_ROLE,
@@ -265,8 +266,16 @@ def enforce_permissions():
         g.api_user = None
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
-            with transaction() as session:
-                g.api_user = user_for_api_token(session, header[7:].strip())
+            # a read (one statement); the write of "last used" only when it is due (every five
+            # minutes a token), in a transaction of its own: a commit on every request would
+            # take SQLite's write lock each time and make the user's scope load again
+            secret = header[7:].strip()
+            session = db.session
+            g.api_user = user_for_api_token(session, secret)
+            if session.dirty:
+                session.rollback()
+                with transaction() as session:
+                    g.api_user = user_for_api_token(session, secret)
             if g.api_user is None:
                 _count_bad_token()
         if rule == PUBLIC:

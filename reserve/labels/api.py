@@ -60,6 +60,12 @@ SCAN_TARGET = schema(
             "description": "on hand of the batch at the location; 1 or 0 for an item",
         },
         "qty_at_label": {"type": "integer", "nullable": True, "description": "printed on it"},
+        "labelled_location_code": {
+            "type": "string",
+            "nullable": True,
+            "description": "a stock label whose own location holds none of its batch is "
+            "resolved to the one location holding it now (`location`); this is its own",
+        },
         "available": {"type": "integer", "nullable": True, "description": "可用, 0 if expired"},
         "actions": {
             "type": "array",
@@ -121,6 +127,7 @@ def target_json(target: ScanTarget) -> dict[str, Any]:
         else None,
         "qty": target.qty,
         "qty_at_label": target.qty_at_label,
+        "labelled_location_code": target.labelled_location_code,
         "available": target.available,
         "actions": list(target.actions),
     }

@@ -4,8 +4,12 @@ request, whose refusal keeps its audit entry (the refused scan changes nothing e
 from __future__ import annotations
 
 from flask import current_app
+from sqlalchemy import inspect
 
+from reserve.audit.service import record
 from reserve.auth.permissions import current_actor
+from reserve.db import transaction
+from reserve.errors import error_response
 from reserve.extensions import db
 from reserve.labels.codes import label_key
 from reserve.labels.service import ScanTarget, UnreadableCode, resolve
@@ -28,3 +32,23 @@ def resolve_here(text: str) -> ScanTarget:
     except UnreadableCode:
         db.session.commit()
         raise
+
+
+def keep_refusal(error: UnreadableCode):
+    """The app's handler of a refused code (every page and API route): a bad MAC is on the
+    audit log whatever happened to the transaction it was added in.
+
+    The edges commit it in a transaction of its own before refusing, but a wrapper may roll
+    that back: an API write sent with an ``Idempotency-Key`` runs the whole request in one
+    transaction (``reserve.api.idempotency``), and a refusal rolls all of it back, the entry
+    with it. Here, after every wrapper is done, whatever the failed request left uncommitted
+    is rolled back (it changes nothing), and the entry, if it did not survive — the rollback
+    made it transient —, is written again in a transaction of its own. Not a second session:
+    on SQLite it would wait on the write lock the request's transaction held."""
+    entry = error.audit_entry
+    if entry is not None:
+        db.session.rollback()
+        if not inspect(entry).persistent:
+            with transaction() as session:
+                error.audit_entry = record(session, **error.audit_fields)
+    return error_response(error)

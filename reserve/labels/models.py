@@ -92,3 +92,30 @@ class Label(Base):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class LabelPrint(Base):
+    """打印批次: one print of labels (new ones, or the same codes again) — which labels in
+    which order, on which layout from which position — kept so that the sheet is fetched by a
+    GET after the POST that printed (post, redirect, get): a refresh or a second download
+    fetches the same sheet and prints nothing again, logs no reprint."""
+
+    __tablename__ = "label_prints"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "layout IN ('a4-3x8', 'a4-2x5', '60x40', '100x70')", name="layout_known"
+        ),
+        sa.CheckConstraint("start >= 1 AND start <= 24", name="start_on_a_sheet"),
+        sa.CheckConstraint("label_count >= 1 AND label_count <= 5000", name="label_count_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    warehouse_id: Mapped[int] = mapped_column(sa.ForeignKey("warehouses.id"), index=True)
+    receipt_id: Mapped[int | None] = mapped_column(sa.ForeignKey("receipts.id"))
+    layout: Mapped[str] = mapped_column(sa.String(10))
+    start: Mapped[int] = mapped_column(default=1)
+    label_ids: Mapped[list[int]] = mapped_column(sa.JSON)  # in the order they are printed
+    label_count: Mapped[int]
+    printed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    printed_by_name: Mapped[str] = mapped_column(sa.String(40))
+    printed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

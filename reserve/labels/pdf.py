@@ -78,6 +78,12 @@ class LabelCard:
     qty: int | None = None  # on the label when it was printed
 
 
+# reportlab builds the Reed–Solomon generator polynomial of a block's error-correction length
+# anew for every symbol (a quarter of a label's encoding time); it is a pure function of that
+# length, and only read where it is used (``QRPolynomial.mod`` makes new polynomials, it does
+# not change its divisor): built once per length, for every QR this process draws.
+QRUtil.getErrorCorrectPolynomial = staticmethod(cache(QRUtil.getErrorCorrectPolynomial))
+
 _DIGITS = bytes.maketrans(b"\x00\x01", b"01")
 _RUNS = re.compile(r"0{5,}|1{5,}")
 _FINDER = re.compile(r"(?=10111010000|00001011101)")
@@ -89,10 +95,11 @@ def mask_penalty(bits: list[int], n: int) -> int:
     leftmost module the highest bit): the encoder's own pure-Python rules take several times
     as long, which a sheet of 1,000 labels pays eight times per label."""
     rows = [format(row, f"0{n}b") for row in bits]
-    score = 0
-    for line in itertools.chain(rows, map("".join, zip(*rows, strict=True))):
-        score += sum(len(run) - 2 for run in _RUNS.findall(line))
-        score += 40 * len(_FINDER.findall(line))
+    # every row and column in one text, "|" between them (no run nor finder pattern crosses
+    # it): two regex scans a mask instead of two a line
+    lines = "|".join(itertools.chain(rows, map("".join, zip(*rows, strict=True))))
+    runs = _RUNS.findall(lines)
+    score = sum(map(len, runs)) - 2 * len(runs) + 40 * len(_FINDER.findall(lines))
     full = (1 << (n - 1)) - 1
     for upper, lower in itertools.pairwise(bits):
         same = ~(upper ^ lower) & ~(upper ^ (upper >> 1)) & ~(lower ^ (lower >> 1))
@@ -141,23 +148,32 @@ def qr_modules(text: str) -> list[list[bool]]:
 
 
 def draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None:
-    """The QR of ``text`` as one vector path in the square (x, y, size), quiet zone inside."""
+    """The QR of ``text`` as one vector path in the square (x, y, size), quiet zone inside.
+
+    Drawn in module units (one module = one unit, scaled into the square): each run of dark
+    modules in a row is one ``re`` of whole numbers, written as PDF operators in one literal.
+    A QR of a label URL has ≈ 220 such runs; through ``path.rect`` each of their four
+    coordinates went through reportlab's float formatting, most of a sheet's time, and
+    printed with six decimals, most of its size."""
     modules = qr_modules(text)
     count = len(modules)
     box = size / (count + 2 * QUIET_ZONE)
-    path = canvas.beginPath()
+    runs = []
     for r, row in enumerate(modules):
-        top = y + size - (r + QUIET_ZONE + 1) * box
+        line = count - 1 - r  # PDF's y grows upwards
         c = 0
         while c < count:
             if row[c]:
                 start = c
                 while c < count and row[c]:
                     c += 1
-                path.rect(x + (start + QUIET_ZONE) * box, top, (c - start) * box, box)
+                runs.append(f"{start} {line} {c - start} 1 re")
             else:
                 c += 1
-    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.saveState()
+    canvas.transform(box, 0, 0, box, x + QUIET_ZONE * box, y + QUIET_ZONE * box)
+    canvas.addLiteral("\n".join(runs) + "\nf")
+    canvas.restoreState()
 
 
 def _fit(text: str, width: float, size: float, font: str) -> str:

@@ -21,7 +21,8 @@ from reserve.catalog.models import Material, Tracking
 from reserve.db import utcnow
 from reserve.documents import stamp
 from reserve.errors import Conflict, NotFound, ValidationError
-from reserve.labels.models import Label, LabelKind
+from reserve.labels.models import Label, LabelKind, LabelPrint
+from reserve.labels.pdf import SHEETS, Layout
 from reserve.receipts.models import Receipt, ReceiptLine, ReceiptStatus
 from reserve.stock.models import Batch, ItemStatus, SerialItem, StockBalance
 from reserve.warehouses.models import Location, Warehouse
@@ -270,6 +271,65 @@ def label_locations(session: Session, *, location_ids: Sequence[int], actor: Act
     _audit(session, actor, "reprint", again, _l("%(n)s location labels", n=len(again)))
     by_place = {label.location_id: label for label in [*again, *new]}
     return [by_place[i] for i in ids]
+
+
+def keep_print(
+    session: Session,
+    *,
+    labels: Sequence[Label],
+    layout: str,
+    start: int,
+    actor: Actor,
+    receipt_id: int | None = None,
+) -> LabelPrint:
+    """打印批次：keep what was just printed (or reprinted) as one sheet to fetch by its id —
+    the page redirects to it, so that a refresh fetches the sheet again instead of printing
+    again. The labels are of one warehouse (every print is)."""
+    try:
+        sheet = SHEETS[Layout(layout)]
+    except ValueError:
+        raise ValidationError(_l("Choose a layout from the list."), field="layout") from None
+    if isinstance(start, bool) or not isinstance(start, int) or not 1 <= start <= sheet.per_page:
+        raise ValidationError(
+            _l("This layout has %(n)s labels a page.", n=sheet.per_page), field="start"
+        )
+    if not labels:
+        raise ValidationError(_l("Choose what to print labels for."), field="labels")
+    _check_total(len(labels))
+    warehouses = {label.warehouse_id for label in labels}
+    if len(warehouses) != 1:
+        raise ValidationError(_l("Print the labels of one warehouse at a time."))
+    (warehouse_id,) = warehouses
+    actor.require_write(warehouse_id)
+    kept = LabelPrint(
+        warehouse_id=warehouse_id,
+        receipt_id=receipt_id,
+        layout=Layout(layout).value,
+        start=start,
+        label_ids=[label.id for label in labels],
+        label_count=len(labels),
+        **stamp("printed", actor),
+    )
+    session.add(kept)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="create",
+        obj=kept,
+        label=str(_l("%(n)s labels", n=len(labels))),
+        after={"layout": kept.layout, "start": start, "labels": len(labels)},
+    )
+    return kept
+
+
+def get_print(session: Session, print_id: int, *, actor: Actor) -> LabelPrint:
+    """A kept print, for who may print in its warehouse."""
+    kept = session.get(LabelPrint, print_id)
+    if kept is None:
+        raise NotFound(_l("No such print."))
+    actor.require_write(kept.warehouse_id)
+    return kept
 
 
 def get_label(session: Session, label_id: int, *, actor: Actor) -> Label:

@@ -4,14 +4,16 @@
 scan page, the API a PDA calls. A code is checked by its MAC before anything is read (a
 forged or mistyped code costs no query, and is written to the audit log); a good one is read
 in one statement by primary key (the label, its place, batch, material, item and balance,
-and whether a stocktake is being counted in its warehouse), and a second only when such a
-stocktake exists and the actor could count in it."""
+and whether a stocktake is being counted in its warehouse), a second only when such a
+stocktake exists and the actor could count in it, and one more for a stock label whose location
+holds none of its batch (where the batch is now: ``reserve.labels.follow``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, case, exists, func, select
@@ -23,6 +25,7 @@ from reserve.catalog.models import Material
 from reserve.db import local_today
 from reserve.errors import Forbidden, InvalidLabel, NotFound
 from reserve.labels.codes import BadCode, make_code, parse_code
+from reserve.labels.follow import where_now
 from reserve.labels.models import Label, LabelKind
 from reserve.stock.expiry import ExpiryState, expiry_state
 from reserve.stock.models import Batch, ItemStatus, SerialItem, StockBalance
@@ -49,6 +52,10 @@ class UnreadableCode(BadCode, InvalidLabel):
     app's ``InvalidLabel`` (422 in the API, a message on the pages)."""
 
     status = 422
+    # a bad MAC's audit entry, added to the session by ``resolve``, and what it was made of (to
+    # write it again if a wrapper rolled the request's transaction back: ``edge.keep_refusal``)
+    audit_entry = None
+    audit_fields: dict | None = None
 
     def __init__(self, reason: str, text: str = ""):
         BadCode.__init__(self, reason, text)
@@ -104,6 +111,8 @@ class ScanTarget:
     stocktake_id: int | None = None  # the open stocktake "count" goes to
     stocktake_no: str | None = None
     location_name: str | None = None
+    # a stock label resolved to where its batch is now, its own location being empty: that one
+    labelled_location_code: str | None = None
 
 
 def label_path(code: str) -> str:
@@ -113,14 +122,14 @@ def label_path(code: str) -> str:
 def _refuse(session: Session, actor: Actor, error: BadCode) -> UnreadableCode:
     refused = UnreadableCode(error.reason, error.text)
     if error.reason == "mac":  # a forgery or a mistyped code: kept in the audit log
-        record(
-            session,
-            actor=actor,
-            action="refuse_code",
-            object_type="labels",
-            label=error.text or None,
-            after={"reason": error.reason},
-        )
+        refused.audit_fields = {
+            "actor": actor,
+            "action": "refuse_code",
+            "object_type": "labels",
+            "label": error.text or None,
+            "after": {"reason": error.reason},
+        }
+        refused.audit_entry = record(session, **refused.audit_fields)
     return refused
 
 
@@ -207,7 +216,8 @@ def resolve(session: Session, actor: Actor, text: str, *, key: bytes) -> ScanTar
     except BadCode as error:
         raise _refuse(session, actor, error) from None
     today = local_today()
-    row = session.execute(_statement(), {"label_id": label_id}).one_or_none()
+    # on the connection: plain rows, without the ORM's result machinery (a scan is hot)
+    row = session.connection().execute(_statement(), {"label_id": label_id}).one_or_none()
     if row is None:
         raise NotFound(_l("There is no label with this code."))
     actor.require_see(row.warehouse_id)
@@ -221,6 +231,21 @@ def resolve(session: Session, actor: Actor, text: str, *, key: bytes) -> ScanTar
             revoked_at=row.revoked_at.isoformat(),
         )
     kind = LabelKind(row.kind)
+    labelled_at = None
+    if kind is LabelKind.STOCK and not row.qty:  # its goods left by other than a full move
+        now = where_now(session, batch_id=row.batch_id, warehouse_id=row.warehouse_id)
+        if now is not None:
+            labelled_at = row.location_code
+            row = SimpleNamespace(
+                **{
+                    **row._asdict(),
+                    "location_id": now.location_id,
+                    "location_code": now.code,
+                    "location_name": now.name,
+                    "qty": now.qty,
+                    "reserved": now.reserved,
+                }
+            )
     state = (
         expiry_state(row.expiry_date, row.near_expiry_days, today)
         if row.batch_id is not None
@@ -269,6 +294,7 @@ def resolve(session: Session, actor: Actor, text: str, *, key: bytes) -> ScanTar
         qty_at_label=row.qty_at_label,
         stocktake_id=stocktake.id if stocktake else None,
         stocktake_no=stocktake.no if stocktake else None,
+        labelled_location_code=labelled_at,
     )
 
 

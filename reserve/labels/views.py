@@ -19,20 +19,21 @@ from flask import (
 from flask_babel import gettext as _
 
 from reserve.auth.permissions import current_actor
-from reserve.db import local_today
+from reserve.db import SHANGHAI
 from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db
 from reserve.labels import printing, queries
-from reserve.labels.edge import app_label_key, resolve_here
+from reserve.labels.edge import app_label_key, keep_refusal, resolve_here
 from reserve.labels.forms import ChosenLabelsForm, ReceiptLabelsForm, ReprintForm, RevokeForm
 from reserve.labels.models import Label, LabelKind
 from reserve.labels.pdf import label_sheet_pdf
-from reserve.labels.service import ScanTarget
+from reserve.labels.service import ScanTarget, UnreadableCode
 from reserve.receipts import queries as receipt_queries
 from reserve.receipts import service as receipts
 from reserve.warehouses.service import get_warehouse
 
 bp = Blueprint("labels", __name__)
+bp.app_errorhandler(UnreadableCode)(keep_refusal)  # a bad MAC stays audited (see keep_refusal)
 
 
 def target_page(target: ScanTarget) -> str:
@@ -60,20 +61,41 @@ def label_open(code: str):
     return redirect(target_page(resolve_here(code)))
 
 
-def labels_pdf(labels: list[Label], form) -> object:
-    """The printed labels as a PDF download (after the transaction that made them)."""
+def kept_print(session, labels: list[Label], form, *, receipt_id: int | None = None):
+    """What a print form's POST did, kept as one sheet (``printing.keep_print``), in the
+    transaction that made or reprinted the labels."""
+    return printing.keep_print(
+        session,
+        labels=labels,
+        layout=form.layout.data,
+        start=form.start.data,
+        actor=current_actor(),
+        receipt_id=receipt_id,
+    )
+
+
+def to_sheet(kept) -> object:
+    """Post, redirect, get: the POST that printed answers with a redirect to its sheet, so a
+    refresh, back or a second download fetches the same PDF instead of printing again."""
+    return redirect(url_for("labels.print_sheet", print_id=kept.id), code=303)
+
+
+@bp.get("/labels/prints/<int:print_id>.pdf")
+def print_sheet(print_id: int):
+    """A kept print's sheet (fetching it again prints nothing, counts no reprint)."""
+    kept = printing.get_print(db.session, print_id, actor=current_actor())
     cards = queries.label_cards(
         db.session,
-        [label.id for label in labels],
+        kept.label_ids,
         key=app_label_key(),
         base_url=str(current_app.config["PUBLIC_BASE_URL"]),
     )
-    content = label_sheet_pdf(cards, layout=form.layout.data, start=form.start.data)
+    content = label_sheet_pdf(cards, layout=kept.layout, start=kept.start)
     return send_file(
         BytesIO(content),
         mimetype="application/pdf",
         as_attachment=True,
-        download_name=f"labels-{local_today().isoformat()}-{labels[0].id}.pdf",
+        download_name=f"labels-{kept.printed_at.astimezone(SHANGHAI).date().isoformat()}-{kept.id}.pdf",
     )
 
 
@@ -89,14 +111,19 @@ def receipt_labels(receipt_id: int):
     if form.validate_on_submit() and (
         done := run_form(
             form,
-            lambda session: printing.label_receipt(
+            lambda session: kept_print(
                 session,
+                printing.label_receipt(
+                    session,
+                    receipt_id=receipt.id,
+                    cartons={entry.line_id.data: entry.cartons.data for entry in form.lines},
+                    actor=actor,
+                ),
+                form,
                 receipt_id=receipt.id,
-                cartons={entry.line_id.data: entry.cartons.data for entry in form.lines},
-                actor=actor,
             ),
             success=None,
-            to=lambda labels: labels_pdf(labels, form),
+            to=to_sheet,
         )
     ):
         return done
@@ -142,16 +169,20 @@ def label_print(warehouse_id: int):
     if form.validate_on_submit() and (
         done := run_form(
             form,
-            lambda session: printing.label_chosen(
+            lambda session: kept_print(
                 session,
-                warehouse_id=warehouse.id,
-                kind=form.kind.data,
-                chosen=form.chosen.data,
-                copies=form.copies.data or 1,
-                actor=actor,
+                printing.label_chosen(
+                    session,
+                    warehouse_id=warehouse.id,
+                    kind=form.kind.data,
+                    chosen=form.chosen.data,
+                    copies=form.copies.data or 1,
+                    actor=actor,
+                ),
+                form,
             ),
             success=None,
-            to=lambda labels: labels_pdf(labels, form),
+            to=to_sheet,
         )
     ):
         return done
@@ -176,14 +207,18 @@ def label_reprint(warehouse_id: int):
         flash(_first_error(form), "danger")
         return redirect(back)
     return run_and_redirect(
-        lambda session: printing.reprint_labels(
+        lambda session: kept_print(
             session,
-            label_ids=printing.label_ids(form.chosen.data),
-            actor=current_actor(),
-            warehouse_id=warehouse_id,
+            printing.reprint_labels(
+                session,
+                label_ids=printing.label_ids(form.chosen.data),
+                actor=current_actor(),
+                warehouse_id=warehouse_id,
+            ),
+            form,
         ),
         success=None,
-        to=lambda labels: labels_pdf(labels, form),
+        to=to_sheet,
         back=back,
     )
 

@@ -15,6 +15,7 @@ from reserve.auth.actor import Actor
 from reserve.db import local_today
 from reserve.documents import clean_serials, stamp
 from reserve.errors import NotFound, ValidationError
+from reserve.labels.follow import follow_move
 from reserve.stock import ledger
 from reserve.stock.models import (
     ItemStatus,
@@ -133,6 +134,10 @@ def move_stock(
         )
     ]
     places = ledger.places_of(((source.id, batch.id), (target.id, batch.id)), locations, batches)
-    ledger.post_movements(session, postings=moved, document=document, actor=actor, places=places)
+    out, _in = ledger.post_movements(
+        session, postings=moved, document=document, actor=actor, places=places
+    )
     record(session, actor=actor, action="create", obj=move, label=move.no, after=snapshot(move))
+    if out.balance_after == 0:  # all of it went: so did its carton labels (标签随货)
+        follow_move(session, move=move, actor=actor)
     return move

@@ -34,6 +34,13 @@ def test_a_keeper_prints_a_receipts_labels_and_opens_one(page, tmp_path):
         page.click("#receipt-labels-print")
     saved = tmp_path / "labels.pdf"
     download.value.save_as(saved)
+    # post, redirect, get: the sheet came from a GET; the page is still the form, and a
+    # refresh of it (what a keeper does when the printer jammed) prints nothing again
+    assert "/labels/prints/" in download.value.url
+    page.reload()
+    expect(page.locator("#receipt-labels-form")).to_be_visible()
+    again = page.request.get(download.value.url)
+    assert again.ok and again.body()[:5] == b"%PDF-"
     pages, text = read_pdf(saved.read_bytes(), tmp_path)
     assert len(pages) == 1 and len(pages[0]) == 2, pages  # the first line's two cartons
     assert first_batch in text and "批号" in text
@@ -57,6 +64,8 @@ def test_a_keeper_prints_a_receipts_labels_and_opens_one(page, tmp_path):
     page.locator("#warehouse-table a, table a", has_text="JN-SJ-01").first.click()
     page.click("#warehouse-labels")
     expect(page.locator("#label-table")).to_contain_text(first_batch)
+    printed = page.locator("#label-table tbody tr", has_text=first_batch)
+    expect(printed).to_have_count(2)  # the two cartons, not four: the refresh printed none
     assert receipt_no
 
 

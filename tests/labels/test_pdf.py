@@ -99,3 +99,42 @@ def test_the_eight_masks_are_the_encoders_own(text):
     for mask in range(8):
         flipped = [b ^ m ^ z for b, m, z in zip(rows[0], masks[mask], masks[0], strict=True)]
         assert flipped == rows[mask], mask
+
+
+def _penalty_line_by_line(bits: list[int], n: int) -> int:
+    """The ISO/IEC 18004 penalty written plainly, one row or column at a time."""
+    import itertools
+    import re
+
+    rows = [format(row, f"0{n}b") for row in bits]
+    score = 0
+    for line in itertools.chain(rows, map("".join, zip(*rows, strict=True))):
+        score += sum(len(run) - 2 for run in re.findall(r"0{5,}|1{5,}", line))
+        score += 40 * len(re.findall(r"(?=10111010000|00001011101)", line))
+    grid = [[int(ch) for ch in row] for row in rows]
+    score += 3 * sum(
+        1
+        for r in range(n - 1)
+        for c in range(n - 1)
+        if grid[r][c] == grid[r][c + 1] == grid[r + 1][c] == grid[r + 1][c + 1]
+    )
+    dark = sum(map(sum, grid))
+    return score + 10 * (abs(dark * 100 // (n * n) - 50) // 5)
+
+
+@pytest.mark.parametrize("text", ["HTTP://127.0.0.1:5000/S/2345ABCDEFGH", "https://x.cn/s/7KQ2"])
+def test_the_mask_penalty_is_the_standards(text):
+    """The sheet's fast penalty (every line scanned in one text) scores each of the eight
+    masked symbols as the rules do line by line."""
+    from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
+
+    from reserve.labels.pdf import _DIGITS, mask_penalty
+
+    qr = QRCode(None, QRErrorCorrectLevel.M)
+    qr.addData(text)
+    qr.version = qr.calculate_version()
+    for mask in range(8):
+        qr.makeImpl(True, mask)
+        bits = [int(bytes(row).translate(_DIGITS), 2) for row in qr.modules]
+        n = qr.moduleCount
+        assert mask_penalty(bits, n) == _penalty_line_by_line(bits, n), mask

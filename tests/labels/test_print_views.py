@@ -4,6 +4,9 @@ as every role, and bad input refused with a message and nothing written."""
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 import pytest
 from sqlalchemy import func, select
 
@@ -15,6 +18,15 @@ from tests.labels.conftest import read_pdf
 
 def _labels(db) -> int:
     return db.scalar(select(func.count()).select_from(Label))
+
+
+def _sheet(client, response):
+    """Post, redirect, get: the POST that printed redirects (303) to its sheet; the PDF."""
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    assert re.fullmatch(r"/labels/prints/\d+\.pdf", urlsplit(response.location).path)
+    sheet = client.get(response.location)
+    assert sheet.status_code == 200 and sheet.mimetype == "application/pdf"
+    return sheet
 
 
 def _lines(db, receipt):
@@ -42,9 +54,9 @@ def test_a_keeper_prints_a_posted_receipts_labels(db, login_as, world, posted_re
             "start": 1,
         },
     )
-    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    sheet = _sheet(keeper, response)
     assert _labels(db) == before + 5  # three cartons, two pumps
-    pages, text = read_pdf(response.data, tmp_path)
+    pages, text = read_pdf(sheet.data, tmp_path)
     assert len(pages) == 1 and len(pages[0]) == 5
     assert text.count("数量：8 顶") == 3  # 24 in three cartons
     assert "GEN-901" in text and "GEN-902" in text
@@ -122,12 +134,12 @@ def test_print_ticked_batches_locations_and_items(db, login_as, world, tmp_path)
             "start": 1,
         },
     )
-    assert response.mimetype == "application/pdf" and _labels(db) == before + 2
-    assert len(read_pdf(response.data, tmp_path)[0]) == 2
+    assert _labels(db) == before + 2
+    assert len(read_pdf(_sheet(keeper, response).data, tmp_path)[0]) == 2
     response = keeper.post(
         url, data={"kind": "location", "chosen": [world.shelf.id], "layout": "a4-2x5", "start": 3}
     )
-    assert response.mimetype == "application/pdf"
+    _sheet(keeper, response)
     assert _labels(db) == before + 2  # A-01-01 has its label: reprinted, not doubled
     db.refresh(world.location_label)
     assert world.location_label.print_count == 2
@@ -158,8 +170,7 @@ def test_reprint_and_revoke(db, login_as, world, key, tmp_path):
         f"/warehouses/{world.home.id}/labels/reprint",
         data={"chosen": [world.stock_label.id], "layout": "100x70", "start": 1},
     )
-    assert response.mimetype == "application/pdf"
-    [[url]] = read_pdf(response.data, tmp_path)[0]
+    [[url]] = read_pdf(_sheet(keeper, response).data, tmp_path)[0]
     assert url.endswith(world.code(world.stock_label))
     db.refresh(world.stock_label)
     assert world.stock_label.print_count == 2
@@ -204,3 +215,69 @@ def test_every_role_on_the_label_pages(db, login_as, world, posted_receipt):
         assert tuple(client.get(p).status_code for p in pages) == statuses, role
     other_keeper = login_as(Role.KEEPER, warehouses=[world.other])
     assert [other_keeper.get(p).status_code for p in pages] == [403, 403, 403, 403]
+
+
+def _audit_entries(db) -> int:
+    from reserve.audit.models import AuditEntry
+
+    return db.scalar(select(func.count()).select_from(AuditEntry))
+
+
+def test_a_refresh_of_the_printed_sheet_prints_nothing_again(
+    db, login_as, world, posted_receipt, tmp_path
+):
+    """The receipt's print form posts, is redirected to its sheet, and the browser GETs the
+    PDF: fetching it again (a refresh, a second download) makes no label, counts no reprint
+    and logs nothing; the sheet is the same."""
+    keeper = login_as(Role.KEEPER, warehouses=[world.home])
+    tents, pumps = _lines(db, posted_receipt)
+    response = keeper.post(
+        f"/receipts/{posted_receipt.id}/labels",
+        data={
+            "lines-0-line_id": tents.id,
+            "lines-0-cartons": 2,
+            "lines-1-line_id": pumps.id,
+            "lines-1-cartons": 1,
+            "layout": "a4-3x8",
+            "start": 4,
+        },
+    )
+    first = _sheet(keeper, response)
+    labels, entries = _labels(db), _audit_entries(db)
+    counts = sorted(db.scalars(select(Label.print_count)).all())
+    again = keeper.get(response.location)
+    assert again.status_code == 200 and again.mimetype == "application/pdf"
+    assert (_labels(db), _audit_entries(db)) == (labels, entries)
+    assert sorted(db.scalars(select(Label.print_count)).all()) == counts
+    (tmp_path / "again").mkdir()
+    assert read_pdf(again.data, tmp_path / "again")[0] == read_pdf(first.data, tmp_path)[0]
+    # a reprint, refreshed, is one reprint
+    reprint = keeper.post(
+        f"/warehouses/{world.home.id}/labels/reprint",
+        data={"chosen": [world.stock_label.id], "layout": "60x40", "start": 1},
+    )
+    _sheet(keeper, reprint)
+    keeper.get(reprint.location)
+    db.refresh(world.stock_label)
+    assert world.stock_label.print_count == 2
+
+
+def test_a_sheet_is_for_who_may_print_in_its_warehouse(db, login_as, world, posted_receipt):
+    keeper = login_as(Role.KEEPER, warehouses=[world.home])
+    response = keeper.post(
+        f"/warehouses/{world.home.id}/labels/reprint",
+        data={"chosen": [world.stock_label.id], "layout": "60x40", "start": 1},
+    )
+    sheet = urlsplit(response.location).path
+    expected = {
+        Role.ADMIN: 200,
+        Role.DISPATCHER: 403,
+        Role.APPROVER: 403,
+        Role.VIEWER: 403,
+        Role.ENTERPRISE: 403,
+    }
+    for role, status in expected.items():
+        assert login_as(role).get(sheet).status_code == status, role
+    other_keeper = login_as(Role.KEEPER, warehouses=[world.other])
+    assert other_keeper.get(sheet).status_code == 403
+    assert keeper.get("/labels/prints/999999.pdf").status_code == 404

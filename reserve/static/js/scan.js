@@ -186,6 +186,8 @@
     facts.textContent = "";
     fact(facts, T.warehouse, target.warehouse.code + " " + target.warehouse.name);
     fact(facts, T.location, target.location && target.location.code);
+    // a carton label whose own location is empty, resolved to where its batch is now
+    fact(facts, T.labelledAt, target.labelled_location_code);
     if (target.material) {
       fact(facts, T.material, target.material.code + " " + target.material.name);
     }

@@ -104,3 +104,59 @@ def test_the_openapi_document_describes_the_scan_routes(client):
         operation = paths[path]["post"]
         assert "Idempotency-Key" in {p["name"] for p in operation["parameters"]}
         assert "409" in operation["responses"]
+
+
+def _refusals(db) -> list[AuditEntry]:
+    return db.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "refuse_code").order_by(AuditEntry.id)
+    ).all()
+
+
+def test_a_forged_code_is_audited_with_or_without_an_idempotency_key(
+    client, db, api_token, scan_world
+):
+    """The idempotency wrapper runs the request in one transaction and rolls all of it back on
+    a refusal: the bad MAC's audit entry is written again after that rollback, once, and
+    nothing else is kept (no move, no stored response, no claimed operation id)."""
+    from reserve.api.models import IdempotencyKey
+    from reserve.labels.scan_models import ScanOperation
+
+    headers = _keeper(api_token, scan_world)
+    code = scan_world.stock_code
+    forged = code[:-1] + ("2" if code[-1] != "2" else "3")
+    before = (movements(db), len(_refusals(db)))
+    counts = [
+        db.scalar(sa.select(sa.func.count()).select_from(model))
+        for model in (IdempotencyKey, ScanOperation)
+    ]
+    for n, extra in enumerate(({}, {"Idempotency-Key": "forged-1"})):
+        for path, body in (
+            ("/api/v1/scan/moves", {"code": forged, "to": "A-01-02", "qty": 1}),
+            ("/api/v1/scan/counts", {"code": forged, "counted_qty": 1}),
+            ("/api/v1/scan/moves", {"code": code, "to": forged, "qty": 1}),
+        ):
+            response = client.post(
+                path,
+                json={"operation_id": f"{OP[:-3]}{n}{len(path):02d}", **body},
+                headers={**headers, **extra},
+            )
+            assert response.status_code == 422, response.get_json()
+            assert response.get_json()["error"] == "invalid_label"
+    refusals = _refusals(db)
+    assert len(refusals) == before[1] + 6  # three without the key, three with it: none lost
+    assert {entry.object_label for entry in refusals[-6:]} == {forged}
+    assert movements(db) == before[0]
+    assert [
+        db.scalar(sa.select(sa.func.count()).select_from(model))
+        for model in (IdempotencyKey, ScanOperation)
+    ] == counts
+
+
+def test_a_forged_code_resolved_through_the_api_is_audited_once(client, db, api_token, scan_world):
+    headers = _keeper(api_token, scan_world)
+    code = scan_world.stock_code
+    forged = code[:-1] + ("2" if code[-1] != "2" else "3")
+    before = len(_refusals(db))
+    response = client.get(f"/api/v1/labels/{forged}", headers=headers)
+    assert response.status_code == 422 and response.get_json()["error"] == "invalid_label"
+    assert len(_refusals(db)) == before + 1

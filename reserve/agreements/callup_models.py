@@ -72,7 +72,8 @@ class CallUp(Base):
             "status <> 'cancelled' OR cancel_reason IS NOT NULL", name="cancelled_why"
         ),
         sa.Index("ix_call_ups_requested_id", "requested_at", "id"),  # the list's order, by key
-        sa.Index("ix_call_ups_enterprise_status", "enterprise_id", "status", "requested_at"),
+        # an enterprise's call-ups in the list's order (its portal, the enterprise filter)
+        sa.Index("ix_call_ups_enterprise_requested", "enterprise_id", "requested_at", "id"),
         sa.Index("ix_call_ups_status_due", "status", "replenish_due_on"),
     )
 

@@ -263,6 +263,13 @@ FIELDS = {
     "replenished_on": _l("Replenished on"),
     "replenish_note": _l("Note"),
     "cancel_reason": _l("Reason"),
+    "agreement_id": _l("Agreement (ID)"),
+    "confirmed_by_id": _l("Shipment confirmed by (ID)"),
+    "confirmed_by_name": _l("Shipment confirmed by"),
+    "confirmed_at": _l("Shipment confirmed at"),
+    "replenished_by_id": _l("Replenishment reported by (ID)"),
+    "replenished_by_name": _l("Replenishment reported by"),
+    "replenished_at": _l("Replenishment reported at"),
 }
 
 

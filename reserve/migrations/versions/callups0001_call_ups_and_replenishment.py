@@ -78,7 +78,7 @@ def upgrade():
     )
     with op.batch_alter_table('call_ups', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_call_ups_agreement_id'), ['agreement_id'], unique=False)
-        batch_op.create_index('ix_call_ups_enterprise_status', ['enterprise_id', 'status', 'requested_at'], unique=False)
+        batch_op.create_index('ix_call_ups_enterprise_requested', ['enterprise_id', 'requested_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_call_ups_line_id'), ['line_id'], unique=False)
         batch_op.create_index('ix_call_ups_requested_id', ['requested_at', 'id'], unique=False)
         batch_op.create_index('ix_call_ups_status_due', ['status', 'replenish_due_on'], unique=False)
@@ -109,7 +109,7 @@ def downgrade():
         batch_op.drop_index('ix_call_ups_status_due')
         batch_op.drop_index('ix_call_ups_requested_id')
         batch_op.drop_index(batch_op.f('ix_call_ups_line_id'))
-        batch_op.drop_index('ix_call_ups_enterprise_status')
+        batch_op.drop_index('ix_call_ups_enterprise_requested')
         batch_op.drop_index(batch_op.f('ix_call_ups_agreement_id'))
 
     op.drop_table('call_ups')

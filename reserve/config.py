@@ -62,6 +62,11 @@ class Config:
     DOCUMENT_DATE_MIN = "2000-01-01"  # the earliest date a document's paper may carry
     ATTACHMENTS_DIR: str | None = None  # default: <instance_path>/attachments (backed up)
     RECEIPT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # one scanned paper; below MAX_CONTENT_LENGTH
+    # Agreement lines' flags (reserve/agreements/flags.py): a newest verification older than
+    # this many days is overdue; a newest report (monthly) older than the period plus the grace.
+    VERIFICATION_PERIOD_DAYS = 90
+    REPORT_PERIOD_DAYS = 31
+    REPORT_GRACE_DAYS = 10
 
 
 class DevelopmentConfig(Config):

@@ -80,6 +80,11 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "agreements.attachment_upload": AGREEMENT_WRITERS,
     "agreements.attachment_download": PORTAL,
     "agreements.attachment_delete": AGREEMENT_WRITERS,
+    # --- availability (可调用资源一览): the bureau's, never an enterprise's ---
+    "availability.availability_list": OFFICE,
+    "availability.material_detail": OFFICE,
+    "api.availability_list": OFFICE,
+    "api.availability_material": OFFICE,
     "api.enterprise_list": PORTAL,
     "api.enterprise_detail": PORTAL,
     "api.enterprise_create": ADMIN,

@@ -36,6 +36,7 @@ from reserve.agreements.models import (
     LineKind,
     agreement_regions,
 )
+from reserve.agreements.queries import producible_expr, producible_within
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Category, Material
 from reserve.catalog.service import significant_prefix
@@ -121,28 +122,6 @@ def _agreement_conditions(actor: Actor, f: AvailabilityFilter, today: date) -> l
     if f.region_id:
         conditions.append(serves_region(f.region_id))
     return conditions
-
-
-def producible_expr(hours: int):
-    """SQL: ``reserve.agreements.queries.producible_within`` of a capacity line, over what is
-    still callable on it (nothing before the lead time, then the daily rate pro rata by the
-    hour, never above what is left)."""
-    line = AgreementLine
-    left = line.callable_expr()
-    made = line.daily_qty * (hours - line.lead_hours) // 24
-    return case(
-        (line.kind != LineKind.CAPACITY.value, 0),
-        (line.lead_hours >= hours, 0),
-        (made > left, left),
-        else_=made,
-    )
-
-
-def producible_within(daily_qty: int, lead_hours: int, left: int, hours: int) -> int:
-    """Python form of ``producible_expr`` (a loaded capacity line)."""
-    if hours <= lead_hours:
-        return 0
-    return min(left, daily_qty * (hours - lead_hours) // 24)
 
 
 def _material_conditions(f: AvailabilityFilter) -> list:

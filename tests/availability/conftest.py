@@ -122,7 +122,7 @@ def province(db, make_region, make_warehouse, make_material, make_enterprise) ->
     _receive(db, wh_lixia, water, 200)
     _receive(db, wh_qingdao, water, 1000)
     _receive(db, wh_jinan, tent, 40)
-    e_lixia = make_enterprise("济南统一企业有限公司", uscc("91370100MA3C4PYX8"), region_id=lixia.id)
+    e_lixia = make_enterprise("济南统一企业有限公司", uscc("91370102MA3C4PYX1"), region_id=lixia.id)
     e_qingdao = make_enterprise(
         "山东普利思饮用水股份有限公司", uscc("91370112MA3L3PWR0"), region_id=qingdao.id
     )

@@ -23,9 +23,11 @@ FEATURES = (
     "labels",
 )
 # Models of a feature kept outside its models.py (the scan page's applied operations).
-EXTRA_MODELS = ("reserve.labels.scan_models",)
-EXTRA_BLUEPRINTS = ("reserve.labels.scan",)  # the scan page: its own blueprint in labels/
-EXTRA_API = ("reserve.labels.scan_api",)
+EXTRA_MODELS = ("reserve.labels.scan_models", "reserve.agreements.report_models")
+# The scan page: its own blueprint in labels/; stock reports and verifications (库存申报, 核查)
+# theirs in agreements/.
+EXTRA_BLUEPRINTS = ("reserve.labels.scan", "reserve.agreements.report_views")
+EXTRA_API = ("reserve.labels.scan_api", "reserve.agreements.report_api")
 
 
 def create_app(config: type | dict | None = None) -> Flask:

@@ -18,6 +18,7 @@ from html import unescape
 import pytest
 
 from reserve.agreements.models import Agreement, AgreementLine, Enterprise
+from reserve.agreements.report_models import StockReport, Verification
 from reserve.api import OPERATIONS, SCHEMAS
 from reserve.audit.service import record
 from reserve.auth.actor import Actor
@@ -305,6 +306,43 @@ def case_agreements(db, world, **_) -> Made:
     return "/agreements", {f"agreement-row-{a.id}" for a in agreements}, set(), PAGE
 
 
+def case_stock_reports(db, world, **_) -> Made:
+    """库存申报: requested reports of several enterprises (no lines: the count is in SQL)."""
+    enterprises = _enterprises(db, 3)
+    made = [
+        StockReport(
+            no=f"SB-MANY-{i:03d}",
+            enterprise_id=enterprises[i % 3].id,
+            kind="requested",
+            status="requested",
+            due_on=date.today() + timedelta(days=i % 5),
+            created_by_name="test",
+        )
+        for i in range(PAGE + EXTRA)
+    ]
+    db.add_all(made)
+    db.flush()
+    return "/stock-reports", {f"report-row-{r.id}" for r in made}, set(), PAGE
+
+
+def case_verifications(db, world, **_) -> Made:
+    enterprises = _enterprises(db, 3)
+    made = [
+        Verification(
+            no=f"HC-MANY-{i:03d}",
+            enterprise_id=enterprises[i % 3].id,
+            status="planned",
+            planned_on=date.today() + timedelta(days=i % 5),
+            inspectors="张伟",
+            created_by_name="test",
+        )
+        for i in range(PAGE + EXTRA)
+    ]
+    db.add_all(made)
+    db.flush()
+    return "/verifications", {f"verification-row-{v.id}" for v in made}, set(), PAGE
+
+
 def _stocked(db, world, make_material, *, expiry=None) -> tuple[list, list]:
     """One material per row: PAGE + EXTRA held in the kept warehouse, ELSEWHERE in the other."""
     held = {world.kept: [], world.other: []}
@@ -416,6 +454,8 @@ CASES: dict[str, Callable[..., Made]] = {
     "labels.label_list": case_labels,
     "agreements.enterprise_list": case_enterprises,
     "agreements.agreement_list": case_agreements,
+    "reports.report_list": case_stock_reports,
+    "reports.verification_list": case_verifications,
     "stock.stock_list": case_stock,
     "stock.move_list": case_moves,
     "availability.availability_list": case_availability,
@@ -437,6 +477,8 @@ ADMIN_ONLY = {
     "agreements.agreement_list",
     "availability.availability_list",
     "availability.material_detail",
+    "reports.report_list",
+    "reports.verification_list",
 }
 UNSCOPED = {"auth.user_list", "catalog.material_list", "audit.entry_list"}  # not by warehouse
 
@@ -523,11 +565,14 @@ API_CASES = {  # endpoint: (path, the JSON key of a row, the case that makes the
     "api.enterprise_list": ("/api/v1/enterprises", "id", case_enterprises, 20),
     "api.agreement_list": ("/api/v1/agreements", "id", case_agreements, 20),
     "api.availability_list": ("/api/v1/availability", "code", case_availability, 20),
+    "api.stock_report_list": ("/api/v1/stock-reports", "id", case_stock_reports, 20),
+    "api.verification_list": ("/api/v1/verifications", "id", case_verifications, 20),
 }
 API_LISTED_ELSEWHERE = {
     "api.stock_card": "one material's movements by key (`before`), tested in tests/stock/",
     "api.receipt_attachment_list": "one receipt's attachments (its scanned papers), not paged",
     "api.agreement_attachment_list": "one agreement's attachments (its signed scans), not paged",
+    "api.verification_attachment_list": "one verification's photos, not paged",
 }
 
 

@@ -5,7 +5,7 @@ actions and the attachments. An enterprise user reaches its own enterprise and a
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from reserve.agreements import attachments, queries, service, signing
+from reserve.agreements import attachments, queries, report_queries, reports, service, signing
 from reserve.agreements.flags import FlagRule
 from reserve.agreements.forms import AgreementForm, EnterpriseForm, RenewForm, TerminateForm
 from reserve.agreements.models import AgreementStatus, EnterpriseStatus, EnterpriseType
@@ -98,6 +98,14 @@ def enterprise_detail(enterprise_id: int):
         hours=hours,
         can_edit=actor.is_admin,
         can_draft=actor.has_role(*signing.WRITERS),
+        stock_reports=report_queries.report_page(
+            db.session, actor=actor, enterprise_id=enterprise.id, per_page=5
+        ).items,
+        verifications=report_queries.verification_page(
+            db.session, actor=actor, enterprise_id=enterprise.id, per_page=5
+        ).items,
+        can_request=actor.has_role(*reports.BUREAU),
+        can_file=actor.has_role(*reports.FILERS),
     )
 
 

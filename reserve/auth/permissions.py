@@ -28,6 +28,8 @@ KEEPERS = frozenset({Role.ADMIN, Role.KEEPER})  # write stock documents (scope c
 APPROVERS = frozenset({Role.ADMIN, Role.APPROVER})
 PORTAL = OFFICE | {Role.ENTERPRISE}  # the office, and an enterprise user for its own
 AGREEMENT_WRITERS = frozenset({Role.ADMIN, Role.DISPATCHER})  # draft and manage agreements
+# 库存申报: filed by the enterprise for itself, or typed in from paper by the bureau's writers
+REPORT_FILERS = AGREEMENT_WRITERS | {Role.ENTERPRISE}
 
 PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "static": PUBLIC,
@@ -85,6 +87,32 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "availability.material_detail": OFFICE,
     "api.availability_list": OFFICE,
     "api.availability_material": OFFICE,
+    # --- stock reports (库存申报) and verifications (核查): the office reads all, an
+    # enterprise user its own; the bureau requests, plans and records; the enterprise files
+    "reports.report_list": PORTAL,
+    "reports.report_detail": PORTAL,
+    "reports.report_create": REPORT_FILERS,
+    "reports.report_edit": REPORT_FILERS,
+    "reports.report_submit": REPORT_FILERS,
+    "reports.report_request": AGREEMENT_WRITERS,
+    "reports.verification_list": PORTAL,
+    "reports.verification_detail": PORTAL,
+    "reports.verification_create": AGREEMENT_WRITERS,
+    "reports.verification_record": AGREEMENT_WRITERS,
+    "reports.verification_cancel": AGREEMENT_WRITERS,
+    "reports.photo_upload": AGREEMENT_WRITERS,
+    "reports.photo_download": PORTAL,
+    "api.stock_report_list": PORTAL,
+    "api.stock_report_detail": PORTAL,
+    "api.stock_report_file": REPORT_FILERS,
+    "api.stock_report_request": AGREEMENT_WRITERS,
+    "api.verification_list": PORTAL,
+    "api.verification_detail": PORTAL,
+    "api.verification_plan": AGREEMENT_WRITERS,
+    "api.verification_record": AGREEMENT_WRITERS,
+    "api.verification_attachment_list": PORTAL,
+    "api.verification_attachment_upload": AGREEMENT_WRITERS,
+    "api.verification_attachment_download": PORTAL,
     "api.enterprise_list": PORTAL,
     "api.enterprise_detail": PORTAL,
     "api.enterprise_create": ADMIN,

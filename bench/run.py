@@ -824,7 +824,7 @@ def availability_scenarios(app, engine: sa.Engine, get) -> list[Scenario]:
             }
         )
 
-    after = f'["{middle}"]' if middle else None
+    after = middle
     everywhere, in_city = floor_of(False), floor_of(True)
     middle_params = {**params, "after": middle or ""}
     city_params = {**params, "region": city, "hours": 48}

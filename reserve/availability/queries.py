@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Select, and_, case, cast, exists, func, or_, select
+from sqlalchemy import BigInteger, Select, and_, case, cast, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from reserve.agreements.flags import FlagRule, LineFlag
@@ -178,22 +178,40 @@ def _page_material_ids(
     after: str | None,
     per_page: int,
 ) -> KeyPage:
-    """The page's materials in code order: those with stock in the region's warehouses or a
-    line of an agreement in force that counts for the region."""
+    """The page's materials in code order after the key (a material code): those with stock
+    in the region's warehouses or a line of an agreement in force that counts for the region.
+
+    Each half is its own page by key (``materials`` in code order, an EXISTS probe per
+    material by index), and the page is the first of their union: an OR of the two EXISTS
+    would have PostgreSQL hash every stock balance of the province first."""
+    per_page = max(1, min(per_page, 500))
     has_lines = exists(
         select(AgreementLine.id)
         .join(Agreement, Agreement.id == AgreementLine.agreement_id)
         .where(AgreementLine.material_id == Material.id, *_agreement_conditions(actor, f, today))
     )
-    stmt = (
+
+    def half(condition) -> Select:
+        stmt = (
+            select(Material.id)
+            .join(Category, Category.id == Material.category_id)
+            .where(condition, *_material_conditions(f))
+        )
+        if after:
+            stmt = stmt.where(Material.code > after)
+        page = stmt.order_by(Material.code).limit(per_page + 1).subquery()
+        return select(page.c.id)
+
+    either = union_all(half(stock_queries.holds_stock(actor, f.stock_filter)), half(has_lines))
+    rows = session.execute(
         _material_columns()
         .join(Category, Category.id == Material.category_id)
-        .where(
-            or_(stock_queries.holds_stock(actor, f.stock_filter), has_lines),
-            *_material_conditions(f),
-        )
-    )
-    return seek_page(session, stmt, [(Material.code, False)], after=after, per_page=per_page)
+        .where(Material.id.in_(either))
+        .order_by(Material.code)
+        .limit(per_page + 1)
+    ).all()
+    items = rows[:per_page]
+    return KeyPage(items, items[-1].code if len(rows) > per_page else None)
 
 
 def _agreement_totals(
@@ -247,14 +265,13 @@ def _material_columns() -> Select:
 def _rows_for(
     session: Session, actor: Actor, f: AvailabilityFilter, materials: list, rule: FlagRule
 ) -> list[AvailabilityRow]:
-    """The figures of the materials (rows of ``_material_columns``), in their order: three
-    statements (physical totals, warehouse counts, agreement totals)."""
+    """The figures of the materials (rows of ``_material_columns``), in their order: two
+    statements (physical totals with their warehouse counts, agreement totals)."""
     ids = [material.material_id for material in materials]
     if not ids:
         return []
     physical = stock_queries.material_totals(session, actor, f.stock_filter, ids, rule.today)
     agreements = _agreement_totals(session, actor, f, ids, rule)
-    holders = _holder_counts(session, actor, f, ids, rule.today)
     rows = []
     for material in materials:
         stock = physical.get(material.material_id)
@@ -265,23 +282,11 @@ def _rows_for(
                 **material._asdict(),
                 on_hand=int(stock.qty) if stock else 0,
                 available=int(stock.available) if stock else 0,
-                warehouses=holders.get(material.material_id, 0),
+                warehouses=stock.warehouses if stock else 0,
                 **{k: (int(v) if v is not None else None) for k, v in figures.items()},
             )
         )
     return rows
-
-
-def _holder_counts(
-    session: Session, actor: Actor, f: AvailabilityFilter, ids: list[int], today: date
-) -> dict[int, int]:
-    """How many warehouses of the region hold each material."""
-    cells = stock_queries.warehouse_cells(actor, f.stock_filter, ids, today)
-    return dict(
-        session.execute(
-            select(cells.c.material_id, func.count()).group_by(cells.c.material_id)
-        ).all()
-    )
 
 
 def availability_page(
@@ -294,7 +299,7 @@ def availability_page(
     per_page: int = 50,
 ) -> KeyPage:
     """可调用资源一览: a page of materials (code order, by key) with physical stock, agreement
-    stock and capacity side by side; five statements, whatever the page holds."""
+    stock and capacity side by side; three statements, whatever the page holds."""
     rule = rule or FlagRule(today=local_today())
     page = _page_material_ids(session, actor, f, rule.today, after, per_page)
     return KeyPage(_rows_for(session, actor, f, page.items, rule), page.next_key)

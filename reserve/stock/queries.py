@@ -276,7 +276,13 @@ class StockRow:
 
 
 def _material_totals(
-    session: Session, actor: Actor, f: StockFilter, ids: list[int], today: date, *narrowed
+    session: Session,
+    actor: Actor,
+    f: StockFilter,
+    ids: list[int],
+    today: date,
+    *narrowed,
+    count_warehouses: bool = False,
 ) -> list[StockRow]:
     """On hand, reserved, available, expired, near expiry and the nearest expiry of each of
     ``ids``, in code order. The batches are read by ``ix_batches_material_expiry`` (the same
@@ -300,6 +306,7 @@ def _material_totals(
             ),
             func.min(expiry),
             Material.near_expiry_days,
+            *([func.count(distinct(StockBalance.warehouse_id))] if count_warehouses else []),
         )
         .select_from(StockBalance)
         .join(Batch, and_(Batch.id == StockBalance.batch_id, Batch.material_id.in_(ids)))
@@ -324,10 +331,11 @@ def material_totals(
     session: Session, actor: Actor, f: StockFilter, ids: list[int], today: date | None = None
 ) -> dict[int, StockRow]:
     """The stock list's totals (on hand, available, expired …) of the materials ``ids`` in the
-    filter's warehouses, by material id: one statement (the availability view's physical side)."""
+    filter's warehouses, and how many warehouses hold each, by material id: one statement (the
+    availability view's physical side)."""
     if not ids:
         return {}
-    rows = _material_totals(session, actor, f, ids, today or local_today())
+    rows = _material_totals(session, actor, f, ids, today or local_today(), count_warehouses=True)
     return {row.material_id: row for row in rows}
 
 
@@ -374,11 +382,6 @@ def material_warehouse_page(
     )
     page = seek_page(session, stmt, [(Warehouse.code, False)], after=after, per_page=per_page)
     return KeyPage([WarehouseStock(**row._asdict()) for row in page.items], page.next_key)
-
-
-def warehouse_cells(actor: Actor, f: StockFilter, ids: list[int], today: date):
-    """Per (material, warehouse) of ``ids`` in the filter: on hand and available (a subquery)."""
-    return _by_warehouse(actor, f, ids, today)
 
 
 def _by_warehouse(actor: Actor, f: StockFilter, ids: list[int], today: date):

@@ -159,7 +159,7 @@ def test_a_page_runs_the_same_statements_however_many_materials(
     with count_queries() as many:
         page = availability_page(db, ADMIN, f, rule=RULE)
     assert len(page.items) == 33
-    assert len(many) == len(few) == 4
+    assert len(many) == len(few) == 3
 
 
 def test_an_agreement_not_yet_started_does_not_count(db, province):

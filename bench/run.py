@@ -717,12 +717,16 @@ AVAILABILITY_AG = """ AND (EXISTS (SELECT 1 FROM agreement_regions ar WHERE ar.a
                                 WHERE e.region_id IN (SELECT id FROM tree))))"""
 AVAILABILITY_FLOOR = """{with}
     page AS (
-        SELECT m.id, m.code FROM materials m WHERE m.code > :after AND (
-            EXISTS (SELECT 1 FROM stock_balances sb
-                    WHERE sb.material_id = m.id AND sb.qty > 0{wh})
-            OR EXISTS (SELECT 1 FROM agreement_lines l JOIN agreements a ON a.id = l.agreement_id
-                       WHERE l.material_id = m.id AND a.status = 'active'
-                       AND a.valid_from <= :today AND a.valid_to >= :today{ag}))
+        SELECT m.id, m.code FROM materials m WHERE m.id IN (
+            SELECT id FROM (SELECT m.id FROM materials m WHERE m.code > :after AND EXISTS (
+                SELECT 1 FROM stock_balances sb WHERE sb.material_id = m.id AND sb.qty > 0{wh})
+                ORDER BY m.code LIMIT 51) AS held
+            UNION ALL
+            SELECT id FROM (SELECT m.id FROM materials m WHERE m.code > :after AND EXISTS (
+                SELECT 1 FROM agreement_lines l JOIN agreements a ON a.id = l.agreement_id
+                WHERE l.material_id = m.id AND a.status = 'active'
+                AND a.valid_from <= :today AND a.valid_to >= :today{ag})
+                ORDER BY m.code LIMIT 51) AS agreed)
         ORDER BY m.code LIMIT 51),
     phys AS (
         SELECT sb.material_id, sum(sb.qty) AS qty, count(DISTINCT sb.warehouse_id) AS warehouses,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from reserve.agreements.models import Agreement, AgreementLine, Enterprise, LineKind
 from reserve.agreements.report_models import (
     ReportKind,
+    ReportStatus,
     StockReport,
     StockReportLine,
     Verification,
@@ -87,6 +88,18 @@ def report_search(
             )
         )
     return stmt
+
+
+def awaited_count(session: Session, *, actor: Actor) -> int:
+    """The portal's inbox: how many reports the bureau has requested and still awaits."""
+    return session.scalar(
+        select(func.count())
+        .select_from(StockReport)
+        .where(
+            actor.visible_enterprise(StockReport.enterprise_id),
+            StockReport.status == ReportStatus.REQUESTED.value,
+        )
+    )
 
 
 def report_page(

@@ -59,9 +59,15 @@ def report_list():
     page = report_queries.report_page(
         db.session, actor=actor, after=request.args.get("after"), **_filters()
     )
+    awaited = (
+        report_queries.awaited_count(db.session, actor=actor)
+        if actor.visible_enterprise_ids() is not None
+        else 0
+    )
     return render_template(
         "agreements/report_list.html",
         page=page,
+        awaited=awaited,
         args=request.args,
         statuses=list(ReportStatus),
         enterprises=_enterprise_choices() if actor.visible_enterprise_ids() is None else [],

@@ -60,6 +60,7 @@ from reserve.agreements.report_models import (
 from reserve.audit.service import record
 from reserve.auth.actor import Actor
 from reserve.auth.models import Role
+from reserve.catalog.models import Material
 from reserve.db import local_today, utcnow
 from reserve.documents import check_line_count, line_error, stamp, transition
 from reserve.errors import Conflict, Forbidden, NotFound, ReserveError, ValidationError
@@ -159,8 +160,6 @@ def _enterprise(session: Session, enterprise_id: int | None, actor: Actor) -> En
 def stock_lines(session: Session, enterprise_id: int, *, today: date | None = None, lock=False):
     """The stock lines (实物代储) of the enterprise's agreements in force, in agreement and line
     order, with the agreement's number, the material and the evidence columns."""
-    from reserve.catalog.models import Material
-
     stmt = (
         select(
             AgreementLine.id,

@@ -3,7 +3,8 @@ among them 济南统一企业有限公司 and 山东普利思饮用水股份有�
 checksum (generated: not the firms' real codes), and 80+ agreements over water, instant food,
 bedding, tents, pumps, generators and transport — most in force, some ending within the month
 (with their renewals drafted), last year's expired, capacity lines at the producers, one
-terminated. Loaded through the same services as the pages."""
+terminated; their stock reports and verifications (``reserve.demo.reports``). Loaded through
+the same services as the pages."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from reserve.auth.actor import Actor
 from reserve.catalog.models import Category, Material
 from reserve.catalog.service import MaterialData, create_material
 from reserve.db import SHANGHAI, clock_at, local_today
+from reserve.demo.reports import load_reports
 from reserve.warehouses.models import Region
 
 # What each kind of enterprise holds or can produce: catalogue codes.
@@ -363,4 +365,5 @@ def load_virtual_reserve(
     _transport(session, actor)
     enterprises = load_enterprises(session, actor, regions, csv_rows)
     agreements = load_agreements(session, actor, enterprises)
+    load_reports(session, actor, [e for e, _group in enterprises])
     return [e for e, _group in enterprises], agreements

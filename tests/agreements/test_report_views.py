@@ -261,3 +261,47 @@ def test_the_lists_filter_by_enterprise_status_and_month(db, site, lines, login_
     assert bad.status_code == 422 and "month" in bad.get_data(as_text=True)
     page = viewer.get("/stock-reports").get_data(as_text=True)
     assert 'id="report-new"' not in page and 'id="report-request-new"' not in page
+
+
+def test_bad_photos_are_refused_on_the_page_and_nothing_is_kept(
+    db, site, lines, login_as, system_actor, files
+):
+    planned = reports.plan_verification(
+        db,
+        data=PlanData(enterprise_id=site.own.id, planned_on=TODAY, inspectors="张伟"),
+        actor=system_actor,
+    )
+    admin = _english(login_as(Role.ADMIN))
+    url = f"/verifications/{planned.id}/photos"
+    before = _counts(db)
+    page = admin.post(
+        url,
+        data={"file": (BytesIO(b"<html><script>x</script>"), "photo.png")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Only PDF, JPEG or PNG" in page
+    fifty_mb = b"%PDF-1.4\n" + b"0" * (50 * 1024 * 1024)
+    response = admin.post(
+        url, data={"file": (BytesIO(fifty_mb), "big.pdf")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 413
+    assert _counts(db) == before
+    assert not files.exists() or not [p for p in files.rglob("*") if p.is_file()]
+
+
+def test_the_portal_list_says_what_the_bureau_awaits(
+    db, site, lines, login_as, system_actor, make_agreement
+):
+    make_agreement(activate=True, no="XY-OTHER", enterprise_id=site.other.id)
+    reports.request_report(
+        db, enterprise_id=site.own.id, due_on=days(4), message=None, actor=system_actor
+    )
+    reports.request_report(
+        db, enterprise_id=site.other.id, due_on=days(4), message=None, actor=system_actor
+    )
+    company = _english(login_as(Role.ENTERPRISE, enterprise=site.own))
+    page = company.get("/stock-reports").get_data(as_text=True)
+    assert 'id="report-inbox"' in page and "awaits from you: 1." in page
+    office = login_as(Role.DISPATCHER).get("/stock-reports").get_data(as_text=True)
+    assert 'id="report-inbox"' not in office

@@ -715,6 +715,166 @@ def generate_agreements(conn, scale: Scale, rng: random.Random) -> dict[str, int
     }
 
 
+def _month_starts(first: date, last: date) -> list[date]:
+    months, day = [], first.replace(day=1)
+    while day <= last:
+        months.append(day)
+        day = (day + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def generate_reports_and_verifications(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
+    """A year of 库存申报 and 核查 on the stock lines of the agreements in force at the time:
+    a monthly report per enterprise (submitted early the next month; a tenth of the
+    enterprises stopped reporting two to five months ago, and one report line in twelve is
+    below commitment), and a verification of each enterprise about every quarter (one line in
+    twenty fails or counts short). The lines' evidence columns (``reported_*``, ``verified_*``,
+    ``capped_qty``) are then those of the newest report and verification, by the rule of
+    ``reserve.agreements.reports`` (nothing is shipped in the bench: ``shipped_qty`` is 0)."""
+    today = date.today()
+    start = today - timedelta(days=365)
+    lines_of: dict[int, list] = {}
+    for row in rows_of(
+        conn,
+        "SELECT l.id, l.committed_qty, a.enterprise_id, a.valid_from, a.valid_to"
+        " FROM agreement_lines l JOIN agreements a ON a.id = l.agreement_id"
+        " WHERE l.kind = 'stock' AND a.status = 'active' ORDER BY l.id",
+    ):
+        lines_of.setdefault(row.enterprise_id, []).append(row)
+    admin = conn.scalar(sa.text("SELECT id FROM users WHERE username = 'admin'"))
+    reports, report_lines, verifications, verification_lines = [], [], [], []
+    events: list[tuple[datetime, int, str, int, bool]] = []  # (when, line, kind, qty, passed)
+
+    def day(value) -> date:
+        return date.fromisoformat(value) if isinstance(value, str) else value  # SQLite: text
+
+    def in_force(line, first: date, last: date) -> bool:
+        return day(line.valid_from) <= last and day(line.valid_to) >= first
+
+    for enterprise_id, lines in lines_of.items():
+        stopped = today - timedelta(days=rng.randrange(60, 150)) if rng.random() < 0.1 else today
+        for month in _month_starts(start, today - timedelta(days=28)):
+            month_end = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            filed = month_end + timedelta(days=rng.randrange(1, 10))
+            due = [line for line in lines if in_force(line, month, month_end)]
+            if not due or filed >= min(stopped, today):
+                continue
+            report_id = len(reports) + 1
+            at = datetime.combine(filed, datetime.min.time(), tzinfo=UTC) + timedelta(
+                hours=rng.randrange(1, 10)
+            )
+            reports.append(
+                {
+                    "id": report_id,
+                    "no": f"SB{filed.year}-{report_id:06d}",
+                    "enterprise_id": enterprise_id,
+                    "kind": "monthly",
+                    "status": "submitted",
+                    "period_month": month,
+                    "created_by_name": "enterprise",
+                    "created_at": at - timedelta(hours=1),
+                    "submitted_by_name": "enterprise",
+                    "submitted_at": at,
+                }
+            )
+            for line_no, line in enumerate(due, start=1):
+                held = line.committed_qty
+                if rng.random() < 1 / 12:
+                    held = rng.randrange(0, line.committed_qty)
+                report_lines.append(
+                    {
+                        "report_id": report_id,
+                        "line_no": line_no,
+                        "agreement_line_id": line.id,
+                        "committed_qty": line.committed_qty,
+                        "held_qty": held,
+                    }
+                )
+                events.append((at, line.id, "report", held, True))
+        checked = start + timedelta(days=rng.randrange(0, 90))
+        while checked <= today - timedelta(days=1):
+            due = [line for line in lines if in_force(line, checked, checked)]
+            if due:
+                verification_id = len(verifications) + 1
+                at = datetime.combine(checked, datetime.min.time(), tzinfo=UTC) + timedelta(hours=8)
+                results = []
+                for line_no, line in enumerate(due, start=1):
+                    short = rng.random() < 0.05
+                    counted = rng.randrange(0, line.committed_qty) if short else line.committed_qty
+                    results.append((line_no, line, counted, not short))
+                verifications.append(
+                    {
+                        "id": verification_id,
+                        "no": f"HC{checked.year}-{verification_id:06d}",
+                        "enterprise_id": enterprise_id,
+                        "status": "recorded",
+                        "planned_on": checked,
+                        "inspectors": f"{person(rng)}、{person(rng)}",
+                        "checked_on": checked,
+                        "passed": all(r[3] for r in results),
+                        "created_by_id": admin,
+                        "created_by_name": "admin",
+                        "created_at": at - timedelta(days=7),
+                        "recorded_by_id": admin,
+                        "recorded_by_name": "admin",
+                        "recorded_at": at,
+                    }
+                )
+                for line_no, line, counted, passed in results:
+                    verification_lines.append(
+                        {
+                            "verification_id": verification_id,
+                            "line_no": line_no,
+                            "agreement_line_id": line.id,
+                            "committed_qty": line.committed_qty,
+                            "shipped_qty": 0,
+                            "counted_qty": counted,
+                            "passed": passed,
+                        }
+                    )
+                    events.append((at, line.id, "verification", counted, passed))
+            checked += timedelta(days=rng.randrange(60, 130))
+    # the newest evidence on each line, applied in time order by the services' rule
+    committed = {line.id: line.committed_qty for lines in lines_of.values() for line in lines}
+    state: dict[int, dict] = {}
+    for at, line_id, kind, qty, passed in sorted(events, key=lambda e: (e[0], e[1])):
+        s = state.setdefault(
+            line_id,
+            {
+                "id": line_id,
+                "rq": None,
+                "ra": None,
+                "vq": None,
+                "vo": None,
+                "vp": None,
+                "cap": None,
+            },
+        )
+        if kind == "report":
+            s["rq"], s["ra"] = qty, at
+            if qty < committed[line_id]:
+                s["cap"] = qty
+            elif s["vp"] is not False:
+                s["cap"] = None
+        else:
+            s["vq"], s["vo"], s["vp"] = qty, at.date(), passed
+            s["cap"] = qty if (not passed or qty < committed[line_id]) else None
+    counts = {
+        "stock_reports": insert(conn, "stock_reports", reports),
+        "stock_report_lines": insert(conn, "stock_report_lines", report_lines),
+        "verifications": insert(conn, "verifications", verifications),
+        "verification_lines": insert(conn, "verification_lines", verification_lines),
+    }
+    update = sa.text(
+        "UPDATE agreement_lines SET reported_qty = :rq, reported_at = :ra, verified_qty = :vq,"
+        " verified_on = :vo, verification_passed = :vp, capped_qty = :cap WHERE id = :id"
+    ).bindparams(sa.bindparam("ra", type_=table_of("agreement_lines").c.reported_at.type))
+    for chunk in chunked(state.values()):
+        conn.execute(update, chunk)
+    counts["(line evidence)"] = len(state)
+    return counts
+
+
 def generate_users(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
     """One user per role (password ``bench-password``, hashed once with the app's method) and
     the extra keepers ``keeper001`` …; roles and kept warehouses in their own steps."""
@@ -1581,6 +1741,7 @@ STEPS: list[Step] = [
     generate_stock_movements,
     generate_labels,
     generate_agreements,
+    generate_reports_and_verifications,
 ]
 
 

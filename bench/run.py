@@ -417,6 +417,7 @@ def build_scenarios(app, engine: sa.Engine) -> list[Scenario]:
         + stock_scenarios(app, engine, get)
         + label_scenarios(app, engine, client, Scenario)
         + agreement_scenarios(app, engine, get)
+        + availability_scenarios(app, engine, get)
     )
 
 
@@ -691,6 +692,190 @@ def agreement_scenarios(app, engine: sa.Engine, get) -> list[Scenario]:
         Scenario(
             f"GET /enterprises/{enterprise_id} (its agreements and commitments)",
             get(f"/enterprises/{enterprise_id}", detail_rows),
+            target="150",
+        ),
+    ]
+
+
+# The availability view's answer in ONE statement: the page of materials by key (stock in the
+# region's warehouses, or a line of an agreement in force serving the region), their physical
+# totals, and their agreement totals with the flag conditions. {wh} and {ag} narrow to a region.
+AVAILABILITY_REGION = """
+    WITH RECURSIVE tree(id) AS (SELECT id FROM regions WHERE id = :region
+        UNION ALL SELECT r.id FROM regions r JOIN tree ON r.parent_id = tree.id),
+    up(id) AS (SELECT parent_id FROM regions WHERE id = :region
+        UNION ALL SELECT r.parent_id FROM regions r JOIN up ON r.id = up.id
+        WHERE r.parent_id IS NOT NULL),"""
+AVAILABILITY_WH = (
+    " AND sb.warehouse_id IN"
+    " (SELECT w.id FROM warehouses w WHERE w.region_id IN (SELECT id FROM tree))"
+)
+AVAILABILITY_AG = """ AND (EXISTS (SELECT 1 FROM agreement_regions ar WHERE ar.agreement_id = a.id
+        AND (ar.region_id IN (SELECT id FROM tree) OR ar.region_id IN (SELECT id FROM up)))
+      OR (NOT EXISTS (SELECT 1 FROM agreement_regions ar WHERE ar.agreement_id = a.id)
+        AND a.enterprise_id IN (SELECT e.id FROM enterprises e
+                                WHERE e.region_id IN (SELECT id FROM tree))))"""
+AVAILABILITY_FLOOR = """{with}
+    page AS (
+        SELECT m.id, m.code FROM materials m WHERE m.id IN (
+            SELECT id FROM (SELECT m.id FROM materials m WHERE m.code > :after AND EXISTS (
+                SELECT 1 FROM stock_balances sb WHERE sb.material_id = m.id AND sb.qty > 0{wh})
+                ORDER BY m.code LIMIT 51) AS held
+            UNION ALL
+            SELECT id FROM (SELECT m.id FROM materials m WHERE m.code > :after AND EXISTS (
+                SELECT 1 FROM agreement_lines l JOIN agreements a ON a.id = l.agreement_id
+                WHERE l.material_id = m.id AND a.status = 'active'
+                AND a.valid_from <= :today AND a.valid_to >= :today{ag})
+                ORDER BY m.code LIMIT 51) AS agreed)
+        ORDER BY m.code LIMIT 51),
+    phys AS (
+        SELECT sb.material_id, sum(sb.qty) AS qty, count(DISTINCT sb.warehouse_id) AS warehouses,
+            sum(CASE WHEN b.expiry_date IS NULL OR b.expiry_date >= :today
+                THEN sb.qty - sb.reserved ELSE 0 END) AS available
+        FROM stock_balances sb JOIN batches b ON b.id = sb.batch_id
+        WHERE sb.material_id IN (SELECT id FROM page) AND sb.qty > 0{wh}
+        GROUP BY sb.material_id),
+    agr AS (
+        SELECT l.material_id,
+            sum(CASE WHEN l.kind = 'stock' THEN l.committed_qty ELSE 0 END) AS committed,
+            sum(CASE WHEN l.kind = 'stock' THEN (CASE
+                WHEN l.capped_qty IS NOT NULL AND l.capped_qty < l.committed_qty
+                THEN l.capped_qty ELSE l.committed_qty END) - l.called_qty END) AS ceiling_left,
+            count(*) FILTER (WHERE l.kind = 'stock' AND (l.verified_on IS NULL
+                OR l.verified_on < :verified_before OR l.verification_passed = false
+                OR l.reported_qty + l.shipped_qty < l.committed_qty
+                OR l.reported_at < :reported_before_at
+                OR (l.reported_at IS NULL AND a.valid_from < :reported_before))) AS flagged,
+            sum(CASE WHEN l.kind <> 'capacity' OR l.lead_hours >= :hours THEN 0
+                WHEN l.daily_qty * (:hours - l.lead_hours) / 24 > l.committed_qty - l.called_qty
+                THEN l.committed_qty - l.called_qty
+                ELSE l.daily_qty * (:hours - l.lead_hours) / 24 END) AS capacity_within
+        FROM agreement_lines l JOIN agreements a ON a.id = l.agreement_id
+        WHERE l.material_id IN (SELECT id FROM page) AND a.status = 'active'
+            AND a.valid_from <= :today AND a.valid_to >= :today{ag}
+        GROUP BY l.material_id)
+    SELECT m.id, m.code, m.name, m.spec, m.unit, c.name AS category, phys.qty, phys.available,
+        phys.warehouses, agr.committed, agr.ceiling_left, agr.flagged, agr.capacity_within
+    FROM page JOIN materials m ON m.id = page.id JOIN categories c ON c.id = m.category_id
+        LEFT JOIN phys ON phys.material_id = page.id LEFT JOIN agr ON agr.material_id = page.id
+    ORDER BY m.code"""
+
+
+def availability_scenarios(app, engine: sa.Engine, get) -> list[Scenario]:
+    """The dispatcher's availability view (可调用资源一览): the page and its query function,
+    everywhere and for one city, a page in the middle, and one material's drill-down."""
+    from urllib.parse import urlencode
+
+    from reserve.agreements.flags import FlagRule
+    from reserve.agreements.models import AgreementLine
+    from reserve.auth.actor import Actor
+    from reserve.availability.queries import (
+        AvailabilityFilter,
+        availability_page,
+        material_line_page,
+    )
+    from reserve.db import local_day_start
+    from reserve.warehouses.models import Region
+
+    admin = Actor.system("bench")
+    rule = FlagRule.from_config(app.config)
+    floor = AVAILABILITY_FLOOR
+    with Session(engine) as session:
+        city = session.scalar(sa.select(Region.id).where(Region.code == "370100"))
+        busiest = session.execute(
+            sa.select(AgreementLine.material_id, sa.func.count())
+            .group_by(AgreementLine.material_id)
+            .order_by(sa.func.count().desc(), AgreementLine.material_id)
+            .limit(1)
+        ).first()
+        count = session.scalar(sa.text("SELECT count(*) FROM materials")) or 0
+        middle = session.scalar(
+            sa.text("SELECT code FROM materials ORDER BY code LIMIT 1 OFFSET :n"), {"n": count // 2}
+        )
+    material = busiest[0] if busiest else 1
+    params = {
+        "today": rule.today,
+        "after": "",
+        "hours": 72,
+        "verified_before": rule.verified_before,
+        "reported_before": rule.reported_before,
+        "reported_before_at": local_day_start(rule.reported_before),
+    }
+
+    def query(**filters) -> Callable[[], str]:
+        after = filters.pop("after", None)
+
+        def run() -> str:
+            with app.app_context(), Session(engine) as session:
+                page = availability_page(
+                    session, admin, AvailabilityFilter(**filters), rule=rule, after=after
+                )
+                return key_rows(page)
+
+        return run
+
+    def lines() -> str:
+        with app.app_context(), Session(engine) as session:
+            page = material_line_page(session, admin, material, AvailabilityFilter(), rule=rule)
+            return key_rows(page)
+
+    def floor_of(region: bool) -> str:
+        return floor.format(
+            **{
+                "with": AVAILABILITY_REGION if region else "WITH",
+                "wh": AVAILABILITY_WH if region else "",
+                "ag": AVAILABILITY_AG if region else "",
+            }
+        )
+
+    after = middle
+    everywhere, in_city = floor_of(False), floor_of(True)
+    middle_params = {**params, "after": middle or ""}
+    city_params = {**params, "region": city, "hours": 48}
+    return [
+        Scenario("availability_page", query(), everywhere, params, explain=True),
+        Scenario(
+            "availability_page region=济南市 hours=48",
+            query(region_id=city, hours=48),
+            in_city,
+            city_params,
+            explain=True,
+        ),
+        Scenario(
+            "availability_page (a page in the middle)",
+            query(after=after),
+            everywhere,
+            middle_params,
+            explain=True,
+        ),
+        Scenario(
+            "GET /availability", get("/availability", query()), everywhere, params, target="150"
+        ),
+        Scenario(
+            "GET /availability?region=济南市&hours=48",
+            get(
+                f"/availability?{urlencode({'region': city, 'hours': 48})}",
+                query(region_id=city, hours=48),
+            ),
+            in_city,
+            city_params,
+            target="150",
+        ),
+        Scenario(
+            "GET /availability (a page in the middle)",
+            get(f"/availability?{urlencode({'after': after})}", query(after=after)),
+            everywhere,
+            middle_params,
+            target="150",
+        ),
+        Scenario(
+            f"availability lines of material {material} (the most agreed)",
+            lines,
+            explain=True,
+        ),
+        Scenario(
+            f"GET /availability/materials/{material} (warehouses and lines)",
+            get(f"/availability/materials/{material}", lines),
             target="150",
         ),
     ]

@@ -15,6 +15,7 @@ FEATURES = (
     "warehouses",
     "catalog",
     "agreements",
+    "availability",
     "stock",
     "receipts",
     "stocktakes",

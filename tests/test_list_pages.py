@@ -17,7 +17,7 @@ from html import unescape
 
 import pytest
 
-from reserve.agreements.models import Agreement, Enterprise
+from reserve.agreements.models import Agreement, AgreementLine, Enterprise
 from reserve.agreements.report_models import StockReport, Verification
 from reserve.api import OPERATIONS, SCHEMAS
 from reserve.audit.service import record
@@ -40,6 +40,7 @@ ELSEWHERE = 4  # rows in another warehouse
 
 # Pages that are lists without ``_list`` in their endpoint's name.
 OTHER_LISTS = {
+    "availability.material_detail",  # one material's agreement lines (and its warehouses)
     "disposals.rotation_candidates",  # 临期/过期批次: one row per balance
     "stocktakes.stocktake_detail",  # the count sheet: one row per line
     "warehouses.warehouse_detail",  # a warehouse's locations (41,582 at province scale)
@@ -409,6 +410,52 @@ def case_stock(db, world, make_material, **_) -> Made:
     return "/stock", {m.code for m, _l, _b in kept}, {m.code for m, _l, _b in other}, PAGE
 
 
+def case_availability(db, world, make_material, **_) -> Made:
+    """可调用资源一览: one row per material, like the stock list (office roles only)."""
+    kept, other = _stocked(db, world, make_material)
+    return "/availability", {m.code for m, _l, _b in kept}, {m.code for m, _l, _b in other}, PAGE
+
+
+def case_availability_lines(db, world, make_material, **_) -> Made:
+    """One material's agreement lines in the availability view: one in force per enterprise,
+    a third of them capacity (listed apart on the same page)."""
+    material = make_material("瓶装饮用水", code="W-LINES", unit="箱")
+    start = date.today() - timedelta(days=1)
+    lines = []
+    for i, enterprise in enumerate(_enterprises(db, PAGE + EXTRA)):
+        agreement = Agreement(
+            no=f"DC-LINE-{i:03d}",
+            enterprise_id=enterprise.id,
+            signed_on=start,
+            valid_from=start,
+            valid_to=start + timedelta(days=365),
+            response_hours=1 + i % 5,  # ties on the response time: the line id decides
+            status="active",
+            created_by_name="test",
+        )
+        db.add(agreement)
+        db.flush()
+        capacity = i % 3 == 0
+        line = AgreementLine(
+            agreement_id=agreement.id,
+            line_no=1,
+            material_id=material.id,
+            kind="capacity" if capacity else "stock",
+            committed_qty=100,
+            daily_qty=50 if capacity else None,
+            lead_hours=24 if capacity else None,
+        )
+        db.add(line)
+        db.flush()
+        lines.append(line)
+    return (
+        f"/availability/materials/{material.id}",
+        {f"availability-line-{x.id}" for x in lines},
+        set(),
+        PAGE,
+    )
+
+
 def case_candidates(db, world, make_material, **_) -> Made:
     kept, other = _stocked(db, world, make_material, expiry=date.today() + timedelta(days=5))
     key = lambda rows: {f"candidate-{loc.id}-{b.id}" for _m, loc, b in rows}  # noqa: E731
@@ -461,6 +508,8 @@ CASES: dict[str, Callable[..., Made]] = {
     "callups.call_up_list": case_call_ups,
     "stock.stock_list": case_stock,
     "stock.move_list": case_moves,
+    "availability.availability_list": case_availability,
+    "availability.material_detail": case_availability_lines,
 }
 NEXT_LINK = {
     "stock.stock_list": "stock-next",
@@ -476,6 +525,8 @@ ADMIN_ONLY = {
     "audit.entry_list",
     "agreements.enterprise_list",
     "agreements.agreement_list",
+    "availability.availability_list",
+    "availability.material_detail",
     "reports.report_list",
     "reports.verification_list",
     "callups.call_up_list",
@@ -564,6 +615,7 @@ API_CASES = {  # endpoint: (path, the JSON key of a row, the case that makes the
     "api.stock_list": ("/api/v1/stock", "code", case_stock, PAGE),  # a fixed page of materials
     "api.enterprise_list": ("/api/v1/enterprises", "id", case_enterprises, 20),
     "api.agreement_list": ("/api/v1/agreements", "id", case_agreements, 20),
+    "api.availability_list": ("/api/v1/availability", "code", case_availability, 20),
     "api.stock_report_list": ("/api/v1/stock-reports", "id", case_stock_reports, 20),
     "api.verification_list": ("/api/v1/verifications", "id", case_verifications, 20),
     "api.call_up_list": ("/api/v1/call-ups", "id", case_call_ups, 20),

@@ -7,11 +7,12 @@ here is per kind, and capacity is shown as what can be produced within a horizon
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
 
+from reserve.agreements.flags import FlagRule, LineFlag
 from reserve.agreements.models import (
     Agreement,
     AgreementAttachment,
@@ -282,6 +283,10 @@ def agreement_page(
 
 @dataclass(frozen=True)
 class LineRow:
+    """An agreement's line with every figure the detail page shows, all read off the
+    ``agreement_lines`` row (see ``AgreementLine``): what was committed, called (and shipped),
+    last reported and verified, and what can be called (可调用数量)."""
+
     id: int
     line_no: int
     material_id: int
@@ -294,6 +299,16 @@ class LineRow:
     daily_qty: int | None
     lead_hours: int | None
     called_qty: int
+    shipped_qty: int = 0
+    capped_qty: int | None = None
+    callable_qty: int = 0
+    reported_qty: int | None = None
+    reported_at: datetime | None = None
+    verified_qty: int | None = None
+    verified_on: date | None = None
+    verification_passed: bool | None = None
+    valid_from: date | None = None
+    flags: tuple = ()
 
     @property
     def kind_label(self):
@@ -304,19 +319,38 @@ class LineRow:
         return self.kind == LineKind.CAPACITY.value
 
     def producible_within(self, hours: int) -> int:
-        return producible_within(self.daily_qty, self.lead_hours, self.committed_qty, hours)
+        """What the line can still produce within ``hours`` (of what is left to call)."""
+        return producible_within(self.daily_qty, self.lead_hours, self.callable_qty, hours)
 
 
 def producible_within(daily_qty: int | None, lead_hours: int | None, total: int, hours: int) -> int:
     """产能储备: what a capacity line can deliver within ``hours`` of the call — nothing before
-    its lead time, then ``daily_qty`` a day (pro rata by the hour), never above its maximum
-    total."""
+    its lead time, then ``daily_qty`` a day (pro rata by the hour), never above ``total`` (its
+    maximum, or what is left of it to call). ``producible_expr`` is the same in SQL."""
     if daily_qty is None or lead_hours is None or hours <= lead_hours:
         return 0
     return min(total, daily_qty * (hours - lead_hours) // 24)
 
 
-def agreement_lines(session: Session, agreement_id: int) -> list[LineRow]:
+def producible_expr(hours: int, total=None):
+    """SQL form of ``producible_within`` on ``agreement_lines``; ``total`` defaults to what is
+    left to call on the line (``AgreementLine.callable_expr``). 0 for a stock line."""
+    line = AgreementLine
+    total = line.callable_expr() if total is None else total
+    made = line.daily_qty * (hours - line.lead_hours) // 24
+    return case(
+        (line.kind != LineKind.CAPACITY.value, 0),
+        (line.lead_hours >= hours, 0),
+        (made > total, total),
+        else_=made,
+    )
+
+
+def agreement_lines(
+    session: Session, agreement_id: int, *, rule: FlagRule | None = None
+) -> list[LineRow]:
+    """An agreement's lines in order, with their figures; given a flag rule, each stock
+    line's flags (the detail page gives one for an agreement in force)."""
     rows = session.execute(
         select(
             AgreementLine.id,
@@ -331,12 +365,49 @@ def agreement_lines(session: Session, agreement_id: int) -> list[LineRow]:
             AgreementLine.daily_qty,
             AgreementLine.lead_hours,
             AgreementLine.called_qty,
+            AgreementLine.shipped_qty,
+            AgreementLine.capped_qty,
+            AgreementLine.callable_expr().label("callable_qty"),
+            AgreementLine.reported_qty,
+            AgreementLine.reported_at,
+            AgreementLine.verified_qty,
+            AgreementLine.verified_on,
+            AgreementLine.verification_passed,
+            Agreement.valid_from,
         )
         .join(Material, Material.id == AgreementLine.material_id)
+        .join(Agreement, Agreement.id == AgreementLine.agreement_id)
         .where(AgreementLine.agreement_id == agreement_id)
         .order_by(AgreementLine.line_no)
     )
-    return [LineRow(**row._asdict()) for row in rows]
+    return [
+        LineRow(**row._asdict(), flags=rule.flags_of(row) if rule is not None else ())
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class UnitTotal:
+    """Lines of one unit added up (one cannot add 箱 to 床): committed, called, callable and,
+    for capacity, what is producible within the horizon."""
+
+    unit: str
+    committed: int
+    called: int
+    callable: int
+    within: int
+
+
+def unit_totals(lines: list[LineRow], hours: int) -> list[UnitTotal]:
+    """Per unit, in the lines' order, of lines of ONE kind (stock and capacity never mix)."""
+    totals: dict[str, list[int]] = {}
+    for line in lines:
+        t = totals.setdefault(line.unit, [0, 0, 0, 0])
+        t[0] += line.committed_qty
+        t[1] += line.called_qty
+        t[2] += line.callable_qty
+        t[3] += line.producible_within(hours) if line.is_capacity else 0
+    return [UnitTotal(unit, *figures) for unit, figures in totals.items()]
 
 
 @dataclass(frozen=True)
@@ -349,6 +420,7 @@ class Commitment:
     material_name: str
     unit: str
     stock_qty: int
+    stock_callable: int
     capacity_daily: int
     capacity_total: int
     capacity_lead_hours: int | None
@@ -380,6 +452,9 @@ def commitments(
             func.coalesce(
                 func.sum(case((is_stock, AgreementLine.committed_qty), else_=0)), 0
             ).label("stock_qty"),
+            func.coalesce(
+                func.sum(case((is_stock, AgreementLine.callable_expr()), else_=0)), 0
+            ).label("stock_callable"),
             func.coalesce(func.sum(case((is_capacity, AgreementLine.daily_qty), else_=0)), 0).label(
                 "capacity_daily"
             ),
@@ -403,6 +478,43 @@ def commitments(
     return [
         Commitment(**{**row._asdict(), "capacity_within": int(row.capacity_within)}) for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class LineSummary:
+    """核查/申报提示 of an enterprise's stock lines under agreements in force: how many lines,
+    how many carry each flag, how many carry none."""
+
+    lines: int
+    clean: int
+    flags: dict[LineFlag, int]
+
+
+def line_summary(session: Session, enterprise_id: int, *, rule: FlagRule) -> LineSummary:
+    """The flags of an enterprise's stock lines in force, counted in one statement."""
+    today = rule.today
+    conditions = rule.sql()
+    row = session.execute(
+        select(
+            func.count().label("lines"),
+            func.count().filter(~rule.any_sql()).label("clean"),
+            *(func.count().filter(conditions[flag]).label(flag.value) for flag in LineFlag),
+        )
+        .select_from(AgreementLine)
+        .join(Agreement, Agreement.id == AgreementLine.agreement_id)
+        .where(
+            AgreementLine.kind == LineKind.STOCK.value,
+            Agreement.enterprise_id == enterprise_id,
+            Agreement.status == AgreementStatus.ACTIVE.value,
+            Agreement.valid_from <= today,
+            Agreement.valid_to >= today,
+        )
+    ).one()
+    return LineSummary(
+        lines=row.lines,
+        clean=row.clean,
+        flags={flag: getattr(row, flag.value) for flag in LineFlag},
+    )
 
 
 def attachment_rows(session: Session, agreement_id: int) -> list:

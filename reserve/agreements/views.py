@@ -2,7 +2,7 @@
 actions and the attachments. An enterprise user reaches its own enterprise and agreements only
 (the services and queries scope every read)."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from reserve.agreements import (
@@ -15,6 +15,7 @@ from reserve.agreements import (
     service,
     signing,
 )
+from reserve.agreements.flags import FlagRule
 from reserve.agreements.forms import AgreementForm, EnterpriseForm, RenewForm, TerminateForm
 from reserve.agreements.models import AgreementStatus, EnterpriseStatus, EnterpriseType
 from reserve.auth.permissions import current_actor
@@ -102,6 +103,9 @@ def enterprise_detail(enterprise_id: int):
         commitments=queries.commitments(db.session, enterprise.id, hours=hours),
         call_ups=callup_queries.call_up_page(
             db.session, actor=actor, enterprise_id=enterprise.id, per_page=20
+        ),
+        summary=queries.line_summary(
+            db.session, enterprise.id, rule=FlagRule.from_config(current_app.config)
         ),
         hours=hours,
         can_edit=actor.is_admin,
@@ -234,15 +238,24 @@ def agreement_detail(agreement_id: int):
     agreement = signing.get_agreement(db.session, agreement_id, actor=actor)
     writer = actor.has_role(*signing.WRITERS)
     hours = _horizon()
-    lines = queries.agreement_lines(db.session, agreement.id)
+    in_force = agreement.shown_status == AgreementStatus.ACTIVE.value
+    lines = queries.agreement_lines(
+        db.session,
+        agreement.id,
+        rule=FlagRule.from_config(current_app.config) if in_force else None,
+    )
+    stock_lines = [line for line in lines if not line.is_capacity]
+    capacity_lines = [line for line in lines if line.is_capacity]
     return render_template(
         "agreements/agreement_detail.html",
         agreement=agreement,
         lines=lines,
-        stock_lines=[line for line in lines if not line.is_capacity],
-        evidence=report_queries.line_evidence(db.session, agreement.id),
-        capacity_lines=[line for line in lines if line.is_capacity],
+        stock_lines=stock_lines,
+        capacity_lines=capacity_lines,
+        stock_totals=queries.unit_totals(stock_lines, hours),
+        capacity_totals=queries.unit_totals(capacity_lines, hours),
         hours=hours,
+        in_force=in_force,
         attachments=queries.attachment_rows(db.session, agreement.id),
         writer=writer,
         can_attach=writer and agreement.status != AgreementStatus.TERMINATED.value,

@@ -86,6 +86,11 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "agreements.attachment_upload": AGREEMENT_WRITERS,
     "agreements.attachment_download": PORTAL,
     "agreements.attachment_delete": AGREEMENT_WRITERS,
+    # --- availability (可调用资源一览): the bureau's, never an enterprise's ---
+    "availability.availability_list": OFFICE,
+    "availability.material_detail": OFFICE,
+    "api.availability_list": OFFICE,
+    "api.availability_material": OFFICE,
     # --- stock reports (库存申报) and verifications (核查): the office reads all, an
     # enterprise user its own; the bureau requests, plans and records; the enterprise files
     "reports.report_list": PORTAL,

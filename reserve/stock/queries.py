@@ -50,10 +50,11 @@ from sqlalchemy.sql.functions import FunctionElement
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Category, Material
 from reserve.catalog.service import significant_prefix
-from reserve.db import KeyPage, local_today, normalise_code
+from reserve.db import KeyPage, local_today, normalise_code, seek_page
 from reserve.stock.expiry import ExpiryState, expired_before, expiry_state
 from reserve.stock.models import Batch, SerialItem, StockBalance, StockMovement
-from reserve.warehouses.models import Location, Warehouse
+from reserve.warehouses.models import Location, Region, Warehouse
+from reserve.warehouses.queries import region_subtree
 
 NO_EXPIRY = date(9999, 12, 31)  # sorts batches without an expiry date last
 HOLDERS_SHOWN = 3  # warehouses named per material on the stock list ("…等 N 处")
@@ -117,14 +118,16 @@ def available_of(qty: int, reserved: int, state: ExpiryState | None) -> int:
 
 @dataclass(frozen=True)
 class StockFilter:
-    """What the stock list is narrowed to: category, warehouse, expiry horizon, text, and a
-    batch or serial number (prefix, as typed or scanned)."""
+    """What the stock list is narrowed to: category, warehouse, expiry horizon, text, a batch
+    or serial number (prefix, as typed or scanned), and a region (the warehouses in it and in
+    the divisions under it: the availability view)."""
 
     q: str | None = None
     category_code: str | None = None
     warehouse_id: int | None = None
     expiring_within_days: int | None = None
     batch_no: str | None = None
+    region_id: int | None = None
 
     @property
     def is_search(self) -> bool:
@@ -187,6 +190,9 @@ def _scoped_balances(actor: Actor, f: StockFilter):
         )
     if f.batch_no:
         conditions.append(StockBalance.batch_id.in_(matching_batch_ids(f.batch_no)))
+    if f.region_id:
+        in_region = select(Warehouse.id).where(Warehouse.region_id.in_(region_subtree(f.region_id)))
+        conditions.append(StockBalance.warehouse_id.in_(in_region))
     return conditions
 
 
@@ -207,16 +213,25 @@ def _material_conditions(f: StockFilter) -> list:
     return conditions
 
 
-def _page_material_ids(
-    session: Session, actor: Actor, f: StockFilter, after: str | None, per_page: int
-) -> tuple[list[int], bool]:
-    """The page's materials (in code order, after the key) that hold stock in the filter."""
-    has_stock = exists(
+def holds_stock(actor: Actor, f: StockFilter):
+    """SQL: the material (``Material.id`` of the outer statement) has stock in the reader's
+    scope and the filter's warehouses."""
+    return exists(
         select(StockBalance.id).where(
             StockBalance.material_id == Material.id, *_scoped_balances(actor, f)
         )
     )
-    stmt = select(Material.id).join(Material.category).where(has_stock, *_material_conditions(f))
+
+
+def _page_material_ids(
+    session: Session, actor: Actor, f: StockFilter, after: str | None, per_page: int
+) -> tuple[list[int], bool]:
+    """The page's materials (in code order, after the key) that hold stock in the filter."""
+    stmt = (
+        select(Material.id)
+        .join(Material.category)
+        .where(holds_stock(actor, f), *_material_conditions(f))
+    )
     if after:
         stmt = stmt.where(Material.code > after)
     ids = list(session.scalars(stmt.order_by(Material.code).limit(per_page + 1)))
@@ -261,7 +276,13 @@ class StockRow:
 
 
 def _material_totals(
-    session: Session, actor: Actor, f: StockFilter, ids: list[int], today: date, *narrowed
+    session: Session,
+    actor: Actor,
+    f: StockFilter,
+    ids: list[int],
+    today: date,
+    *narrowed,
+    count_warehouses: bool = False,
 ) -> list[StockRow]:
     """On hand, reserved, available, expired, near expiry and the nearest expiry of each of
     ``ids``, in code order. The batches are read by ``ix_batches_material_expiry`` (the same
@@ -285,6 +306,7 @@ def _material_totals(
             ),
             func.min(expiry),
             Material.near_expiry_days,
+            *([func.count(distinct(StockBalance.warehouse_id))] if count_warehouses else []),
         )
         .select_from(StockBalance)
         .join(Batch, and_(Batch.id == StockBalance.batch_id, Batch.material_id.in_(ids)))
@@ -303,6 +325,63 @@ def _material_totals(
         .order_by(Material.code)
     ).all()
     return [StockRow(*row) for row in rows]
+
+
+def material_totals(
+    session: Session, actor: Actor, f: StockFilter, ids: list[int], today: date | None = None
+) -> dict[int, StockRow]:
+    """The stock list's totals (on hand, available, expired …) of the materials ``ids`` in the
+    filter's warehouses, and how many warehouses hold each, by material id: one statement (the
+    availability view's physical side)."""
+    if not ids:
+        return {}
+    rows = _material_totals(session, actor, f, ids, today or local_today(), count_warehouses=True)
+    return {row.material_id: row for row in rows}
+
+
+@dataclass(frozen=True)
+class WarehouseStock:
+    """One warehouse's stock of a material: on hand and available to dispatch."""
+
+    warehouse_id: int
+    code: str
+    name: str
+    level: str
+    region_name: str | None
+    qty: int
+    available: int
+
+
+def material_warehouse_page(
+    session: Session,
+    actor: Actor,
+    material_id: int,
+    f: StockFilter,
+    *,
+    after: str | None = None,
+    per_page: int = 50,
+    today: date | None = None,
+) -> KeyPage:
+    """Each warehouse of the filter holding the material, in code order, paged by key: what is
+    on hand there and available (the rule above), aggregated in SQL."""
+    today = today or local_today()
+    cells = _by_warehouse(actor, f, [material_id], today)
+    stmt = (
+        select(
+            Warehouse.id.label("warehouse_id"),
+            Warehouse.code,
+            Warehouse.name,
+            Warehouse.level,
+            Region.name.label("region_name"),
+            cells.c.qty,
+            cells.c.available,
+        )
+        .select_from(cells)
+        .join(Warehouse, Warehouse.id == cells.c.warehouse_id)
+        .outerjoin(Region, Region.id == Warehouse.region_id)
+    )
+    page = seek_page(session, stmt, [(Warehouse.code, False)], after=after, per_page=per_page)
+    return KeyPage([WarehouseStock(**row._asdict()) for row in page.items], page.next_key)
 
 
 def _by_warehouse(actor: Actor, f: StockFilter, ids: list[int], today: date):

@@ -263,7 +263,6 @@ def agreement_detail(agreement_id: int):
         renew_form=RenewForm(),
         max_attachment_mb=store().max_bytes // (1024 * 1024),
         is_office=actor.visible_enterprise_ids() is None,
-        callable_lines=callup_queries.callable_lines(db.session, agreement.id),
         can_call_up=actor.has_role(*callups.CALLERS) and agreement.shown_status == "active",
     )
 

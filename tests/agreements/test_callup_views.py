@@ -46,7 +46,7 @@ def _called(db, line):
 def test_a_dispatcher_calls_up_from_the_agreement_page(db, login_as, line):
     client = login_as(Role.DISPATCHER)
     page = client.get(f"/agreements/{line.agreement_id}").get_data(as_text=True)
-    assert 'id="call-up-line-1"' in page and 'id="callable-line-1"' in page
+    assert 'id="call-up-line-1"' in page and 'id="agreement-line-1"' in page
     url = f"/agreements/{line.agreement_id}/lines/{line.id}/call-up"
     response = client.post(url, data=_form())
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]

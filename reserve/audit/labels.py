@@ -236,6 +236,16 @@ FIELDS = {
     "daily_qty": _l("Daily quantity"),
     "lead_hours": _l("Lead time (hours)"),
     "called_qty": _l("Called up"),
+    "due_on": _l("Due on"),
+    "message": _l("Message to the enterprise"),
+    "period_month": _l("Month reported"),
+    "planned_on": _l("Planned date"),
+    "inspectors": _l("Inspectors"),
+    "corrects_id": _l("Corrects (ID)"),
+    "checked_on": _l("Checked on"),
+    "passed": _l("Passed"),
+    "findings": _l("Findings"),
+    "cancel_reason": _l("Reason"),
 }
 
 

@@ -245,6 +245,7 @@ FIELDS = {
     "daily_qty": _l("Daily quantity"),
     "lead_hours": _l("Lead time (hours)"),
     "called_qty": _l("Called up"),
+<<<<<<< HEAD
     "shipped_qty": _l("Quantity shipped"),
     "released_qty": _l("Released"),
     "call_up": _l("Call-up"),
@@ -270,6 +271,18 @@ FIELDS = {
     "replenished_by_id": _l("Replenishment reported by (ID)"),
     "replenished_by_name": _l("Replenishment reported by"),
     "replenished_at": _l("Replenishment reported at"),
+=======
+    "due_on": _l("Due on"),
+    "message": _l("Message to the enterprise"),
+    "period_month": _l("Month reported"),
+    "planned_on": _l("Planned date"),
+    "inspectors": _l("Inspectors"),
+    "corrects_id": _l("Corrects (ID)"),
+    "checked_on": _l("Checked on"),
+    "passed": _l("Passed"),
+    "findings": _l("Findings"),
+    "cancel_reason": _l("Reason"),
+>>>>>>> reports
 }
 
 

@@ -245,7 +245,6 @@ FIELDS = {
     "daily_qty": _l("Daily quantity"),
     "lead_hours": _l("Lead time (hours)"),
     "called_qty": _l("Called up"),
-<<<<<<< HEAD
     "shipped_qty": _l("Quantity shipped"),
     "released_qty": _l("Released"),
     "call_up": _l("Call-up"),
@@ -271,7 +270,6 @@ FIELDS = {
     "replenished_by_id": _l("Replenishment reported by (ID)"),
     "replenished_by_name": _l("Replenishment reported by"),
     "replenished_at": _l("Replenishment reported at"),
-=======
     "due_on": _l("Due on"),
     "message": _l("Message to the enterprise"),
     "period_month": _l("Month reported"),
@@ -281,8 +279,6 @@ FIELDS = {
     "checked_on": _l("Checked on"),
     "passed": _l("Passed"),
     "findings": _l("Findings"),
-    "cancel_reason": _l("Reason"),
->>>>>>> reports
 }
 
 

@@ -24,6 +24,7 @@ def test_the_enterprise_files_the_requested_stock_report(page):
     expect(page.locator("#report-status")).to_have_class("badge report-status-requested")
     expect(page.locator("#report-request-message")).to_be_visible()
     page.click("#report-edit")
+    page.wait_for_load_state("load")  # the form's script marks what is typed
     rows = page.locator("tr.report-line")
     expect(rows.first).to_be_visible()
     n = rows.count()
@@ -45,10 +46,12 @@ def test_the_enterprise_files_the_requested_stock_report(page):
     expect(page.locator("#report-edit")).to_have_count(0)
     expect(page.locator("#report-correct")).to_be_visible()
     # the agreement page shows the line's newest report
+    code = page.locator("#report-line-1 code").inner_text()
+    held = page.locator("#report-line-1 .report-held").inner_text().split()[0]
     page.locator("#report-line-1 a").click()
-    expect(page.locator("#agreement-stock-lines .line-reported").first).to_contain_text(
-        "低于协议储备数量"
-    )
+    line = page.locator("#agreement-stock-lines tbody tr", has_text=code)
+    expect(line.locator(".line-reported")).to_contain_text(held)
+    expect(line.locator(".line-flags")).to_contain_text("申报低于协议数量")
 
 
 def test_the_bureau_records_a_verification_with_a_photo(page):

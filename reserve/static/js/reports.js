@@ -1,10 +1,10 @@
-// 库存申报: a held quantity below the commitment is marked as it is typed (allowed, and shown).
-document.addEventListener("input", function (event) {
-  var input = event.target;
-  if (!input.matches("tr.report-line input[name$='-held_qty']")) {
+// 库存申报: a held quantity below the commitment is marked as it is typed (allowed, and shown),
+// and when the page opens with quantities already there (a draft, or typed before this ran).
+function markReportLine(row) {
+  var input = row.querySelector("input[name$='-held_qty']");
+  if (!input) {
     return;
   }
-  var row = input.closest("tr.report-line");
   var committed = parseInt(row.getAttribute("data-committed"), 10);
   var held = parseInt(input.value, 10);
   var short = !isNaN(committed) && !isNaN(held) && held < committed;
@@ -13,4 +13,11 @@ document.addEventListener("input", function (event) {
   if (badge) {
     badge.hidden = !short;
   }
+}
+
+document.addEventListener("input", function (event) {
+  if (event.target.matches("tr.report-line input[name$='-held_qty']")) {
+    markReportLine(event.target.closest("tr.report-line"));
+  }
 });
+document.querySelectorAll("tr.report-line").forEach(markReportLine);

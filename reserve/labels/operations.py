@@ -227,13 +227,22 @@ def scan_move(
     to: str,
     qty: object,
     key: bytes,
+    seen_at: str | None = None,
 ) -> Applied:
     """移库（扫码）：move ``qty`` of the scanned stock (a batch at a location, or one serial item)
-    to the location scanned or typed as ``to``, once per operation id."""
+    to the location scanned or typed as ``to``, once per operation id.
+
+    ``seen_at``: the location code the keeper saw the stock at when scanning (the scan page
+    sends it with every queued move). When the stock is elsewhere by the time the move arrives
+    (its carton label followed a move made meanwhile, 标签随货), the move is a conflict the
+    keeper sees, not a move from a place they never saw."""
     operation_id = check_operation_id(operation_id)
     code, to = check_scan_text(code), check_scan_text(to, field="to")
     qty = ledger.check_qty(qty)
-    print_ = fingerprint(ScanOperationKind.MOVE, code=code, to=to, qty=qty)
+    seen = check_scan_text(seen_at, field="seen_at").upper() if seen_at else None
+    print_ = fingerprint(
+        ScanOperationKind.MOVE, code=code, to=to, qty=qty, **({"seen_at": seen} if seen else {})
+    )
     claim = _claim(
         session, operation_id=operation_id, kind=ScanOperationKind.MOVE, print_=print_, actor=actor
     )
@@ -251,6 +260,16 @@ def scan_move(
         raise ValidationError(_l("A serial item moves as one unit."), field="qty")
     if target.location_id is None:
         raise ScanConflict(_l("This item is not at a location now: nothing to move."), field="code")
+    if seen is not None and seen != (target.location_code or "").upper():
+        raise ScanConflict(
+            _l(
+                "This stock was at %(seen)s when it was scanned and is at %(now)s now (it moved "
+                "meanwhile): scan it again where it is. Nothing was moved.",
+                seen=seen,
+                now=target.location_code,
+            ),
+            field="code",
+        )
     destination = _destination(session, actor, target, to, key=key)
     try:
         move = move_stock(

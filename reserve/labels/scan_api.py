@@ -37,6 +37,12 @@ SCAN_MOVE = schema(
             "description": "the target location: its label, or its code (A-01-02)",
         },
         "qty": {"type": "integer", "minimum": 1, "description": "1 for a serial item"},
+        "seen_at": {
+            "type": "string",
+            "maxLength": 40,
+            "description": "the location code the stock was at when scanned: if it is elsewhere "
+            "when the move arrives (it moved meanwhile), the move is a 409; absent: no check",
+        },
     },
     required=("operation_id", "code", "to", "qty"),
 )

@@ -27,6 +27,7 @@ class ScanMoveForm(ScanOperationForm):
     qty = IntegerField(
         _l("Quantity"), validators=[InputRequired(message=_l("Enter the quantity to move."))]
     )
+    seen_at = StringField(_l("Seen at"))
 
     def move_data(self) -> dict:
         return {
@@ -34,6 +35,7 @@ class ScanMoveForm(ScanOperationForm):
             "code": self.code.data or "",
             "to": self.to.data or "",
             "qty": self.qty.data,
+            "seen_at": self.seen_at.data or None,
         }
 
 

@@ -351,6 +351,9 @@
     var to = $("move-to").value.trim();
     var qty = $("move-qty").value.trim();
     var fields = { code: current.text, to: to, qty: qty };
+    if (current.target && current.target.location_code) {
+      fields.seen_at = current.target.location_code; // a move made meanwhile is a conflict
+    }
     var summary = fmt(T.moveOf, { qty: qty, code: what(), to: to.slice(0, 30) });
     hideForms();
     enqueue("move", fields, summary);

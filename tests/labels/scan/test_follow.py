@@ -160,3 +160,30 @@ def test_the_scan_page_says_where_a_label_was_printed_when_its_batch_is_elsewher
     )
     page = keeper.get("/scan").get_data(as_text=True)
     assert "labelledAt" in page  # the page's script names it
+
+
+def test_a_queued_move_of_stock_that_moved_meanwhile_is_a_conflict(login_as, db, scan_world):
+    """Offline, the keeper scanned the carton at A-01-01; before the move arrives, all of it
+    went to A-01-02 and its label followed. The queued move says where it was seen, so it comes
+    back as a conflict instead of moving the goods from a place the keeper never saw."""
+    world = scan_world
+    keeper = login_as(Role.KEEPER, warehouses=[world.warehouse])
+    queued = {
+        "operation_id": OP,
+        "code": world.stock_code,
+        "to": world.b1_code,
+        "qty": "4",
+        "seen_at": "a-01-01",  # as the scan page saw it (any case)
+    }
+    _move(db, world, world.a1, world.a2, 10)  # meanwhile, another keeper moves all of it
+    movements = db.scalar(sa.select(sa.func.count()).select_from(ledger.StockMovement))
+    response = keeper.post("/scan/moves.json", data=queued, headers={"Accept": "application/json"})
+    assert response.status_code == 409, response.get_json()
+    message = response.get_json()["message"]
+    assert "A-01-01" in message and "A-01-02" in message and "没有移动" in message
+    assert db.scalar(sa.select(sa.func.count()).select_from(ledger.StockMovement)) == movements
+    # scanned again where it is, the same move goes through, once
+    again = {**queued, "operation_id": OP[:-1] + "2", "seen_at": "A-01-02"}
+    assert keeper.post("/scan/moves.json", data=again).status_code == 200
+    assert keeper.post("/scan/moves.json", data=again).status_code == 200  # a replay
+    assert db.scalar(sa.select(sa.func.count()).select_from(ledger.StockMovement)) == movements + 2

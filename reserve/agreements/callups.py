@@ -45,6 +45,7 @@ from reserve.documents import stamp, transition
 from reserve.errors import Conflict, Forbidden, NotFound, ValidationError
 from reserve.forms import MAX_BIG_INT, normalise_phone
 from reserve.stock.numbering import next_yearly_document_no
+from reserve.texts import checked_text
 from reserve.warehouses.models import Warehouse
 
 CALL_UP_REPLENISH_DAYS = 30
@@ -91,19 +92,6 @@ def normalise_plate(value: str | None, *, field: str = "vehicle_plate") -> str:
             field=field,
         )
     return plate
-
-
-def _clean(value: str | None) -> str | None:
-    return (value or "").strip() or None
-
-
-def _text(value: str | None, column, field: str) -> str | None:
-    value = _clean(value)
-    if value and len(value) > column.type.length:
-        raise ValidationError(
-            _l("Too long: at most %(n)s characters.", n=column.type.length), field=field
-        )
-    return value
 
 
 def _quantity(value: int | None, field: str) -> int:
@@ -180,7 +168,7 @@ def _checked(session: Session, data: CallUpData) -> dict:
             _l("The time needed by is at most %(n)s days ahead.", n=MAX_NEEDED_DAYS),
             field="needed_by",
         )
-    destination = _text(data.destination, CallUp.destination, "destination")
+    destination = checked_text(data.destination, CallUp.destination, "destination")
     if data.warehouse_id is not None:
         warehouse = session.get(Warehouse, data.warehouse_id)
         if warehouse is None or not warehouse.is_active:
@@ -194,9 +182,9 @@ def _checked(session: Session, data: CallUpData) -> dict:
         "needed_by": data.needed_by,
         "warehouse_id": data.warehouse_id,
         "destination": destination,
-        "purpose": _text(data.purpose, CallUp.purpose, "purpose"),
-        "note": _text(data.note, CallUp.note, "note"),
-        "source": _text(data.source, CallUp.source, "source"),
+        "purpose": checked_text(data.purpose, CallUp.purpose, "purpose"),
+        "note": checked_text(data.note, CallUp.note, "note"),
+        "source": checked_text(data.source, CallUp.source, "source"),
     }
 
 
@@ -355,11 +343,11 @@ def confirm_shipped(
             field="shipped_qty",
         )
     plate = normalise_plate(vehicle_plate)
-    driver = _text(driver_name, CallUp.driver_name, "driver_name")
+    driver = checked_text(driver_name, CallUp.driver_name, "driver_name")
     if driver is None:
         raise ValidationError(_l("Give the driver's name."), field="driver_name")
     phone = normalise_phone(
-        _text(driver_phone, CallUp.driver_phone, "driver_phone"), field="driver_phone"
+        checked_text(driver_phone, CallUp.driver_phone, "driver_phone"), field="driver_phone"
     )
     if phone is None:
         raise ValidationError(_l("Give the driver's phone."), field="driver_phone")
@@ -451,7 +439,7 @@ def report_replenished(
             _l("The stock cannot have been replenished before it was shipped."),
             field="replenished_on",
         )
-    text = _text(note, CallUp.replenish_note, "note")
+    text = checked_text(note, CallUp.replenish_note, "note")
     call = transition(
         session,
         CallUp,
@@ -491,7 +479,7 @@ def cancel_call_up(
     capacity is released."""
     actor.require_role(*CALLERS)
     call = get_call_up(session, call_up_id, actor=actor)
-    text = _text(reason, CallUp.cancel_reason, "reason")
+    text = checked_text(reason, CallUp.cancel_reason, "reason")
     if text is None:
         raise ValidationError(_l("Say why the call-up is cancelled."), field="reason")
     call = transition(

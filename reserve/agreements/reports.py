@@ -67,6 +67,7 @@ from reserve.errors import Conflict, Forbidden, NotFound, ReserveError, Validati
 from reserve.files import AttachmentStore, keep_attachment
 from reserve.forms import MAX_INT
 from reserve.stock.numbering import next_yearly_document_no
+from reserve.texts import check_length, clean_text
 
 BUREAU = (Role.ADMIN, Role.DISPATCHER)  # request reports; plan and record verifications
 FILERS = (Role.ADMIN, Role.DISPATCHER, Role.ENTERPRISE)  # fill and submit stock reports
@@ -122,17 +123,6 @@ class RecordData:
 
 
 # Shared checks --------------------------------------------------------------------------------
-
-
-def _clean(value: str | None) -> str | None:
-    return (value or "").strip() or None
-
-
-def _too_long(value: str | None, column, name: str) -> None:
-    if value and len(value) > column.type.length:
-        raise ValidationError(
-            _l("Too long: at most %(n)s characters.", n=column.type.length), field=name
-        )
 
 
 def _in_force(today: date):
@@ -296,8 +286,8 @@ def request_report(
         raise ValidationError(_l("Give the date the report is due."), field="due_on")
     if due_on < local_today():
         raise ValidationError(_l("The due date cannot be in the past."), field="due_on")
-    message = _clean(message)
-    _too_long(message, StockReport.request_message, "message")
+    message = clean_text(message)
+    check_length(message, StockReport.request_message, "message")
     if not stock_lines(session, enterprise.id):
         raise Conflict(
             _l("%(name)s holds no stock under an agreement in force.", name=enterprise.name),
@@ -328,8 +318,8 @@ def request_report(
 
 
 def _check_report(session: Session, report_enterprise: Enterprise, data: ReportData) -> None:
-    note = _clean(data.note)
-    _too_long(note, StockReport.note, "note")
+    note = clean_text(data.note)
+    check_length(note, StockReport.note, "note")
     for n, row in enumerate(data.lines, start=1):
         try:
             _quantity(
@@ -337,8 +327,8 @@ def _check_report(session: Session, report_enterprise: Enterprise, data: ReportD
                 "held_qty",
                 _l("The quantity held must be a whole number, 0 or more."),
             )
-            _too_long(_clean(row.batch_no), StockReportLine.batch_no, "batch_no")
-            _too_long(_clean(row.note), StockReportLine.note, "note")
+            check_length(clean_text(row.batch_no), StockReportLine.batch_no, "batch_no")
+            check_length(clean_text(row.note), StockReportLine.note, "note")
         except ReserveError as error:
             raise line_error(n, error, field=f"lines-{n - 1}-{error.field}") from None
     _check_lines(session, report_enterprise, data.lines)
@@ -346,7 +336,7 @@ def _check_report(session: Session, report_enterprise: Enterprise, data: ReportD
 
 def _put_lines(session: Session, report: StockReport, data: ReportData) -> None:
     committed = {row.id: row.committed_qty for row in stock_lines(session, report.enterprise_id)}
-    report.note = _clean(data.note)
+    report.note = clean_text(data.note)
     report.lines.clear()
     session.flush()  # the old lines go first: (report, line_no) stays unique
     report.lines.extend(
@@ -355,9 +345,9 @@ def _put_lines(session: Session, report: StockReport, data: ReportData) -> None:
             agreement_line_id=row.agreement_line_id,
             committed_qty=committed[row.agreement_line_id],
             held_qty=row.held_qty,
-            batch_no=_clean(row.batch_no),
+            batch_no=clean_text(row.batch_no),
             expiry_on=row.expiry_on,
-            note=_clean(row.note),
+            note=clean_text(row.note),
         )
         for n, row in enumerate(data.lines, start=1)
     )
@@ -595,10 +585,10 @@ def plan_verification(session: Session, *, data: PlanData, actor: Actor) -> Veri
         enterprise = _enterprise(session, data.enterprise_id, actor)
     if data.planned_on is None:
         raise ValidationError(_l("Give the date of the check."), field="planned_on")
-    inspectors = _clean(data.inspectors)
+    inspectors = clean_text(data.inspectors)
     if not inspectors:
         raise ValidationError(_l("Name the inspectors."), field="inspectors")
-    _too_long(inspectors, Verification.inspectors, "inspectors")
+    check_length(inspectors, Verification.inspectors, "inspectors")
     if not stock_lines(session, enterprise.id):
         raise Conflict(
             _l("%(name)s holds no stock under an agreement in force.", name=enterprise.name),
@@ -663,8 +653,8 @@ def record_verification(
         raise ValidationError(
             _l("A check cannot be recorded before it happens."), field="checked_on"
         )
-    findings = _clean(data.findings)
-    _too_long(findings, Verification.findings, "findings")
+    findings = clean_text(data.findings)
+    check_length(findings, Verification.findings, "findings")
     for n, row in enumerate(data.lines, start=1):
         try:
             _quantity(
@@ -672,7 +662,7 @@ def record_verification(
                 "counted_qty",
                 _l("The quantity counted must be a whole number, 0 or more."),
             )
-            _too_long(_clean(row.note), VerificationLine.note, "note")
+            check_length(clean_text(row.note), VerificationLine.note, "note")
         except ReserveError as error:
             raise line_error(n, error, field=f"lines-{n - 1}-{error.field}") from None
     lines = _check_lines(session, verification.enterprise, data.lines, lock=True)
@@ -707,7 +697,7 @@ def record_verification(
             shipped_qty=line.shipped_qty,
             counted_qty=row.counted_qty,
             passed=passed,
-            note=_clean(row.note),
+            note=clean_text(row.note),
         )
         for n, (row, line, passed) in enumerate(results, start=1)
     )
@@ -775,10 +765,10 @@ def cancel_verification(
     """取消核查：a planned check that will not happen, with the reason."""
     actor.require_role(*BUREAU)
     verification = get_verification(session, verification_id, actor=actor)
-    reason = _clean(reason)
+    reason = clean_text(reason)
     if not reason:
         raise ValidationError(_l("Say why the check is cancelled."), field="reason")
-    _too_long(reason, Verification.cancel_reason, "reason")
+    check_length(reason, Verification.cancel_reason, "reason")
     verification = transition(
         session,
         Verification,

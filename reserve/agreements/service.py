@@ -25,6 +25,7 @@ from reserve.auth.models import Role
 from reserve.catalog.service import pinyin_initials
 from reserve.errors import Conflict, Forbidden, NotFound, ValidationError
 from reserve.forms import normalise_phone
+from reserve.texts import check_length, clean_text
 from reserve.warehouses.models import Region
 
 MAX_CONTACTS = 10
@@ -94,17 +95,6 @@ def normalise_uscc(value: str | None) -> str:
         ) from None
 
 
-def _clean(value: str | None) -> str | None:
-    return (value or "").strip() or None
-
-
-def _check_length(value: str | None, column, field: str) -> None:
-    if value and len(value) > column.type.length:
-        raise ValidationError(
-            _l("Too long: at most %(n)s characters.", n=column.type.length), field=field
-        )
-
-
 def _check_position(data: EnterpriseData) -> None:
     for value, low, high, name, message in (
         (data.lat, -90, 90, "lat", _l("The latitude must be between -90 and 90 degrees.")),
@@ -127,13 +117,13 @@ def _checked_contacts(contacts: tuple[ContactData, ...]) -> list[ContactData]:
         )
     cleaned = []
     for n, contact in enumerate(contacts):
-        name, title = _clean(contact.name), _clean(contact.title)
+        name, title = clean_text(contact.name), clean_text(contact.title)
         where = f"contacts-{n}-"
         if not name:
             raise ValidationError(_l("Give the contact's name."), field=where + "name")
-        _check_length(name, EnterpriseContact.name, where + "name")
-        _check_length(title, EnterpriseContact.title, where + "title")
-        _check_length(_clean(contact.phone), EnterpriseContact.phone, where + "phone")
+        check_length(name, EnterpriseContact.name, where + "name")
+        check_length(title, EnterpriseContact.title, where + "title")
+        check_length(clean_text(contact.phone), EnterpriseContact.phone, where + "phone")
         phone = normalise_phone(contact.phone, field=where + "phone")
         if not phone:
             raise ValidationError(_l("Give the contact's phone."), field=where + "phone")
@@ -151,14 +141,14 @@ def _check_enterprise(
     name = (data.name or "").strip()
     if not name:
         raise ValidationError(_l("Give the enterprise a name."), field="name")
-    _check_length(name, Enterprise.name, "name")
+    check_length(name, Enterprise.name, "name")
     code = normalise_uscc(data.uscc)
     for value, column, field_name in (
         (data.address, Enterprise.address, "address"),
         (data.legal_rep, Enterprise.legal_rep, "legal_rep"),
         (data.kind, Enterprise.kind, "kind"),
     ):
-        _check_length(_clean(value), column, field_name)
+        check_length(clean_text(value), column, field_name)
     if data.enterprise_type not in {t.value for t in EnterpriseType}:
         raise ValidationError(_l("Choose the type of enterprise."), field="enterprise_type")
     if data.status not in {s.value for s in EnterpriseStatus}:
@@ -198,9 +188,9 @@ def _apply(
     enterprise.pinyin_initials = pinyin_initials(name)
     enterprise.uscc = code
     enterprise.region_id = data.region_id
-    enterprise.address = _clean(data.address)
-    enterprise.legal_rep = _clean(data.legal_rep)
-    enterprise.kind = _clean(data.kind)
+    enterprise.address = clean_text(data.address)
+    enterprise.legal_rep = clean_text(data.legal_rep)
+    enterprise.kind = clean_text(data.kind)
     enterprise.enterprise_type = data.enterprise_type
     enterprise.status = data.status
     enterprise.lat = data.lat

@@ -33,6 +33,7 @@ from reserve.db import local_today
 from reserve.documents import check_line_count, line_error, stamp, transition
 from reserve.errors import Conflict, Forbidden, NotFound, ReserveError, ValidationError
 from reserve.forms import MAX_INT
+from reserve.texts import check_length, clean_text
 from reserve.warehouses.models import Region
 
 WRITERS = (Role.ADMIN, Role.DISPATCHER)
@@ -68,17 +69,6 @@ class AgreementData:
     compensation_note: str | None = None
     note: str | None = None
     lines: tuple[LineData, ...] = field(default_factory=tuple)
-
-
-def _clean(value: str | None) -> str | None:
-    return (value or "").strip() or None
-
-
-def _too_long(value: str | None, column, name: str) -> None:
-    if value and len(value) > column.type.length:
-        raise ValidationError(
-            _l("Too long: at most %(n)s characters.", n=column.type.length), field=name
-        )
 
 
 def _money(value: Decimal | None, name: str) -> None:
@@ -136,13 +126,13 @@ def _check(session: Session, data: AgreementData, agreement_id: int | None = Non
     no = (data.no or "").strip()
     if not no:
         raise ValidationError(_l("Give the agreement its number."), field="no")
-    _too_long(no, Agreement.no, "no")
+    check_length(no, Agreement.no, "no")
     for value, column, name in (
         (data.rotation_duty, Agreement.rotation_duty, "rotation_duty"),
         (data.compensation_note, Agreement.compensation_note, "compensation_note"),
         (data.note, Agreement.note, "note"),
     ):
-        _too_long(_clean(value), column, name)
+        check_length(clean_text(value), column, name)
     if data.enterprise_id is None or session.get(Enterprise, data.enterprise_id) is None:
         raise ValidationError(_l("Choose the enterprise."), field="enterprise_id")
     if data.signed_on is None:
@@ -190,10 +180,10 @@ def _apply(session: Session, agreement: Agreement, data: AgreementData, no: str)
     agreement.valid_from = data.valid_from
     agreement.valid_to = data.valid_to
     agreement.response_hours = data.response_hours
-    agreement.rotation_duty = _clean(data.rotation_duty)
+    agreement.rotation_duty = clean_text(data.rotation_duty)
     agreement.storage_fee = data.storage_fee
-    agreement.compensation_note = _clean(data.compensation_note)
-    agreement.note = _clean(data.note)
+    agreement.compensation_note = clean_text(data.compensation_note)
+    agreement.note = clean_text(data.note)
     agreement.regions = list(
         session.scalars(select(Region).where(Region.id.in_(set(data.region_ids))))
     )
@@ -359,10 +349,10 @@ def terminate_agreement(
     """协议终止：an agreement in force (or expired) ends early, with the reason."""
     actor.require_role(*WRITERS)
     agreement = get_agreement(session, agreement_id, actor=actor)
-    reason = _clean(reason)
+    reason = clean_text(reason)
     if not reason:
         raise ValidationError(_l("Say why the agreement is terminated."), field="reason")
-    _too_long(reason, Agreement.termination_reason, "reason")
+    check_length(reason, Agreement.termination_reason, "reason")
     agreement = transition(
         session,
         Agreement,
@@ -419,7 +409,7 @@ def renew_agreement(
     """续签协议：copy an agreement into a new draft (number given, or ``<no>-R<n>``)."""
     actor.require_role(*WRITERS)
     agreement = get_agreement(session, agreement_id, actor=actor)
-    no = _clean(no)
+    no = clean_text(no)
     if no is None:
         n = 1
         while session.scalar(select(Agreement.id).where(Agreement.no == f"{agreement.no}-R{n}")):

@@ -18,6 +18,7 @@ from reserve.catalog.models import Category, Material, Tracking
 from reserve.errors import Conflict, NotFound, ValidationError
 from reserve.stock.holdings import holdings
 from reserve.stock.models import Batch
+from reserve.texts import check_length
 
 CATEGORY_CODE = re.compile(r"^[1-3]\d{6}$")
 # 物资编码: the category's 7-digit GB/T 38565 code, then a 3-digit sequence 001–999 (as the
@@ -170,13 +171,6 @@ class MaterialData:
     is_active: bool = True
 
 
-def _check_length(value: str | None, column, field: str) -> None:
-    if value and len(value) > column.type.length:
-        raise ValidationError(
-            _l("Too long: at most %(n)s characters.", n=column.type.length), field=field
-        )
-
-
 def check_material_code(code: str, category: Category) -> None:
     """物资编码：its category's 7-digit code followed by a sequence 001–999."""
     example = f"{category.code}001"
@@ -240,9 +234,9 @@ def _check_material(session: Session, data: MaterialData, material: Material | N
         raise ValidationError(_l("Give the material a name."), field="name")
     if not (data.unit or "").strip():
         raise ValidationError(_l("Give the unit of measure."), field="unit")
-    _check_length(data.name, Material.name, "name")
-    _check_length(data.spec, Material.spec, "spec")
-    _check_length(data.unit, Material.unit, "unit")
+    check_length(data.name, Material.name, "name")
+    check_length(data.spec, Material.spec, "spec")
+    check_length(data.unit, Material.unit, "unit")
     if data.tracking not in {t.value for t in Tracking}:
         raise ValidationError(_l("Tracking is by batch or by serial number."), field="tracking")
     for value, field in (

@@ -18,6 +18,7 @@ from reserve.db import normalise_code
 from reserve.errors import Conflict, NotFound, ValidationError
 from reserve.forms import normalise_phone
 from reserve.stock.holdings import holdings
+from reserve.texts import check_length
 from reserve.warehouses.models import (
     RECEIVING_CODE,
     Location,
@@ -55,18 +56,11 @@ CHILD_LEVEL: dict[str, str] = {
 }
 
 
-def _check_length(value: str | None, column, field: str) -> None:
-    if value and len(value) > column.type.length:
-        raise ValidationError(
-            _l("Too long: at most %(n)s characters.", n=column.type.length), field=field
-        )
-
-
 def _required_name(name: str | None, column, message) -> str:
     name = (name or "").strip()
     if not name:
         raise ValidationError(message, field="name")
-    _check_length(name, column, "name")
+    check_length(name, column, "name")
     return name
 
 
@@ -309,8 +303,8 @@ def _check_warehouse(
         raise ValidationError(_l("Unknown warehouse level."), field="level")
     if data.region_id is None or session.get(Region, data.region_id) is None:
         raise ValidationError(_l("Unknown region."), field="region_id")
-    _check_length((data.address or "").strip(), Warehouse.address, "address")
-    _check_length((data.phone or "").strip(), Warehouse.phone, "phone")
+    check_length((data.address or "").strip(), Warehouse.address, "address")
+    check_length((data.phone or "").strip(), Warehouse.phone, "phone")
     normalise_phone(data.phone, field="phone")
     _check_range(
         data.lat,
@@ -452,7 +446,7 @@ def create_location(
     code = (code or "").strip()
     name = (name or "").strip() or None
     _check_location_code(session, warehouse.id, code)
-    _check_length(name, Location.name, "name")
+    check_length(name, Location.name, "name")
     if is_receiving and session.scalar(
         select(Location.id).where(Location.warehouse_id == warehouse.id, Location.is_receiving)
     ):
@@ -479,7 +473,7 @@ def update_location(
     code = (code or "").strip()
     name = (name or "").strip() or None
     _check_location_code(session, location.warehouse_id, code, location.id)
-    _check_length(name, Location.name, "name")
+    check_length(name, Location.name, "name")
     if location.is_receiving and not is_active:
         raise ValidationError(
             _l("The receiving area cannot be taken out of use."), field="is_active"

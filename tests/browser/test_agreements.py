@@ -25,6 +25,7 @@ def test_a_dispatcher_drafts_an_agreement_with_stock_and_capacity_and_puts_it_in
     page.on("dialog", lambda dialog: dialog.accept())  # putting in force asks to confirm
     run = str(int(time.time() * 1000))[-7:]
     sign_in(page, "dispatcher")
+    page.click("#nav-reserve")  # the virtual reserve's menu
     page.click("#nav-agreements")
     expect(page.locator("#agreement-table")).to_be_visible()
     page.click("#agreement-new")

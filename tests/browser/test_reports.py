@@ -57,6 +57,7 @@ def test_the_enterprise_files_the_requested_stock_report(page):
 def test_the_bureau_records_a_verification_with_a_photo(page):
     page.on("dialog", lambda dialog: dialog.accept())  # recording asks to confirm
     sign_in(page, "dispatcher")
+    page.click("#nav-reserve")  # the virtual reserve's menu
     page.click("#nav-verifications")
     page.click("#verification-new")
     value = page.locator("#enterprise_id option", has_text=OWN).first.get_attribute("value")

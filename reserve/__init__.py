@@ -27,6 +27,7 @@ EXTRA_MODELS = (
     "reserve.labels.scan_models",
     "reserve.agreements.report_models",
     "reserve.agreements.callup_models",
+    "reserve.orders.models",  # until orders/ has its views: then it joins FEATURES
 )
 # The scan page: its own blueprint in labels/; stock reports and verifications (库存申报, 核查)
 # and call-ups (调用) theirs in agreements/.

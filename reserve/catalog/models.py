@@ -70,6 +70,8 @@ class Material(Base):
     unit_weight_kg: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 3))
     unit_volume_m3: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 4))
     pinyin_initials: Mapped[str] = mapped_column(sa.String(60), index=True, default="")
+    # 可回收: comes back after an event (tents, folding beds, pumps, generators) through a return
+    is_returnable: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -34,6 +34,12 @@ REPORT_FILERS = AGREEMENT_WRITERS | {Role.ENTERPRISE}
 # confirm a call-up's shipment and report its replenishment: the enterprise (its own, scope
 # checked by the service), or the bureau on its word
 CALL_UP_CONFIRMERS = frozenset({Role.ENTERPRISE, Role.ADMIN, Role.DISPATCHER})
+# 调拨单 (reserve.orders.lifecycle): the dispatcher drafts, submits, closes; the approver
+# approves or rejects; keepers pick, ship and (for a transfer) receive, in their warehouses;
+# a site's signed paper is recorded by the dispatcher
+ORDER_WRITERS = frozenset({Role.ADMIN, Role.DISPATCHER})
+ORDER_RECEIVERS = KEEPERS | {Role.DISPATCHER}
+ORDER_CANCELLERS = ORDER_WRITERS | {Role.APPROVER}
 
 PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "static": PUBLIC,

@@ -20,7 +20,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reserve.auth.models import Role
+from reserve.auth.permissions import (
+    APPROVERS,
+    KEEPERS,
+    ORDER_CANCELLERS,
+    ORDER_RECEIVERS,
+    ORDER_WRITERS,
+)
 from reserve.orders.models import OrderStatus as S
 
 
@@ -32,7 +38,7 @@ class Transition:
     roles: frozenset[str]
 
 
-def _t(action: str, sources: tuple[S, ...], target: S | None, *roles: Role) -> Transition:
+def _t(action: str, sources: tuple[S, ...], target: S | None, roles: frozenset) -> Transition:
     return Transition(
         action,
         frozenset(s.value for s in sources),
@@ -46,44 +52,38 @@ _BEFORE_SHIPMENT = (S.DRAFT, S.SUBMITTED, S.REJECTED, S.APPROVED, S.PICKING)
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in (
-        _t("edit", (S.DRAFT, S.REJECTED), None, Role.DISPATCHER, Role.ADMIN),
-        _t("submit", (S.DRAFT, S.REJECTED), S.SUBMITTED, Role.DISPATCHER, Role.ADMIN),
-        _t("reject", (S.SUBMITTED,), S.REJECTED, Role.APPROVER, Role.ADMIN),
-        _t("approve", (S.SUBMITTED,), S.APPROVED, Role.APPROVER, Role.ADMIN),
+        _t("edit", (S.DRAFT, S.REJECTED), None, ORDER_WRITERS),
+        _t("submit", (S.DRAFT, S.REJECTED), S.SUBMITTED, ORDER_WRITERS),
+        _t("reject", (S.SUBMITTED,), S.REJECTED, APPROVERS),
+        _t("approve", (S.SUBMITTED,), S.APPROVED, APPROVERS),
         _t(
             "approve_emergency",
             (S.DRAFT, S.SUBMITTED, S.REJECTED),
             S.APPROVED,
-            Role.DISPATCHER,
-            Role.ADMIN,
+            ORDER_WRITERS,
         ),
         _t(
             "sign_off",
             (S.APPROVED, S.PICKING, S.SHIPPED, S.RECEIVED, S.CLOSED),
             None,
-            Role.APPROVER,
-            Role.ADMIN,
+            APPROVERS,
         ),
-        _t("pick", (S.APPROVED, S.PICKING), S.PICKING, Role.KEEPER, Role.ADMIN),
-        _t("ship", (S.APPROVED, S.PICKING), None, Role.KEEPER, Role.ADMIN),
+        _t("pick", (S.APPROVED, S.PICKING), S.PICKING, KEEPERS),
+        _t("ship", (S.APPROVED, S.PICKING), None, KEEPERS),
         _t(
             "receive",
             (S.PICKING, S.SHIPPED),
             None,
-            Role.KEEPER,
-            Role.DISPATCHER,
-            Role.ADMIN,
+            ORDER_RECEIVERS,
         ),
-        _t("close", (S.SHIPPED, S.RECEIVED), S.CLOSED, Role.DISPATCHER, Role.ADMIN),
+        _t("close", (S.SHIPPED, S.RECEIVED), S.CLOSED, ORDER_WRITERS),
         _t(
             "cancel",
             _BEFORE_SHIPMENT,
             S.CANCELLED,
-            Role.DISPATCHER,
-            Role.APPROVER,
-            Role.ADMIN,
+            ORDER_CANCELLERS,
         ),
-        _t("return", (S.RECEIVED, S.CLOSED), None, Role.KEEPER, Role.ADMIN),
+        _t("return", (S.RECEIVED, S.CLOSED), None, KEEPERS),
     )
 }
 

@@ -25,7 +25,18 @@ from typing import NamedTuple
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, event, func, insert, literal, select, text, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, object_session
@@ -109,11 +120,27 @@ def lock_period(session: Session, month: str, *, exclusive: bool) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    key = int(month.replace("-", ""))
-    session.execute(
-        text(f"SELECT {function}(:namespace, :key)"),
-        {"namespace": PERIOD_LOCK_NAMESPACE, "key": key},
+    session.connection().execute(
+        _lock_statement(function), {"namespace": PERIOD_LOCK_NAMESPACE, "key": _period_key(month)}
     )
+
+
+@functools.cache
+def _lock_statement(function: str):
+    return text(f"SELECT {function}(:namespace, :key)")
+
+
+@functools.cache
+def _closed_statement():
+    """Whether a month is closed, built once. Not in the lock's statement: a statement's
+    snapshot is taken before it waits for the lock, so it would miss a close that commits
+    meanwhile; the lock first, then this (a new snapshot), sees it."""
+    return select(ClosedMonth.month).where(ClosedMonth.month == bindparam("month"))
+
+
+def _period_key(month: str) -> int:
+    """The advisory lock key of a month: ``2026-10`` → 202610."""
+    return int(month.replace("-", ""))
 
 
 def _open_months(session: Session) -> weakref.WeakKeyDictionary[SessionTransaction, set[str]]:
@@ -150,7 +177,8 @@ def check_period_open(session: Session, document_date: date) -> None:
     if any(month in checked.get(t, ()) for t in _transactions(session)):
         return
     lock_period(session, month, exclusive=False)
-    closed = session.scalar(select(ClosedMonth.month).where(ClosedMonth.month == month))
+    closed = session.scalar(_closed_statement(), {"month": month})  # autoflush: a month
+    # closed earlier in this transaction is seen
     if closed is not None:
         raise PeriodClosed(
             _l("The month %(month)s is closed; nothing more can be posted into it.", month=month)
@@ -219,30 +247,82 @@ class PlaceBatch(NamedTuple):
 
 
 def read_places(
-    session: Session, *, location_ids: Iterable[int], batch_ids: Iterable[int]
+    session: Session,
+    *,
+    location_ids: Iterable[int],
+    batch_ids: Iterable[int],
+    together: bool = False,
 ) -> tuple[dict[int, PlaceLocation], dict[int, PlaceBatch]]:
     """These locations and batches as plain rows, one query each however many: what a caller
     checks (a move's two locations and its batch) and then hands to ``post_movements`` as
-    ``places_of`` them, so that the posting does not read them again. Absent ids are absent."""
+    ``places_of`` them, so that the posting does not read them again. Absent ids are absent.
+    ``together``: a few of each (a move's two locations and one batch) in ONE statement,
+    their cross product (more than a few read apart: a document's cost does not depend on
+    its size). Through the session, whose autoflush writes the batches just added."""
+    location_ids, batch_ids = sorted(set(location_ids)), sorted(set(batch_ids))
+    params = {"location_ids": location_ids, "batch_ids": batch_ids}
+    if together and len(location_ids) * len(batch_ids) <= _CROSS_READ_MAX:
+        rows = session.execute(_places_statement("both"), params).all()
+        if rows:  # every present location × every present batch; none: read them apart
+            n = len(_LOCATION_COLUMNS)
+            return (
+                {row[0]: PlaceLocation(*row[:n]) for row in rows},
+                {row[n]: PlaceBatch(*row[n:]) for row in rows},
+            )
     locations = {
-        row.id: PlaceLocation(*row)
-        for row in session.execute(
-            select(Location.id, Location.warehouse_id, Location.code, Warehouse.name)
-            .add_columns(Location.is_active)
-            .join(Warehouse, Warehouse.id == Location.warehouse_id)
-            .where(Location.id.in_(sorted(set(location_ids))))
-        )
+        row[0]: PlaceLocation(*row)
+        for row in session.execute(_places_statement("locations"), params)
     }
     batches = {
-        row.id: PlaceBatch(*row)
-        for row in session.execute(
-            select(Batch.id, Batch.material_id, Batch.batch_no, Material.name, Material.unit)
-            .add_columns(Material.tracking)
-            .join(Material, Material.id == Batch.material_id)
-            .where(Batch.id.in_(sorted(set(batch_ids))))
-        )
+        row[0]: PlaceBatch(*row) for row in session.execute(_places_statement("batches"), params)
     }
     return locations, batches
+
+
+@functools.cache
+def _places_statement(which: str):
+    """read_places' statements, built once (building one costs more than running it)."""
+    locations = (
+        select(*_LOCATION_COLUMNS)
+        .join(Warehouse, Warehouse.id == Location.warehouse_id)
+        .where(Location.id.in_(bindparam("location_ids", expanding=True)))
+    )
+    batches = (
+        select(*_BATCH_COLUMNS)
+        .join(Material, Material.id == Batch.material_id)
+        .where(Batch.id.in_(bindparam("batch_ids", expanding=True)))
+    )
+    if which == "locations":
+        return locations
+    if which == "batches":
+        return batches
+    return (
+        select(*_LOCATION_COLUMNS, *_BATCH_COLUMNS)
+        .select_from(Location)
+        .join(Warehouse, Warehouse.id == Location.warehouse_id)
+        .join(Batch, Batch.id.in_(bindparam("batch_ids", expanding=True)))
+        .join(Material, Material.id == Batch.material_id)
+        .where(Location.id.in_(bindparam("location_ids", expanding=True)))
+    )
+
+
+# What read_places reads of a location and of a batch, in the order of PlaceLocation/PlaceBatch.
+_LOCATION_COLUMNS = (
+    Location.id,
+    Location.warehouse_id,
+    Location.code,
+    Warehouse.name,
+    Location.is_active,
+)
+_BATCH_COLUMNS = (
+    Batch.id,
+    Batch.material_id,
+    Batch.batch_no,
+    Material.name,
+    Material.unit,
+    Material.tracking,
+)
+_CROSS_READ_MAX = 16  # rows of the one-statement read; more are read apart
 
 
 def places_of(
@@ -358,10 +438,16 @@ def _increase_all(
     return {(row[0], row[1]): int(row[2]) for row in rows}
 
 
-def _decrease(
-    session: Session, place, location_id: int, batch_id: int, n: int, from_reserved: bool
-) -> int:
-    stmt = update(StockBalance).where(_balance_key(location_id, batch_id))
+@functools.cache
+def _decrease_statement(from_reserved: bool):
+    """The conditional decrement, built once: ``UPDATE stock_balances SET qty = qty - :n …
+    WHERE location_id = :location AND batch_id = :batch AND qty - reserved >= :n RETURNING qty``
+    (shipping from a reservation: ``reserved >= :n``, and the reservation goes down too)."""
+    n = bindparam("n", type_=StockBalance.qty.type)
+    stmt = update(StockBalance).where(
+        StockBalance.location_id == bindparam("location"),
+        StockBalance.batch_id == bindparam("batch"),
+    )
     if from_reserved:  # shipping what a reservation set aside (already checked on its row)
         stmt = stmt.where(StockBalance.reserved >= n).values(
             qty=StockBalance.qty - n, reserved=StockBalance.reserved - n
@@ -370,9 +456,20 @@ def _decrease(
         stmt = stmt.where(StockBalance.qty - StockBalance.reserved >= n).values(
             qty=StockBalance.qty - n
         )
-    after = session.execute(
-        stmt.returning(StockBalance.qty).execution_options(synchronize_session=False)
-    ).scalar()
+    return stmt.returning(StockBalance.qty)
+
+
+def _decrease(
+    session: Session, place, location_id: int, batch_id: int, n: int, from_reserved: bool
+) -> int:
+    # Core on the session's connection: balances are never ORM objects in a posting session
+    after = (
+        session.connection()
+        .execute(
+            _decrease_statement(from_reserved), {"location": location_id, "batch": batch_id, "n": n}
+        )
+        .scalar()
+    )
     if after is None:
         raise _insufficient(session, place, location_id, batch_id, n)
     return after

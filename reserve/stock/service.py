@@ -93,9 +93,13 @@ def move_stock(
     actor.require_write(warehouse_id)
     ledger.check_qty(qty)
     document_date = ledger.check_document_date(session, document_date or local_today())
-    # the two locations and the batch read once, as plain rows; the posting reuses them
+    # the two locations and the batch read in one statement, as plain rows; the posting
+    # reuses them
     locations, batches = ledger.read_places(
-        session, location_ids=(from_location_id, to_location_id), batch_ids=(batch_id,)
+        session,
+        location_ids=(from_location_id, to_location_id),
+        batch_ids=(batch_id,),
+        together=True,
     )
     source = _location(locations.get(from_location_id), warehouse_id, "from_location_id")
     target = _location(locations.get(to_location_id), warehouse_id, "to_location_id")

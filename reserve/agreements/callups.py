@@ -396,6 +396,9 @@ def confirm_shipped(
         },
     )
     _line_record(session, actor, "confirm_shipped", call, line)
+    from reserve.orders.floor import call_up_shipped  # an order's source: it has shipped too
+
+    call_up_shipped(session, call=call, actor=actor)
     return call
 
 

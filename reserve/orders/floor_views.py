@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("orders_floor", __name__)

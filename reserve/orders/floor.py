@@ -390,11 +390,14 @@ def record_pick(
     serial_nos: Sequence[str] = (),
     substitute_reason: str | None = None,
     label_code: str | None = None,
+    order_id: int | None = None,
 ) -> OrderPick:
     """拣货：record a quantity of a (location, batch) taken for a stock source of an approved
     order. The planned batch and location, or a substitute with a reason; never more than the
     source plans. The order moves approved → picking."""
     source = _source(session, source_id, actor)
+    if order_id is not None and source.order_id != order_id:
+        raise NotFound(_l("No such source of an order."))
     order = session.get(AllocationOrder, source.order_id)
     check_action("pick", order, actor)
     if source.kind != SourceKind.STOCK.value:

@@ -20,6 +20,7 @@ from reserve.orders.floor_models import (
     OrderReceiptLine,
     OrderReturn,
     OrderShipment,
+    OrderShipmentLine,
 )
 from reserve.orders.models import AllocationOrder, OrderLine, OrderSource, OrderStatus, SourceKind
 from reserve.stock.models import Batch
@@ -375,4 +376,86 @@ def unshipped_in(session: Session, order_id: int, warehouse_id: int) -> int:
             )
         )
         or 0
+    )
+
+
+def pick_list_paper(session: Session, order: AllocationOrder, warehouse_id: int):
+    """The pick list's paper (``reserve.orders.pdf.PickListPaper``) of one warehouse."""
+    from reserve.orders.pdf import PickLine, PickListPaper
+
+    warehouse = session.get(Warehouse, warehouse_id)
+    return PickListPaper(
+        order_no=order.no,
+        warehouse=warehouse.name,
+        destination=destination_text(session, order),
+        needed_by=order.needed_by,
+        is_emergency=order.is_emergency,
+        printed_at=utcnow(),
+        lines=tuple(
+            PickLine(
+                r.location_code,
+                r.material_code,
+                r.material_name,
+                r.spec,
+                r.batch_no,
+                r.expiry_date,
+                r.qty,
+                r.picked,
+                r.unit,
+            )  # fmt: skip
+            for r in pick_list(session, order_id=order.id, warehouse_id=warehouse_id)
+        ),
+    )
+
+
+def destination_text(session: Session, order: AllocationOrder) -> str:
+    """目的地 as a paper prints it: the warehouse, or the site's address."""
+    if order.destination_warehouse_id:
+        return session.get(Warehouse, order.destination_warehouse_id).name
+    return order.site_address or ""
+
+
+def delivery_note(session: Session, shipment: OrderShipment, *, receive_url: str):
+    """The delivery note's paper (``reserve.orders.pdf.DeliveryNote``) of one shipment."""
+    from reserve.orders.models import Event, OrderKind
+    from reserve.orders.pdf import DeliveryNote, NoteLine
+
+    order = session.get(AllocationOrder, shipment.order_id)
+    event = session.get(Event, order.event_id) if order.event_id else None
+    rows = session.execute(
+        select(
+            Material.code,
+            Material.name,
+            Material.spec,
+            Batch.batch_no,
+            OrderShipmentLine.qty,
+            Material.unit,
+            OrderShipmentLine.serial_nos,
+        )
+        .join(OrderSource, OrderSource.id == OrderShipmentLine.source_id)
+        .join(OrderLine, OrderLine.id == OrderSource.line_id)
+        .join(Material, Material.id == OrderLine.material_id)
+        .join(Batch, Batch.id == OrderSource.batch_id)
+        .where(OrderShipmentLine.shipment_id == shipment.id)
+        .order_by(OrderLine.line_no, OrderShipmentLine.id)
+    ).all()
+    contact = " ".join(filter(None, [order.contact_name, order.contact_phone]))
+    return DeliveryNote(
+        is_transfer=order.kind == OrderKind.TRANSFER.value,
+        order_no=order.no,
+        shipment_no=shipment.no,
+        from_warehouse=session.get(Warehouse, shipment.warehouse_id).name,
+        destination=destination_text(session, order),
+        requesting_unit=order.requesting_unit,
+        contact=contact or "—",
+        event=event.name if event else None,
+        vehicle_plate=shipment.vehicle_plate,
+        driver_name=shipment.driver_name,
+        driver_phone=shipment.driver_phone,
+        shipped_at=shipment.shipped_at,
+        shipped_by=shipment.shipped_by_name,
+        receive_url=receive_url,
+        lines=tuple(
+            NoteLine(r[0], r[1], r[2], r[3], int(r[4]), r[5], tuple(r[6] or ())) for r in rows
+        ),
     )

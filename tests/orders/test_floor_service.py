@@ -32,14 +32,15 @@ from reserve.stock.models import (
     StockReservation,
 )
 from reserve.warehouses.models import Location
+from tests.orders import floor_factories
 from tests.orders.floor_factories import (
     DISPATCHER,
-    floor_site,  # noqa: F401 - the fixture
     keeper_of,
     make_agreement_line,
     make_order,
 )
 
+floor_site = floor_factories.floor_site  # the fixture
 VEHICLE = dict(vehicle_plate="鲁A12345", driver_name="李师傅", driver_phone="13912345678")
 
 

@@ -44,7 +44,7 @@ __all__ = [  # the refusals a caller catches, the app's own among them
     "resolve",
 ]
 
-VIEW, MOVE, COUNT, PICK = "view", "move", "count", "pick"
+VIEW, MOVE, COUNT = "view", "move", "count"  # the orders issue adds "pick"
 
 
 class UnreadableCode(BadCode, InvalidLabel):
@@ -113,15 +113,6 @@ class ScanTarget:
     location_name: str | None = None
     # a stock label resolved to where its batch is now, its own location being empty: that one
     labelled_location_code: str | None = None
-
-
-def _has_open_picks(session: Session, actor: Actor, row) -> bool:
-    """Stock an open allocation order plans to take from this warehouse: "pick for order"."""
-    from reserve.orders.floor_queries import has_open_picks  # orders build on labels
-
-    return has_open_picks(
-        session, actor=actor, material_id=row.material_id, warehouse_id=row.warehouse_id
-    )
 
 
 def label_path(code: str) -> str:
@@ -272,8 +263,6 @@ def resolve(session: Session, actor: Actor, text: str, *, key: bytes) -> ScanTar
         actions.append(MOVE)
     if stocktake is not None:
         actions.append(COUNT)
-    if writes and kind is not LabelKind.LOCATION and qty and _has_open_picks(session, actor, row):
-        actions.append(PICK)
     code = make_code(label_id, key=key)
     return ScanTarget(
         label_id=label_id,

@@ -27,26 +27,30 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from reserve.agreements.callup_models import CallUp, CallUpStatus
 from reserve.agreements.callups import normalise_plate
-from reserve.audit.service import record
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Material
-from reserve.db import local_today, utcnow
-from reserve.documents import clean_serials, stamp, transition
-from reserve.errors import Conflict, Forbidden, NotFound, ValidationError
+from reserve.db import local_today
+from reserve.documents import clean_serials, stamp
+from reserve.errors import Conflict, NotFound, ValidationError
 from reserve.forms import normalise_phone
-from reserve.orders import lifecycle
 from reserve.orders.floor_models import OrderPick, OrderShipment, OrderShipmentLine
-from reserve.orders.floor_queries import order_scope
+from reserve.orders.floor_status import (
+    RESERVATION_TYPE,
+    after_shipment,
+    check_action,
+    claim,
+    get_order,
+    log_step,
+    source_for,
+)
 from reserve.orders.models import (
     AllocationOrder,
     OrderKind,
     OrderLine,
-    OrderLog,
     OrderSource,
     OrderStatus,
     SourceKind,
@@ -59,9 +63,6 @@ from reserve.stock.queries import fefo_sources
 from reserve.texts import checked_text
 from reserve.warehouses.models import Location, Warehouse
 
-RESERVATION_TYPE = "order"
-"""The reservations of an order's stock sources carry this document type (and the order line)."""
-
 S = OrderStatus
 
 
@@ -71,143 +72,6 @@ class WrongBatch(Conflict):
 
 class OverPick(Conflict):
     code = "over_pick"
-
-
-# The order, its scope and its timeline ---------------------------------------------------------
-
-
-def get_order(session: Session, order_id: int, *, actor: Actor) -> AllocationOrder:
-    """调拨单 as this actor may see it: office roles every one, a keeper those with a source in,
-    or a destination at, a warehouse they keep; anyone else "no such order"."""
-    order = session.scalar(
-        select(AllocationOrder).where(AllocationOrder.id == order_id, order_scope(actor))
-    )
-    if order is None:
-        raise NotFound(_l("No such allocation order."))
-    return order
-
-
-def check_action(action: str, order: AllocationOrder, actor: Actor) -> None:
-    """The lifecycle's table: the actor's roles (403), then the order's state (a conflict
-    naming it)."""
-    rule = lifecycle.TRANSITIONS[action]
-    if rule.roles.isdisjoint(actor.roles):
-        raise Forbidden()
-    if not lifecycle.allowed(action, order.status, actor.roles):
-        raise Conflict(
-            _l(
-                "Order %(no)s is %(status)s: this cannot be done now.",
-                no=order.no,
-                status=order.status_label,
-            )
-        )
-
-
-def claim(
-    session: Session,
-    order: AllocationOrder,
-    action: str,
-    *,
-    to_state: str | None = None,
-    values: dict | None = None,
-) -> AllocationOrder:
-    """Claim the order for a step of ``action`` (one conditional UPDATE from the states the
-    table allows), moving it to ``to_state`` (default: where it is)."""
-    return transition(
-        session,
-        AllocationOrder,
-        order.id,
-        from_states=lifecycle.TRANSITIONS[action].sources,
-        to_state=to_state or order.status,
-        values=values,
-    )
-
-
-def log_step(
-    session: Session,
-    order: AllocationOrder,
-    *,
-    action: str,
-    from_status: str,
-    actor: Actor,
-    note: str | None = None,
-    audit: dict | None = None,
-) -> None:
-    """流转记录 and 审计 of one floor step, in the step's transaction."""
-    session.add(
-        OrderLog(
-            order_id=order.id,
-            action=action,
-            from_status=from_status,
-            to_status=order.status,
-            note=(note or "")[:500] or None,
-            user_id=actor.user_id,
-            username=actor.username,
-        )
-    )
-    record(
-        session,
-        actor=actor,
-        action=f"order_{action}",
-        obj=order,
-        label=order.no,
-        before={"status": from_status},
-        after={"status": order.status, **(audit or {})},
-    )
-
-
-def _source(session: Session, source_id: int | None, actor: Actor) -> OrderSource:
-    source = session.get(OrderSource, source_id, populate_existing=True) if source_id else None
-    if source is None:
-        raise NotFound(_l("No such source of an order."))
-    get_order(session, source.order_id, actor=actor)  # scope: "no such" to whom may not see it
-    return source
-
-
-def all_shipped(session: Session, order_id: int) -> bool:
-    """Has every source shipped? A stock source all it plans, an agreement source once its
-    enterprise confirmed the call-up (it may ship less: the rest was released)."""
-    confirmed = exists(
-        select(CallUp.id).where(
-            CallUp.id == OrderSource.call_up_id,
-            CallUp.status.in_([CallUpStatus.SHIPPED.value, CallUpStatus.REPLENISHED.value]),
-        )
-    )
-    pending = session.scalar(
-        select(func.count(OrderSource.id)).where(
-            OrderSource.order_id == order_id,
-            or_(
-                and_(
-                    OrderSource.kind == SourceKind.STOCK.value,
-                    OrderSource.shipped_qty < OrderSource.qty,
-                ),
-                and_(OrderSource.kind == SourceKind.AGREEMENT.value, ~confirmed),
-            ),
-        )
-    )
-    return not pending
-
-
-def _after_shipment(session: Session, order: AllocationOrder) -> AllocationOrder:
-    """*shipped* once every source has, else *picking* (a first partial shipment)."""
-    if all_shipped(session, order.id):
-        return transition(
-            session,
-            AllocationOrder,
-            order.id,
-            from_states=(S.APPROVED.value, S.PICKING.value),
-            to_state=S.SHIPPED.value,
-            values={"shipped_at": utcnow()},
-        )
-    if order.status == S.APPROVED.value:
-        return transition(
-            session,
-            AllocationOrder,
-            order.id,
-            from_states=(S.APPROVED.value,),
-            to_state=S.PICKING.value,
-        )
-    return order
 
 
 # Pick (拣货) -----------------------------------------------------------------------------------
@@ -395,7 +259,7 @@ def record_pick(
     """拣货：record a quantity of a (location, batch) taken for a stock source of an approved
     order. The planned batch and location, or a substitute with a reason; never more than the
     source plans. The order moves approved → picking."""
-    source = _source(session, source_id, actor)
+    source = source_for(session, source_id, actor)
     if order_id is not None and source.order_id != order_id:
         raise NotFound(_l("No such source of an order."))
     order = session.get(AllocationOrder, source.order_id)
@@ -592,7 +456,7 @@ def ship_warehouse(
         document=DocumentRef("order_shipment", shipment.id, shipment.no, today),
         actor=actor,
     )
-    order = _after_shipment(session, order)
+    order = after_shipment(session, order)
     log_step(
         session,
         order,
@@ -603,35 +467,6 @@ def ship_warehouse(
         audit={"shipment": shipment.no, "lines": len(postings)},
     )
     return shipment
-
-
-def call_up_shipped(session: Session, *, call: CallUp, actor: Actor) -> None:
-    """The hook of ``callups.confirm_shipped``: the enterprise's confirmation is the shipment of
-    the order source that made the call-up (``shipped_qty``, in the same transaction); the
-    order is shipped when every source has."""
-    source = session.scalar(select(OrderSource).where(OrderSource.call_up_id == call.id))
-    if source is None:
-        return
-    session.execute(
-        update(OrderSource)
-        .where(OrderSource.id == source.id)
-        .values(picked_qty=call.shipped_qty, shipped_qty=call.shipped_qty)
-        .execution_options(synchronize_session=False)
-    )
-    order = session.get(AllocationOrder, source.order_id)
-    if order.status not in (S.APPROVED.value, S.PICKING.value):
-        return
-    from_status = order.status
-    order = _after_shipment(session, order)
-    log_step(
-        session,
-        order,
-        action="ship",
-        from_status=from_status,
-        actor=actor,
-        note=f"{call.no} {call.vehicle_plate} {call.driver_name} × {call.shipped_qty}",
-        audit={"call_up": call.no, "shipped_qty": call.shipped_qty},
-    )
 
 
 # Close (关闭) -----------------------------------------------------------------------------------

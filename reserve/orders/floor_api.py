@@ -158,6 +158,7 @@ CLOSE_INPUT = schema(
 MY_PICK_LIST = schema(
     "MyPickList",
     {
+        "key": {"type": "string", "description": "picklist-<order id>-<warehouse id>"},
         "order_id": _INT,
         "no": {"type": "string"},
         "warehouse_id": _INT,
@@ -400,6 +401,7 @@ def my_pick_lists():
     return key_page_json(
         page,
         lambda r: {
+            "key": f"picklist-{r.order_id}-{r.warehouse_id}",
             "order_id": r.order_id,
             "no": r.no,
             "warehouse_id": r.warehouse_id,

@@ -22,7 +22,16 @@ from reserve.orders.floor_models import (
     OrderShipment,
     OrderShipmentLine,
 )
-from reserve.orders.models import AllocationOrder, OrderLine, OrderSource, OrderStatus, SourceKind
+from reserve.orders.models import (
+    AllocationOrder,
+    Event,
+    OrderKind,
+    OrderLine,
+    OrderSource,
+    OrderStatus,
+    SourceKind,
+)
+from reserve.orders.pdf import DeliveryNote, NoteLine, PickLine, PickListPaper
 from reserve.stock.models import Batch
 from reserve.warehouses.models import Location, Warehouse
 
@@ -381,8 +390,6 @@ def unshipped_in(session: Session, order_id: int, warehouse_id: int) -> int:
 
 def pick_list_paper(session: Session, order: AllocationOrder, warehouse_id: int):
     """The pick list's paper (``reserve.orders.pdf.PickListPaper``) of one warehouse."""
-    from reserve.orders.pdf import PickLine, PickListPaper
-
     warehouse = session.get(Warehouse, warehouse_id)
     return PickListPaper(
         order_no=order.no,
@@ -417,9 +424,6 @@ def destination_text(session: Session, order: AllocationOrder) -> str:
 
 def delivery_note(session: Session, shipment: OrderShipment, *, receive_url: str):
     """The delivery note's paper (``reserve.orders.pdf.DeliveryNote``) of one shipment."""
-    from reserve.orders.models import Event, OrderKind
-    from reserve.orders.pdf import DeliveryNote, NoteLine
-
     order = session.get(AllocationOrder, shipment.order_id)
     event = session.get(Event, order.event_id) if order.event_id else None
     rows = session.execute(

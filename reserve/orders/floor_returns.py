@@ -32,7 +32,6 @@ from reserve.disposals.models import ScrapReason
 from reserve.disposals.scraps import request_scrap
 from reserve.documents import check_line_count, clean_serials, for_line, stamp, transition
 from reserve.errors import Conflict, ValidationError
-from reserve.orders.floor import check_action, claim, get_order, log_step
 from reserve.orders.floor_models import (
     OrderReceipt,
     OrderReceiptLine,
@@ -41,6 +40,7 @@ from reserve.orders.floor_models import (
     OrderShipmentLine,
     ReturnCondition,
 )
+from reserve.orders.floor_status import check_action, claim, get_order, log_step
 from reserve.orders.models import (
     AllocationOrder,
     OrderKind,

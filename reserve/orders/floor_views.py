@@ -90,7 +90,7 @@ def _warehouse(warehouse_id: int) -> Warehouse:
 
 
 @bp.get("/orders/<int:order_id>/pick-list/<int:warehouse_id>")
-def pick_list(order_id: int, warehouse_id: int):
+def pick_sheet(order_id: int, warehouse_id: int):
     order, warehouse = _order(order_id), _warehouse(warehouse_id)
     rows = queries.pick_list(db.session, order_id=order.id, warehouse_id=warehouse.id)
     return render_template(
@@ -105,7 +105,7 @@ def pick_list(order_id: int, warehouse_id: int):
 
 
 @bp.get("/orders/<int:order_id>/pick-list/<int:warehouse_id>.pdf")
-def pick_list_pdf_view(order_id: int, warehouse_id: int):
+def pick_sheet_pdf(order_id: int, warehouse_id: int):
     order, warehouse = _order(order_id), _warehouse(warehouse_id)
     data = pick_list_pdf(queries.pick_list_paper(db.session, order, warehouse.id))
     return send_file(
@@ -264,7 +264,7 @@ def close(order_id: int):
 
 
 @bp.get("/pick-lists")
-def my_pick_lists():
+def pick_list():
     page = queries.my_pick_lists(db.session, actor=current_actor(), after=request.args.get("after"))
     labels = {s.value: s.label for s in OrderStatus}
     return render_template("orders/floor/my_pick_lists.html", page=page, labels=labels)

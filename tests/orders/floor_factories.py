@@ -21,7 +21,7 @@ from reserve.auth.actor import Actor
 from reserve.auth.models import Role
 from reserve.db import local_today, utcnow
 from reserve.documents import stamp
-from reserve.orders.floor import RESERVATION_TYPE
+from reserve.orders.floor_status import RESERVATION_TYPE
 from reserve.orders.models import (
     AllocationOrder,
     OrderKind,

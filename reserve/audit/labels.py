@@ -112,8 +112,8 @@ OBJECT_TYPES = {
     "order_picks": _l("Pick"),
     "order_shipments": _l("Shipment"),
     "order_shipment_lines": _l("Shipment line"),
-    "order_receipts": _l("Order receipt"),
-    "order_receipt_lines": _l("Order receipt line"),
+    "order_receipts": _l("Signed delivery"),
+    "order_receipt_lines": _l("Signed delivery line"),
     "order_returns": _l("Return"),
     "order_return_lines": _l("Return line"),
 }

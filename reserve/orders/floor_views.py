@@ -198,7 +198,7 @@ def receive(order_id: int):
                 note=form.note.data,
                 actor=current_actor(),
             ),
-            success=lambda r: _("Receipt %(no)s signed.", no=r.no),
+            success=lambda r: _("%(no)s signed for.", no=r.no),
             to=order_url(order.id),
         )
     ):

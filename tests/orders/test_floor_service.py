@@ -22,7 +22,7 @@ from reserve.orders.floor_returns import (
     receive_order,
     return_goods,
 )
-from reserve.orders.models import OrderKind, OrderLog, OrderSource, OrderStatus
+from reserve.orders.models import AllocationOrder, OrderKind, OrderLog, OrderSource, OrderStatus
 from reserve.stock import ledger
 from reserve.stock.models import (
     ItemStatus,
@@ -544,7 +544,7 @@ def test_returns_good_repair_and_scrap(db, floor_site, keeper):
     assert ledger.verify(db) == []
 
 
-def test_close_releases_what_is_still_reserved(db, floor_site, keeper):
+def test_close_is_refused_while_picking_and_a_short_pick_stays_reserved(db, floor_site, keeper):
     s = floor_site
     order = make_order(
         db,
@@ -574,7 +574,7 @@ def test_close_of_a_shipped_order_needs_a_reason_and_releases(db, floor_site, qu
     assert closed.status == OrderStatus.CLOSED.value and closed.closed_by_name == "调度员"
 
 
-def test_close_releases_a_partly_picked_sources_rest(db, floor_site, keeper):
+def test_close_of_a_received_order_leaves_nothing_reserved(db, floor_site, keeper):
     s = floor_site
     order = make_order(
         db,
@@ -597,7 +597,7 @@ def test_close_releases_a_partly_picked_sources_rest(db, floor_site, keeper):
     assert ledger.verify(db) == []
 
 
-def test_close_after_a_substitute_leaves_nothing_reserved(db, floor_site, quilts, keeper):
+def test_a_substitute_and_a_short_pick_leave_only_the_rest_reserved(db, floor_site, quilts, keeper):
     s = floor_site
     source = source_of(quilts)
     floor.record_pick(
@@ -613,8 +613,7 @@ def test_close_after_a_substitute_leaves_nothing_reserved(db, floor_site, quilts
     floor.ship_warehouse(db, order_id=quilts.id, warehouse_id=s.source.id, actor=keeper, **VEHICLE)
     db.refresh(quilts)
     assert quilts.status == OrderStatus.PICKING.value
-    # the office accepts the shortfall: the lifecycle closes only from shipped or received;
-    # the dispatcher cancels nothing shipped, so the order waits for its last 5 (picking)
+    # the order waits for its last 5 (picking): the lifecycle closes from shipped or received
     assert balance(db, s.b2, s.quilt_b1) == (85, 5)
 
 
@@ -661,3 +660,22 @@ def test_the_enterprises_confirmation_ships_the_agreement_source(
     )
     db.refresh(order)
     assert order.status == OrderStatus.RECEIVED.value
+
+
+def test_close_releases_what_a_source_still_holds(db, floor_site, keeper):
+    """A shipped order whose source still holds part of its reservation (shipped before all of
+    it was picked, as an emergency's first truck): closing releases that part."""
+    s = floor_site
+    order = make_order(db, lines=[(s.quilt, [("stock", s.b2, s.quilt_b1, 30)])], emergency=True)
+    pick(db, source_of(order), keeper, 25)
+    floor.ship_warehouse(db, order_id=order.id, warehouse_id=s.source.id, actor=keeper, **VEHICLE)
+    db.execute(  # the state the shortfall was accepted in, written directly
+        sa.update(AllocationOrder).where(AllocationOrder.id == order.id).values(status="shipped")
+    )
+    db.expire_all()
+    assert balance(db, s.b2, s.quilt_b1) == (75, 5)
+    floor.close_order(db, order_id=order.id, actor=DISPATCHER, reason="5 床缺货，不再补发")
+    assert balance(db, s.b2, s.quilt_b1) == (75, 0)
+    reservation = db.get(StockReservation, source_of(order).reservation_id)
+    assert (reservation.consumed_qty, reservation.released_qty) == (25, 5)
+    assert ledger.verify(db) == []

@@ -28,6 +28,7 @@ EXTRA_MODELS = (
     "reserve.agreements.report_models",
     "reserve.agreements.callup_models",
     "reserve.orders.models",  # until orders/ has its views: then it joins FEATURES
+    "reserve.orders.floor_models",
 )
 # The scan page: its own blueprint in labels/; stock reports and verifications (库存申报, 核查)
 # and call-ups (调用) theirs in agreements/.
@@ -35,11 +36,13 @@ EXTRA_BLUEPRINTS = (
     "reserve.labels.scan",
     "reserve.agreements.report_views",
     "reserve.agreements.callup_views",
+    "reserve.orders.floor_views",
 )
 EXTRA_API = (
     "reserve.labels.scan_api",
     "reserve.agreements.report_api",
     "reserve.agreements.callup_api",
+    "reserve.orders.floor_api",
 )
 
 

@@ -488,6 +488,49 @@ def case_moves(db, world, make_material, **_) -> Made:
     return "/stock/moves", made[world.kept], made[world.other], PAGE
 
 
+def case_pick_lists(db, world, make_material, **_) -> Made:
+    """我的拣货单: approved orders with a stock source in each warehouse (rows of the contract)."""
+    from reserve.db import utcnow
+    from reserve.orders.models import AllocationOrder, OrderLine, OrderSource
+
+    material = make_material("单帐篷", code="T-PICK")
+    made = {world.kept: set(), world.other: set()}
+    now = utcnow()
+    for warehouse, n in ((world.kept, PAGE + EXTRA), (world.other, ELSEWHERE)):
+        batch = _batches(db, material, 1, tag=f"P{warehouse.id}")[0]
+        for i in range(n):
+            order = AllocationOrder(
+                no=f"DB-{warehouse.id:02d}-{i:04d}",
+                kind="dispatch",
+                status="approved",
+                requesting_unit="test",
+                site_address="安置点",
+                needed_by=now + timedelta(minutes=i % 7),  # ties on the time: the id decides
+                created_by_name="test",
+                approved_by_name="test",
+                approved_at=now,
+            )
+            db.add(order)
+            db.flush()
+            line = OrderLine(order_id=order.id, line_no=1, material_id=material.id, requested_qty=1)
+            db.add(line)
+            db.flush()
+            db.add(
+                OrderSource(
+                    order_id=order.id,
+                    line_id=line.id,
+                    kind="stock",
+                    warehouse_id=warehouse.id,
+                    location_id=_a1(db, warehouse).id,
+                    batch_id=batch.id,
+                    qty=1,
+                )
+            )
+            made[warehouse].add(f"picklist-{order.id}-{warehouse.id}")
+    db.flush()
+    return "/pick-lists", made[world.kept], made[world.other], PAGE
+
+
 CASES: dict[str, Callable[..., Made]] = {
     "receipts.receipt_list": case_receipts,
     "disposals.rotation_list": case_rotations,
@@ -510,6 +553,7 @@ CASES: dict[str, Callable[..., Made]] = {
     "stock.move_list": case_moves,
     "availability.availability_list": case_availability,
     "availability.material_detail": case_availability_lines,
+    "orders_floor.pick_list": case_pick_lists,
 }
 NEXT_LINK = {
     "stock.stock_list": "stock-next",
@@ -619,6 +663,7 @@ API_CASES = {  # endpoint: (path, the JSON key of a row, the case that makes the
     "api.stock_report_list": ("/api/v1/stock-reports", "id", case_stock_reports, 20),
     "api.verification_list": ("/api/v1/verifications", "id", case_verifications, 20),
     "api.call_up_list": ("/api/v1/call-ups", "id", case_call_ups, 20),
+    "api.my_pick_lists": ("/api/v1/pick-lists", "key", case_pick_lists, 20),
 }
 API_LISTED_ELSEWHERE = {
     "api.stock_card": "one material's movements by key (`before`), tested in tests/stock/",

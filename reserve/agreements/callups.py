@@ -44,6 +44,7 @@ from reserve.db import SHANGHAI, local_today, utcnow
 from reserve.documents import stamp, transition
 from reserve.errors import Conflict, Forbidden, NotFound, ValidationError
 from reserve.forms import MAX_BIG_INT, normalise_phone
+from reserve.orders.floor_status import call_up_shipped
 from reserve.stock.numbering import next_yearly_document_no
 from reserve.texts import checked_text
 from reserve.warehouses.models import Warehouse
@@ -396,6 +397,7 @@ def confirm_shipped(
         },
     )
     _line_record(session, actor, "confirm_shipped", call, line)
+    call_up_shipped(session, call=call, actor=actor)  # an order's source has shipped too
     return call
 
 

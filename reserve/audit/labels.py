@@ -103,6 +103,19 @@ OBJECT_TYPES = {
     "stock_movements": _l("Stock movement"),
     "closed_months": _l("Month close"),
     "closed_month": _l("Month close"),
+    # allocation orders (the contract's tables, and the floor's documents)
+    "events": _l("Event"),
+    "allocation_orders": _l("Allocation order"),
+    "order_lines": _l("Allocation order line"),
+    "order_sources": _l("Order source"),
+    "order_log": _l("Order timeline"),
+    "order_picks": _l("Pick"),
+    "order_shipments": _l("Shipment"),
+    "order_shipment_lines": _l("Shipment line"),
+    "order_receipts": _l("Signed delivery"),
+    "order_receipt_lines": _l("Signed delivery line"),
+    "order_returns": _l("Return"),
+    "order_return_lines": _l("Return line"),
 }
 
 FIELDS = {

@@ -239,6 +239,28 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "api.material_update": ADMIN,
     # the material picker's search (every role that chooses materials on a form)
     "catalog.material_pick": STAFF,
+    # --- allocation orders, the floor (ordfloor): pick, ship, receive, return, close ---
+    "orders_floor.floor_page": STAFF,
+    "orders_floor.pick_sheet": STAFF,
+    "orders_floor.pick_sheet_pdf": STAFF,
+    "orders_floor.pick_create": KEEPERS,
+    "orders_floor.ship": KEEPERS,
+    "orders_floor.delivery_note": STAFF,
+    "orders_floor.delivery_note_pdf_view": STAFF,
+    "orders_floor.receive": STAFF,
+    "orders_floor.return_form": KEEPERS,
+    "orders_floor.close": AGREEMENT_WRITERS,
+    "orders_floor.pick_list": KEEPERS,
+    "orders_floor.scan_picks": KEEPERS,
+    "orders_floor.scan_pick_json": KEEPERS,
+    "api.order_floor": STAFF,
+    "api.order_pick_list": STAFF,
+    "api.order_pick": KEEPERS,
+    "api.order_ship": KEEPERS,
+    "api.order_receive": KEEPERS | {Role.DISPATCHER},
+    "api.order_return": KEEPERS,
+    "api.order_close": AGREEMENT_WRITERS,
+    "api.my_pick_lists": KEEPERS,
 }
 
 # Reachable by a signed-in user who must first change the password the admin gave them.

@@ -39,6 +39,7 @@ MATERIAL = schema(
         "unit_volume_m3": {"type": "string", "nullable": True},
         "pinyin_initials": {"type": "string"},
         "is_active": {"type": "boolean"},
+        "is_returnable": {"type": "boolean", "description": "可归还: comes back after an event"},
     },
 )
 
@@ -63,6 +64,7 @@ MATERIAL_INPUT = schema(
         "unit_weight_kg": {"type": "string", "nullable": True},
         "unit_volume_m3": {"type": "string", "nullable": True},
         "is_active": {"type": "boolean"},
+        "is_returnable": {"type": "boolean", "description": "可归还: comes back after an event"},
     },
     required=("code", "name", "unit", "category_id"),
 )
@@ -100,6 +102,7 @@ def material_json(m: Material) -> dict:
         "unit_volume_m3": _decimal(m.unit_volume_m3),
         "pinyin_initials": m.pinyin_initials,
         "is_active": m.is_active,
+        "is_returnable": m.is_returnable,
     }
 
 

@@ -72,6 +72,7 @@ class MaterialForm(BoundedForm):
         _l("Unit volume (m³)"), places=4, validators=[Optional(), NumberRange(min=0)]
     )
     is_active = BooleanField(_l("In use"), default=True)
+    is_returnable = BooleanField(_l("Returnable after use (tents, beds, pumps, generators)"))
 
     def to_data(self) -> MaterialData:
         return MaterialData(
@@ -89,6 +90,7 @@ class MaterialForm(BoundedForm):
             unit_weight_kg=self.unit_weight_kg.data,
             unit_volume_m3=self.unit_volume_m3.data,
             is_active=self.is_active.data,
+            is_returnable=self.is_returnable.data,
         )
 
 

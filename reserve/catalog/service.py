@@ -169,6 +169,7 @@ class MaterialData:
     unit_weight_kg: Decimal | None = None
     unit_volume_m3: Decimal | None = None
     is_active: bool = True
+    is_returnable: bool = False  # 可归还: comes back after an event (orders' returns)
 
 
 def check_material_code(code: str, category: Category) -> None:
@@ -277,6 +278,7 @@ def _apply(material: Material, data: MaterialData) -> None:
     material.unit_weight_kg = data.unit_weight_kg
     material.unit_volume_m3 = data.unit_volume_m3
     material.is_active = data.is_active
+    material.is_returnable = bool(data.is_returnable)
     material.pinyin_initials = pinyin_initials(material.name)
 
 

@@ -207,6 +207,7 @@ def load_catalogue(session: Session, actor: Actor) -> int:
                 reference_price=_dec(row["reference_price"]),
                 unit_weight_kg=_dec(row["unit_weight_kg"]),
                 unit_volume_m3=_dec(row["unit_volume_m3"]),
+                is_returnable=row.get("is_returnable") == "1",
             ),
         )
         count += 1

@@ -26,6 +26,7 @@ from reserve.labels.operations import (
     scan_target,
 )
 from reserve.labels.scan_forms import ScanCountForm, ScanMoveForm
+from reserve.orders.floor_queries import has_open_picks
 
 bp = Blueprint("scan", __name__)
 
@@ -74,6 +75,13 @@ def scan_resolve():
     refuse_bad_codes(text)
     target = scan_target(db.session, current_actor(), text, key=app_label_key())
     body = target_json(target)
+    if "move" in target.actions and has_open_picks(
+        db.session,
+        actor=current_actor(),
+        material_id=target.material_id,
+        warehouse_id=target.warehouse_id,
+    ):  # stock an open allocation order plans to take from here: "pick for order"
+        body["actions"].append("pick")
     if target.stocktake_id is not None:
         line = counted_line(db.session, target.stocktake_id, target)
         body["stocktake"]["counted_qty"] = line.counted_qty if line is not None else None

@@ -359,6 +359,11 @@ class OrderSource(Base):
             " AND returned_qty >= 0 AND returned_qty <= received_qty",
             name="quantities_chain",
         ),
+        # 签收差异 (ordfloor): what the destination signed as missing never exceeds the gap
+        sa.CheckConstraint(
+            "short_qty >= 0 AND received_qty + short_qty <= shipped_qty",
+            name="short_within_shipped",
+        ),
         sa.CheckConstraint("distance_km IS NULL OR distance_km >= 0", name="distance_not_negative"),
         sa.Index("ix_order_sources_order", "order_id"),
         sa.Index("ix_order_sources_warehouse_order", "warehouse_id", "order_id"),
@@ -387,6 +392,8 @@ class OrderSource(Base):
     shipped_qty: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     received_qty: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     returned_qty: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # signed for as missing at the destination, with a reason (``floor_models.OrderReceiptLine``)
+    short_qty: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     note: Mapped[str | None] = mapped_column(sa.String(200))
 
     line: Mapped[OrderLine] = relationship(back_populates="sources")

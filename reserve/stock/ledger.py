@@ -839,3 +839,45 @@ def reverse_movement(
             )
     except IntegrityError:  # the unique index: another reversal of it committed first
         raise Conflict(_l("This movement has already been reversed.")) from None
+
+
+def mark_items_out_of_stock(
+    session: Session,
+    *,
+    material_id: int,
+    serial_nos: Sequence[str],
+    from_status: ItemStatus,
+    to_status: ItemStatus,
+    location_id: int | None,
+) -> None:
+    """单品状态：serial items that are out of stock (issued, say) change status and place, no
+    quantity moving (a pump back from an event that goes to repair, not to the shelf). One
+    conditional UPDATE; an item not in ``from_status`` is refused by name."""
+    if ItemStatus.IN_STOCK in (ItemStatus(from_status), ItemStatus(to_status)):
+        raise ValidationError(_l("Items coming into or leaving stock move with a quantity."))
+    numbers = sorted({s.strip() for s in serial_nos if s and s.strip()})
+    if not numbers:
+        raise ValidationError(_l("Give the serial numbers."), field="serial_nos")
+    with _ledger_writes():
+        changed = set(
+            session.execute(
+                update(serials.SerialItem)
+                .where(
+                    serials.SerialItem.material_id == material_id,
+                    serials.SerialItem.serial_no.in_(numbers),
+                    serials.SerialItem.status == ItemStatus(from_status).value,
+                )
+                .values(status=ItemStatus(to_status).value, location_id=location_id)
+                .returning(serials.SerialItem.serial_no)
+                .execution_options(synchronize_session="fetch")
+            ).scalars()
+        )
+    if missing := [n for n in numbers if n not in changed]:
+        raise Conflict(
+            _l(
+                "Not %(status)s: %(serials)s.",
+                status=ItemStatus(from_status).label,
+                serials=", ".join(missing),
+            ),
+            field="serial_nos",
+        )

@@ -21,6 +21,9 @@ PREFIXES = {
     "rotation": "LH",  # 轮换单
     "scrap": "BF",  # 报废单
     "order": "DB",  # 调拨单
+    "order_shipment": "CK",  # 出库单 (an order's shipment)
+    "order_receipt": "QS",  # 签收单
+    "order_return": "GH",  # 归还单
     # numbered by year (next_yearly_document_no):
     "call_up": "DY",  # 调用单
     "stock_report": "SB",  # 库存申报

@@ -25,18 +25,7 @@ from typing import NamedTuple
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (
-    and_,
-    bindparam,
-    case,
-    event,
-    func,
-    insert,
-    literal,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import and_, bindparam, case, event, func, insert, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, object_session
@@ -167,16 +156,28 @@ def _transactions(session: Session) -> Iterator[SessionTransaction]:
         transaction = transaction.parent
 
 
-def check_period_open(session: Session, document_date: date) -> None:
+def period_checked(session: Session, document_date: date) -> bool:
+    """Whether this transaction already found the month of ``document_date`` open (and holds
+    its lock): ``check_period_open`` would then send nothing."""
+    month = document_date.strftime("%Y-%m")
+    checked = _open_months(session)
+    return any(month in checked.get(t, ()) for t in _transactions(session))
+
+
+def check_period_open(session: Session, document_date: date, *, locked: bool = False) -> None:
     """Refuse a document date in a closed month; the month stays open until this transaction
     ends (its lock is held shared). Checked once per transaction and month: a move's form
     date and its posting, a receipt's header and its movements share one check, kept by the
-    savepoint that took the lock (a savepoint rolled back forgets it with its lock)."""
+    savepoint that took the lock (a savepoint rolled back forgets it with its lock).
+    ``locked``: the caller took the month's shared lock in an earlier statement of this
+    transaction (``read_move_places``); the closed month is then read in a statement of its
+    own all the same, so that it sees a close that committed while the lock was awaited."""
+    if period_checked(session, document_date):
+        return
     month = document_date.strftime("%Y-%m")
     checked = _open_months(session)
-    if any(month in checked.get(t, ()) for t in _transactions(session)):
-        return
-    lock_period(session, month, exclusive=False)
+    if not locked:
+        lock_period(session, month, exclusive=False)
     closed = session.scalar(_closed_statement(), {"month": month})  # autoflush: a month
     # closed earlier in this transaction is seen
     if closed is not None:
@@ -186,10 +187,11 @@ def check_period_open(session: Session, document_date: date) -> None:
     checked.setdefault(next(_transactions(session)), set()).add(month)
 
 
-def check_document_date(session: Session, document_date: object) -> date:
+def check_document_date(session: Session, document_date: object, *, period: bool = True) -> date:
     """The date on a document's paper: given, within the configured window (from
     ``DOCUMENT_DATE_MIN``, 2000-01-01 by default, to today + 1 day: a day's slack for clocks
-    and time zones), and in an open month."""
+    and time zones), and in an open month (``period=False``: the caller checks the month
+    itself later, with ``check_period_open``, before it posts anything)."""
     if not isinstance(document_date, date):
         raise ValidationError(_l("Give the date on the paper."), field="document_date")
     configured = current_app.config.get("DOCUMENT_DATE_MIN") if has_app_context() else None
@@ -208,7 +210,8 @@ def check_document_date(session: Session, document_date: object) -> date:
             _l("The document date %(date)s is in the future.", date=document_date.isoformat()),
             field="document_date",
         )
-    check_period_open(session, document_date)
+    if period:
+        check_period_open(session, document_date)
     return document_date
 
 
@@ -251,24 +254,14 @@ def read_places(
     *,
     location_ids: Iterable[int],
     batch_ids: Iterable[int],
-    together: bool = False,
 ) -> tuple[dict[int, PlaceLocation], dict[int, PlaceBatch]]:
     """These locations and batches as plain rows, one query each however many: what a caller
     checks (a move's two locations and its batch) and then hands to ``post_movements`` as
     ``places_of`` them, so that the posting does not read them again. Absent ids are absent.
-    ``together``: a few of each (a move's two locations and one batch) in ONE statement,
-    their cross product (more than a few read apart: a document's cost does not depend on
-    its size). Through the session, whose autoflush writes the batches just added."""
+    (Through the session, whose autoflush writes the batches just added.) A move reads
+    its places with ``read_move_places`` instead: one statement."""
     location_ids, batch_ids = sorted(set(location_ids)), sorted(set(batch_ids))
     params = {"location_ids": location_ids, "batch_ids": batch_ids}
-    if together and len(location_ids) * len(batch_ids) <= _CROSS_READ_MAX:
-        rows = session.execute(_places_statement("both"), params).all()
-        if rows:  # every present location × every present batch; none: read them apart
-            n = len(_LOCATION_COLUMNS)
-            return (
-                {row[0]: PlaceLocation(*row[:n]) for row in rows},
-                {row[n]: PlaceBatch(*row[n:]) for row in rows},
-            )
     locations = {
         row[0]: PlaceLocation(*row)
         for row in session.execute(_places_statement("locations"), params)
@@ -281,7 +274,7 @@ def read_places(
 
 @functools.cache
 def _places_statement(which: str):
-    """read_places' statements, built once (building one costs more than running it)."""
+    """read_places' two statements, built once (building one costs more than running it)."""
     locations = (
         select(*_LOCATION_COLUMNS)
         .join(Warehouse, Warehouse.id == Location.warehouse_id)
@@ -292,18 +285,7 @@ def _places_statement(which: str):
         .join(Material, Material.id == Batch.material_id)
         .where(Batch.id.in_(bindparam("batch_ids", expanding=True)))
     )
-    if which == "locations":
-        return locations
-    if which == "batches":
-        return batches
-    return (
-        select(*_LOCATION_COLUMNS, *_BATCH_COLUMNS)
-        .select_from(Location)
-        .join(Warehouse, Warehouse.id == Location.warehouse_id)
-        .join(Batch, Batch.id.in_(bindparam("batch_ids", expanding=True)))
-        .join(Material, Material.id == Batch.material_id)
-        .where(Location.id.in_(bindparam("location_ids", expanding=True)))
-    )
+    return locations if which == "locations" else batches
 
 
 # What read_places reads of a location and of a batch, in the order of PlaceLocation/PlaceBatch.
@@ -322,7 +304,53 @@ _BATCH_COLUMNS = (
     Material.unit,
     Material.tracking,
 )
-_CROSS_READ_MAX = 16  # rows of the one-statement read; more are read apart
+
+
+@functools.cache
+def _move_places_statement(lock: bool):
+    """The locations of a move with its one batch, in one statement: the batch is LEFT JOINed
+    onto every location row (absent, its columns are NULL). ``lock``: the statement also takes
+    the month's shared lock (PostgreSQL), one round trip fewer than a statement of its own."""
+    stmt = (
+        select(*_LOCATION_COLUMNS, *_BATCH_COLUMNS)
+        .join(Warehouse, Warehouse.id == Location.warehouse_id)
+        .outerjoin(
+            Batch.__table__.join(Material.__table__, Material.id == Batch.material_id),
+            Batch.id == bindparam("batch_id"),
+        )
+        .where(Location.id.in_(bindparam("location_ids", expanding=True)))
+    )
+    if lock:
+        stmt = stmt.add_columns(
+            func.pg_advisory_xact_lock_shared(bindparam("namespace"), bindparam("key"))
+        )
+    return stmt
+
+
+def read_move_places(
+    session: Session,
+    *,
+    location_ids: Iterable[int],
+    batch_id: int,
+    lock_period_of: date | None = None,
+) -> tuple[dict[int, PlaceLocation], PlaceBatch | None]:
+    """These locations and one batch as plain rows, in ONE statement (what ``read_places``
+    reads in two): a move's two locations and its batch. ``lock_period_of``: take that
+    month's shared lock in the same statement (PostgreSQL; the lock is taken when a location
+    is found: a move whose locations are not found posts nothing). Follow it with
+    ``check_period_open(…, locked=True)`` before posting."""
+    lock = lock_period_of is not None and session.get_bind().dialect.name == "postgresql"
+    params: dict[str, object] = {"batch_id": batch_id, "location_ids": sorted(set(location_ids))}
+    if lock:
+        params["namespace"] = PERIOD_LOCK_NAMESPACE
+        params["key"] = _period_key(lock_period_of.strftime("%Y-%m"))
+    locations: dict[int, PlaceLocation] = {}
+    batch = None
+    for row in session.execute(_move_places_statement(lock), params):
+        locations[row[0]] = PlaceLocation(*row[:5])
+        if row[5] is not None:
+            batch = PlaceBatch(*row[5:11])
+    return locations, batch
 
 
 def places_of(

@@ -92,22 +92,24 @@ def move_stock(
     """移库：move a quantity of one batch from one location to another in the same warehouse."""
     actor.require_write(warehouse_id)
     ledger.check_qty(qty)
-    document_date = ledger.check_document_date(session, document_date or local_today())
-    # the two locations and the batch read in one statement, as plain rows; the posting
-    # reuses them
-    locations, batches = ledger.read_places(
+    document_date = ledger.check_document_date(
+        session, document_date or local_today(), period=False
+    )
+    # the two locations and the batch read once, as plain rows, in one statement that also
+    # takes the month's lock (PostgreSQL); the posting reuses them
+    locations, batch = ledger.read_move_places(
         session,
         location_ids=(from_location_id, to_location_id),
-        batch_ids=(batch_id,),
-        together=True,
+        batch_id=batch_id,
+        lock_period_of=None if ledger.period_checked(session, document_date) else document_date,
     )
     source = _location(locations.get(from_location_id), warehouse_id, "from_location_id")
     target = _location(locations.get(to_location_id), warehouse_id, "to_location_id")
     if source.id == target.id:
         raise ValidationError(_l("Choose two different locations."), field="to_location_id")
-    batch = batches.get(batch_id)
     if batch is None:
         raise NotFound(_l("No such batch."))
+    ledger.check_period_open(session, document_date, locked=True)  # before anything is written
     serials = [item.serial_no for item in _serials_at(session, batch, source.id, serial_nos, qty)]
     move = StockMove(
         no=next_document_no(session, "move", document_date),
@@ -137,7 +139,9 @@ def move_stock(
             (MovementKind.MOVE_IN, target.id, qty),
         )
     ]
-    places = ledger.places_of(((source.id, batch.id), (target.id, batch.id)), locations, batches)
+    places = ledger.places_of(
+        ((source.id, batch.id), (target.id, batch.id)), locations, {batch.id: batch}
+    )
     out, _in = ledger.post_movements(
         session, postings=moved, document=document, actor=actor, places=places
     )

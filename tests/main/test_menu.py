@@ -8,6 +8,7 @@ import re
 
 import pytest
 from markupsafe import Markup
+from sqlalchemy import select
 
 from reserve.auth.models import Role
 from reserve.templating import options
@@ -68,3 +69,43 @@ def test_options_escape_and_mark_the_chosen_one():
         '<option value="1">甲 &lt;库&gt;</option><option value="2" selected>B &#34;x&#34;</option>'
     )
     assert "selected" not in options([(1, "a")], None)
+
+
+def test_id_url_builds_a_rows_url_as_url_for_would(app):
+    with app.test_request_context("/", base_url="http://x/sub"):
+        from flask import url_for
+
+        from reserve.templating import id_url, static_url
+
+        card = id_url("stock.stock_card", "material_id", warehouse=3)
+        assert card(17) == url_for("stock.stock_card", material_id=17, warehouse=3)
+        assert card(17).startswith("/sub/")
+        detail = id_url("warehouses.warehouse_detail", "warehouse_id")
+        assert [detail(i) for i in (1, 22)] == [
+            url_for("warehouses.warehouse_detail", warehouse_id=i) for i in (1, 22)
+        ]
+        with pytest.raises(ValueError):
+            detail("1 or 1=1")
+        after = id_url("warehouses.warehouse_list", "after")  # an id in the query string
+        assert after(5) == url_for("warehouses.warehouse_list", after=5)
+        assert static_url("js/app.js") == url_for("static", filename="js/app.js")
+    with app.test_request_context("/", base_url="http://x/other"):
+        assert static_url("js/app.js") == "/other/static/js/app.js"  # per script root
+
+
+def test_a_list_pages_links_are_the_routes(app, db, login_as, make_warehouse):
+    warehouse = make_warehouse()
+    client = login_as(Role.ADMIN)
+    html = client.get("/warehouses").get_data(as_text=True)
+    assert f'href="/warehouses/{warehouse.id}"' in html
+    detail = client.get(f"/warehouses/{warehouse.id}").get_data(as_text=True)
+    with app.test_request_context("/"):
+        from flask import url_for
+
+        from reserve.warehouses.models import Location
+
+        locations = db.scalars(select(Location).where(Location.warehouse_id == warehouse.id))
+        for location in locations:
+            assert (
+                f'href="{url_for("warehouses.location_edit", location_id=location.id)}"' in detail
+            )

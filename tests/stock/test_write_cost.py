@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from reserve.errors import InsufficientStock
+from reserve.audit.models import AuditEntry
+from reserve.errors import InsufficientStock, NotFound, ValidationError
 from reserve.stock import ledger
-from reserve.stock.models import Batch, MovementKind, StockBalance, StockMovement
+from reserve.stock.models import Batch, MovementKind, StockBalance, StockMove, StockMovement
 from reserve.stock.periods import close_month
 from reserve.stock.service import move_stock
 from reserve.warehouses.models import Location
@@ -25,11 +26,13 @@ def _first_words(statements: list[str]) -> list[str]:
     return [" ".join(s.split()[:3]) for s in statements]
 
 
-def test_a_move_costs_ten_statements_or_so(db, place, count_queries):
-    """One read of the two locations and the batch, the period checked once (not once for
-    the form's date and again for the posting), the number, the move, the decrement, the
-    increment (an upsert), the movements and the audit entry: 18 statements at stop 19, 10 at
-    stop 20, 9 on PostgreSQL now (10 on SQLite: a movement per INSERT there)."""
+def test_a_move_costs_eight_statements(db, place, count_queries):
+    """The two locations and the batch in one read that also takes the month's lock
+    (PostgreSQL), the closed month once a transaction (a statement of its own, after the
+    lock), the number (one upsert), the move, the decrement, the increment (an upsert), the
+    movements and the audit entry: 18 statements at stop 19, 10 at stop 20, 8 on PostgreSQL
+    now (9 on SQLite: a movement per INSERT there). Exactly these, in this order: a statement
+    added to the move fails here."""
     post(db, place, 10)
     db.commit()  # the stock came in another request: a transaction of its own
     db.expunge_all()
@@ -43,23 +46,69 @@ def test_a_move_costs_ten_statements_or_so(db, place, count_queries):
             qty=1,
             actor=place.actor,
         )
-    words = _first_words(statements)
+        db.flush()  # the audit entry, pending in the session until then
     postgresql = db.get_bind().dialect.name == "postgresql"
-    assert words.count("UPDATE stock_balances SET") == 1  # the conditional decrement
-    assert words.count("INSERT INTO stock_balances") == 1  # the increment, an upsert
-    assert words.count("SELECT closed_months.month FROM") == 1  # once a transaction
-    locks = [s for s in statements if s.startswith("SELECT pg_advisory_xact_lock_shared")]
-    assert len(locks) == int(postgresql)  # the month's lock, shared
-    # the two locations and the batch, together
-    assert words.count("SELECT locations.id, locations.warehouse_id,") == 1
-    assert words.count("SELECT batches.id, batches.material_id,") == 0
-    movements = 1 if postgresql else 2
-    assert words.count("INSERT INTO stock_movements") == movements
-    # the period (+ its lock), the places (1), the number (one upsert), the move, the
-    # decrement, the increment, the movements (the audit entry is flushed with the rest)
-    assert len(statements) == 6 + movements + int(postgresql), words
+    assert _first_words(statements) == [
+        "SELECT locations.id, locations.warehouse_id,",
+        "SELECT closed_months.month FROM",
+        "INSERT INTO document_counters",
+        "INSERT INTO stock_moves",
+        "UPDATE stock_balances SET",  # the conditional decrement
+        "INSERT INTO stock_balances",  # the increment, an upsert
+        *["INSERT INTO stock_movements"] * (1 if postgresql else 2),
+        "INSERT INTO audit_entries",
+    ]
+    locks = [s for s in statements if "pg_advisory_xact_lock_shared" in s]
+    assert len(locks) == int(postgresql)  # the month's lock, shared, in the places' read
+    assert "batches" in statements[0]
     rows = dict(db.execute(select(StockBalance.location_id, StockBalance.qty)).all())
     assert rows == {place.a1.id: 9, place.a2.id: 1}
+
+
+def test_a_second_move_in_the_transaction_checks_the_month_no_more(db, place, count_queries):
+    post(db, place, 10)
+    move = dict(warehouse_id=place.warehouse.id, batch_id=place.batch.id, qty=1, actor=place.actor)
+    move_stock(db, from_location_id=place.a1.id, to_location_id=place.a2.id, **move)
+    with count_queries() as statements:
+        move_stock(db, from_location_id=place.a2.id, to_location_id=place.a1.id, **move)
+    assert not [s for s in statements if "closed_months" in s or "pg_advisory" in s]
+
+
+def test_a_move_into_a_closed_month_or_from_nowhere_writes_nothing(db, place):
+    post(db, place, 10)
+    last_month = (TODAY.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    close_month(db, month=last_month, actor=place.actor)
+    db.commit()
+    counts = _counts(db)
+    move = dict(warehouse_id=place.warehouse.id, batch_id=place.batch.id, qty=1, actor=place.actor)
+    with pytest.raises(ledger.PeriodClosed):
+        move_stock(
+            db,
+            from_location_id=place.a1.id,
+            to_location_id=place.a2.id,
+            document_date=date.fromisoformat(last_month + "-15"),
+            **move,
+        )
+    db.rollback()
+    with pytest.raises(ValidationError):
+        move_stock(db, from_location_id=place.a1.id + 10_000, to_location_id=place.a2.id, **move)
+    db.rollback()
+    with pytest.raises(NotFound):
+        move_stock(
+            db,
+            from_location_id=place.a1.id,
+            to_location_id=place.a2.id,
+            **{**move, "batch_id": place.batch.id + 10_000},
+        )
+    db.rollback()
+    assert _counts(db) == counts
+
+
+def _counts(db) -> tuple[int, ...]:
+    return tuple(
+        db.scalar(select(func.count()).select_from(model))
+        for model in (StockMovement, StockMove, StockBalance, AuditEntry)
+    )
 
 
 def test_a_month_is_checked_again_after_a_rollback_or_a_close(db, place, count_queries):

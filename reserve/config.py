@@ -63,6 +63,11 @@ class Config:
     ATTACHMENTS_DIR: str | None = None  # default: <instance_path>/attachments (backed up)
     RECEIPT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # one scanned paper; below MAX_CONTENT_LENGTH
     CALL_UP_REPLENISH_DAYS = 30  # 补储期限: days after a call-up ships to replenish the stock
+    # 调拨单 suggestions (reserve/orders/suggest.py): road distance = great-circle × factor;
+    # a warehouse source arrives after loading + distance / speed.
+    ORDER_ROAD_FACTOR = 1.3
+    ORDER_TRUCK_KMH = 60
+    ORDER_LOADING_HOURS = 2
     # Agreement lines' flags (reserve/agreements/flags.py): a newest verification older than
     # this many days is overdue; a newest report (monthly) older than the period plus the grace.
     VERIFICATION_PERIOD_DAYS = 90

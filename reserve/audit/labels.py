@@ -64,6 +64,9 @@ ACTIONS = {
     "login_address_locked": _l("Address locked for sign-in"),
     "password_change": _l("Changed own password"),
     "password_reset": _l("Password reset"),
+    "approve_emergency": _l("Approved in an emergency (to be signed off)"),
+    "sign_off": _l("Signed off"),
+    "end": _l("Ended"),
 }
 
 OBJECT_TYPES = {
@@ -91,6 +94,8 @@ OBJECT_TYPES = {
     "verification_lines": _l("Verification line"),
     "verification_attachments": _l("Verification photo"),
     "call_ups": _l("Call-up"),
+    "events": _l("Event"),
+    "allocation_orders": _l("Allocation order"),
     "receipts": _l("Receipt"),
     "receipt_lines": _l("Receipt line"),
     "stock_moves": _l("Stock move"),

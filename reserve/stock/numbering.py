@@ -20,10 +20,11 @@ PREFIXES = {
     "stocktake": "PD",  # 盘点单
     "rotation": "LH",  # 轮换单
     "scrap": "BF",  # 报废单
-    "order": "DB",  # 调拨单
     "order_shipment": "CK",  # 出库单 (an order's shipment)
     "order_receipt": "QS",  # 签收单
     "order_return": "GH",  # 归还单
+    # numbered by month (next_monthly_document_no):
+    "order": "DB",  # 调拨单, DB-YYYYMM-NNNN
     # numbered by year (next_yearly_document_no):
     "call_up": "DY",  # 调用单
     "stock_report": "SB",  # 库存申报
@@ -51,6 +52,13 @@ def next_yearly_document_no(session: Session, kind: str, year: int) -> str:
     """The next number of a document numbered by year, e.g. ``DY2026-0001`` (the counter of
     1 January carries the year's sequence)."""
     return f"{PREFIXES[kind]}{year}-{_next(session, PREFIXES[kind], date(year, 1, 1)):04d}"
+
+
+def next_monthly_document_no(session: Session, kind: str, day: date) -> str:
+    """The next number of a document numbered by month, e.g. ``DB-202612-0001`` (the counter of
+    the month's first day carries the month's sequence): one statement, like the others."""
+    month = day.replace(day=1)
+    return f"{PREFIXES[kind]}-{month:%Y%m}-{_next(session, PREFIXES[kind], month):04d}"
 
 
 def _next(session: Session, prefix: str, day: date) -> int:

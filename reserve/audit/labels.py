@@ -94,8 +94,6 @@ OBJECT_TYPES = {
     "verification_lines": _l("Verification line"),
     "verification_attachments": _l("Verification photo"),
     "call_ups": _l("Call-up"),
-    "events": _l("Event"),
-    "allocation_orders": _l("Allocation order"),
     "receipts": _l("Receipt"),
     "receipt_lines": _l("Receipt line"),
     "stock_moves": _l("Stock move"),

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reserve import documents
@@ -45,6 +45,7 @@ from reserve.catalog.models import Material
 from reserve.db import local_today, utcnow
 from reserve.errors import Forbidden, NotFound, SeparationOfDuties, ValidationError
 from reserve.orders import lifecycle
+from reserve.orders.floor_queries import order_scope
 from reserve.orders.models import (
     AllocationOrder,
     Event,
@@ -583,17 +584,9 @@ def get_order(session: Session, order_id: int, *, actor: Actor) -> AllocationOrd
 
 
 def visible(actor: Actor):
-    """The WHERE clause of the orders this actor sees (the scope rule, asked of the Actor)."""
-    if actor.sees_all_warehouses:
-        return AllocationOrder.id.is_not(None)
-    if Role.KEEPER not in actor.roles:
-        return AllocationOrder.id.is_(None)
-    return or_(
-        actor.visible(AllocationOrder.destination_warehouse_id),
-        exists().where(
-            OrderSource.order_id == AllocationOrder.id, actor.visible(OrderSource.warehouse_id)
-        ),
-    )
+    """The WHERE clause of the orders this actor sees: the one order scope rule
+    (``floor_queries.order_scope``, asked of the Actor)."""
+    return order_scope(actor)
 
 
 def _step(

@@ -46,6 +46,7 @@ from reserve.db import local_today, utcnow
 from reserve.errors import Forbidden, NotFound, SeparationOfDuties, ValidationError
 from reserve.orders import lifecycle
 from reserve.orders.floor_queries import order_scope
+from reserve.orders.floor_status import RESERVATION_TYPE
 from reserve.orders.models import (
     AllocationOrder,
     Event,
@@ -65,7 +66,6 @@ from reserve.stock.numbering import next_monthly_document_no
 from reserve.texts import checked_text
 from reserve.warehouses.models import Region, Warehouse
 
-DOCUMENT_TYPE = "allocation_order"  # the ledger's document type of an order's reservations
 EVENT_WRITERS = (Role.ADMIN, Role.DISPATCHER)
 OFFICE = (Role.ADMIN, Role.DISPATCHER, Role.APPROVER, Role.VIEWER)
 MAX_NEEDED_DAYS = 365
@@ -666,7 +666,7 @@ def _on_behalf(actor: Actor) -> Actor:
 def _hold_sources(session: Session, order: AllocationOrder, actor: Actor) -> None:
     """Reserve every stock source and call up every agreement source (the approval's writes);
     the first shortfall raises, prefixed with its line."""
-    document = ledger.DocumentRef(type=DOCUMENT_TYPE, id=order.id, no=order.no, date=local_today())
+    document = ledger.DocumentRef(type=RESERVATION_TYPE, id=order.id, no=order.no, date=local_today())
     caller = _on_behalf(actor)
     if not any(line.sources for line in order.lines):
         raise ValidationError(_l("Choose the sources before approving."), field="sources")

@@ -666,7 +666,9 @@ def _on_behalf(actor: Actor) -> Actor:
 def _hold_sources(session: Session, order: AllocationOrder, actor: Actor) -> None:
     """Reserve every stock source and call up every agreement source (the approval's writes);
     the first shortfall raises, prefixed with its line."""
-    document = ledger.DocumentRef(type=RESERVATION_TYPE, id=order.id, no=order.no, date=local_today())
+    document = ledger.DocumentRef(
+        type=RESERVATION_TYPE, id=order.id, no=order.no, date=local_today()
+    )
     caller = _on_behalf(actor)
     if not any(line.sources for line in order.lines):
         raise ValidationError(_l("Choose the sources before approving."), field="sources")

@@ -34,7 +34,7 @@ from reserve.auth.actor import Actor
 from reserve.catalog.models import Material
 from reserve.db import UTCDateTime, local_today, utcnow
 from reserve.errors import Conflict, InsufficientStock, NotFound, ValidationError
-from reserve.stock import serials
+from reserve.stock import numbering, serials
 from reserve.stock.guard import ledger_writes as _ledger_writes
 from reserve.stock.models import (
     Batch,
@@ -185,6 +185,35 @@ def check_period_open(session: Session, document_date: date, *, locked: bool = F
             _l("The month %(month)s is closed; nothing more can be posted into it.", month=month)
         )
     checked.setdefault(next(_transactions(session)), set()).add(month)
+
+
+@functools.cache
+def _number_and_closed_statement():
+    """The day's document counter taken and the month's close read in one statement (a CTE
+    beside a subquery: one snapshot, taken after the lock of an earlier statement)."""
+    taken = numbering.take_number_statement("postgresql").cte("taken")
+    closed = select(ClosedMonth.month).where(ClosedMonth.month == bindparam("month"))
+    return select(taken.c.last, closed.scalar_subquery())
+
+
+def number_in_open_month(session: Session, *, kind: str, document_date: date) -> str:
+    """``check_period_open(locked=True)`` and then ``next_document_no``, in one round trip on
+    PostgreSQL when the month is still to be checked (a move: the lock was taken by
+    ``read_move_places``). A closed month raises; the number it took goes with the rollback."""
+    if period_checked(session, document_date) or session.get_bind().dialect.name != "postgresql":
+        check_period_open(session, document_date, locked=True)
+        return numbering.next_document_no(session, kind, document_date)
+    month = document_date.strftime("%Y-%m")
+    sequence, closed = session.execute(  # the session's execute: autoflush sees a month
+        _number_and_closed_statement(),  # closed earlier in this transaction
+        {"prefix": numbering.PREFIXES[kind], "day": document_date, "month": month},
+    ).one()
+    if closed is not None:
+        raise PeriodClosed(
+            _l("The month %(month)s is closed; nothing more can be posted into it.", month=month)
+        )
+    _open_months(session).setdefault(next(_transactions(session)), set()).add(month)
+    return numbering.daily_document_no(kind, document_date, sequence)
 
 
 def check_document_date(session: Session, document_date: object, *, period: bool = True) -> date:

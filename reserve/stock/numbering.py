@@ -33,7 +33,9 @@ PREFIXES = {
 
 
 @functools.cache
-def _take_number(dialect: str):
+def take_number_statement(dialect: str):
+    """The counter's upsert (``… RETURNING last``), built once per dialect; the ledger runs it
+    as a CTE beside the closed month's read (``ledger.number_in_open_month``)."""
     table = DocumentCounter.__table__
     stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
         prefix=bindparam("prefix"), day=bindparam("day"), last=1
@@ -45,7 +47,12 @@ def _take_number(dialect: str):
 
 def next_document_no(session: Session, kind: str, day: date) -> str:
     """The next number for a document of this kind on this day: one statement."""
-    return f"{PREFIXES[kind]}{day:%Y%m%d}-{_next(session, PREFIXES[kind], day):04d}"
+    return daily_document_no(kind, day, _next(session, PREFIXES[kind], day))
+
+
+def daily_document_no(kind: str, day: date, sequence: int) -> str:
+    """``RK20261124-0001``: a daily document's number from its counter's value."""
+    return f"{PREFIXES[kind]}{day:%Y%m%d}-{sequence:04d}"
 
 
 def next_yearly_document_no(session: Session, kind: str, year: int) -> str:
@@ -62,5 +69,5 @@ def next_monthly_document_no(session: Session, kind: str, day: date) -> str:
 
 
 def _next(session: Session, prefix: str, day: date) -> int:
-    stmt = _take_number(session.get_bind().dialect.name)
+    stmt = take_number_statement(session.get_bind().dialect.name)
     return session.connection().execute(stmt, {"prefix": prefix, "day": day}).scalar_one()

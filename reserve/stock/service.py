@@ -23,7 +23,6 @@ from reserve.stock.models import (
     SerialItem,
     StockMove,
 )
-from reserve.stock.numbering import next_document_no
 
 
 def _location(
@@ -109,10 +108,9 @@ def move_stock(
         raise ValidationError(_l("Choose two different locations."), field="to_location_id")
     if batch is None:
         raise NotFound(_l("No such batch."))
-    ledger.check_period_open(session, document_date, locked=True)  # before anything is written
     serials = [item.serial_no for item in _serials_at(session, batch, source.id, serial_nos, qty)]
-    move = StockMove(
-        no=next_document_no(session, "move", document_date),
+    move = StockMove(  # the month checked open (before anything is written) with the number
+        no=ledger.number_in_open_month(session, kind="move", document_date=document_date),
         warehouse_id=warehouse_id,
         from_location_id=source.id,
         to_location_id=target.id,

@@ -15,11 +15,13 @@ from flask_babel import lazy_gettext as _l
 
 from reserve.agreements.callup_models import CallUpStatus
 from reserve.agreements.models import AgreementStatus, EnterpriseStatus, EnterpriseType, LineKind
+from reserve.agreements.report_models import ReportKind, ReportStatus, VerificationStatus
 from reserve.audit.service import NOT_SNAPSHOT
 from reserve.auth.models import Role
 from reserve.catalog.models import Tracking
 from reserve.disposals.models import Disposition, RotationStatus, ScrapReason, ScrapStatus
 from reserve.receipts.models import ReceiptStatus
+from reserve.stock.expiry import ExpiryState
 from reserve.stock.models import BatchSource
 from reserve.stocktakes.models import StocktakeStatus
 from reserve.warehouses.models import RegionLevel, WarehouseLevel
@@ -295,6 +297,14 @@ FIELDS = {
     "checked_on": _l("Checked on"),
     "passed": _l("Passed"),
     "findings": _l("Findings"),
+    "agreement_line_id": _l("Agreement line (ID)"),
+    "held_qty": _l("Quantity held"),
+    "expiry_on": _l("Expiry date"),
+    "is_returnable": _l("Returnable"),
+    "expiry_confirmed": _l("Received expired or near expiry (confirmed)"),
+    "expiry_reason": _l("Reason for receiving it anyway"),
+    "line": _l("Line"),
+    "state": _l("Expiry state"),
 }
 
 
@@ -313,9 +323,13 @@ def _value_names() -> dict[tuple[str | None, str], dict[str, Any]]:
         ("rotations", "disposition"): Disposition,
         ("receipts", "source"): BatchSource,
         ("call_ups", "status"): CallUpStatus,
+        ("stock_reports", "kind"): ReportKind,
+        ("stock_reports", "status"): ReportStatus,
+        ("verifications", "status"): VerificationStatus,
         ("regions", "level"): RegionLevel,
         ("warehouses", "level"): WarehouseLevel,
         (None, "tracking"): Tracking,
+        (None, "state"): ExpiryState,
         (None, "roles"): Role,
     }
     return {key: {member.value: member.label for member in enum} for key, enum in enums.items()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -29,7 +29,8 @@ from reserve.agreements.signing import (
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Category, Material
 from reserve.catalog.service import MaterialData, create_material
-from reserve.db import SHANGHAI, clock_at, local_today
+from reserve.db import clock_at, local_today
+from reserve.demo.clock import demo_moment
 from reserve.demo.reports import load_reports
 from reserve.warehouses.models import Region
 
@@ -273,10 +274,6 @@ def _lines(rng: random.Random, group: str, materials: dict[str, int], with_capac
     return tuple(lines)
 
 
-def _at(day) -> datetime:
-    return datetime.combine(day, time(10), tzinfo=SHANGHAI).astimezone(UTC)
-
-
 def load_agreements(session: Session, actor: Actor, enterprises: list[tuple[int, str]]) -> int:
     """The agreements, through the services; dates are around today."""
     rng = random.Random(80)
@@ -315,7 +312,7 @@ def load_agreements(session: Session, actor: Actor, enterprises: list[tuple[int,
         )
 
     def activate(agreement, on):
-        with clock_at(_at(on)):
+        with clock_at(demo_moment(on)):
             activate_agreement(session, agreement_id=agreement.id, actor=actor)
 
     for n, (enterprise_id, group) in enumerate(enterprises):
@@ -330,7 +327,7 @@ def load_agreements(session: Session, actor: Actor, enterprises: list[tuple[int,
                 today + timedelta(days=65),
             )
             activate(ended, today - timedelta(days=300))
-            with clock_at(_at(today - timedelta(days=120))):
+            with clock_at(demo_moment(today - timedelta(days=120))):
                 terminate_agreement(
                     session, agreement_id=ended.id, reason="企业停产整改，提前终止协议", actor=actor
                 )

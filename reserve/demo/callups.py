@@ -7,7 +7,7 @@ ones addressed to its enterprise (the first) on its landing page."""
 from __future__ import annotations
 
 from contextlib import nullcontext
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,16 +22,13 @@ from reserve.agreements.callups import (
 from reserve.agreements.models import Agreement, AgreementLine, AgreementStatus
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Material
-from reserve.db import SHANGHAI, clock_at, local_today
+from reserve.db import clock_at, local_today
+from reserve.demo.clock import demo_moment, local_moment
 from reserve.receipts.service import ReceiptData, ReceiptLineData, create_receipt, post_receipt
 from reserve.stock.models import BatchSource
 
 PLATES = ("鲁A3F527", "鲁AD12873", "鲁A7K219", "鲁AB6031", "鲁A5Q880")
 DRIVERS = (("张建国", "13805310001"), ("王海涛", "13905310002"), ("李明", "15805310003"))
-
-
-def _at(day: date, hour: int) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=SHANGHAI).astimezone(UTC)
 
 
 def _lines(session: Session, enterprise_id: int, today: date) -> list[AgreementLine]:
@@ -94,14 +91,14 @@ def load_call_ups(
     for n, (line, ago, share, outcome) in enumerate(plan):
         qty = max(1, int(line.callable_qty * share))
         day = today - timedelta(days=ago)
-        called_at = _at(day, 9) if ago else None
+        called_at = demo_moment(day, 9) if ago else None
         with clock_at(called_at) if called_at else nullcontext():
             call = call_up(
                 session,
                 data=CallUpData(
                     line_id=line.id,
                     qty=qty,
-                    needed_by=_at(day + timedelta(days=1), 18),
+                    needed_by=local_moment(day + timedelta(days=1), 18),
                     warehouse_id=warehouse_id if outcome in ("received", "requested") else None,
                     destination=None
                     if outcome in ("received", "requested")
@@ -114,14 +111,14 @@ def load_call_ups(
         if outcome == "requested":
             continue
         if outcome == "cancelled":
-            with clock_at(_at(day, 15)):
+            with clock_at(demo_moment(day, 15)):
                 cancel_call_up(
                     session, call_up_id=call.id, reason="险情解除，不再需要", actor=dispatcher
                 )
             continue
         shipped_qty = qty if outcome != "overdue" else max(1, qty - qty // 10)
         driver, phone = DRIVERS[n % len(DRIVERS)]
-        with clock_at(_at(day, 14)):
+        with clock_at(demo_moment(day, 14)):
             call = confirm_shipped(
                 session,
                 call_up_id=call.id,
@@ -129,12 +126,12 @@ def load_call_ups(
                 vehicle_plate=PLATES[n],
                 driver_name=driver,
                 driver_phone=phone,
-                shipped_at=_at(day, 13),
+                shipped_at=demo_moment(day, 13),
                 actor=actor_for(line),
             )
         if outcome == "replenished":
             back = day + timedelta(days=12)
-            with clock_at(_at(back, 16)):
+            with clock_at(demo_moment(back, 16)):
                 report_replenished(
                     session,
                     call_up_id=call.id,

@@ -13,7 +13,7 @@ Kept fast: a few hundred small documents."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -26,13 +26,10 @@ from reserve.agreements.reports import (
     ReportLineData,
 )
 from reserve.auth.actor import Actor
-from reserve.db import SHANGHAI, clock_at, local_today
+from reserve.db import clock_at, local_today
+from reserve.demo.clock import demo_moment
 
 INSPECTORS = ("张伟、李娜", "王强、刘洋", "陈静、杨帆", "赵磊、孙悦")
-
-
-def _at(day: date, hour: int = 10) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=SHANGHAI).astimezone(UTC)
 
 
 def _month_back(today: date, n: int) -> date:
@@ -64,7 +61,7 @@ def _report(session, actor, enterprise_id, month, held_share, rng) -> bool:
 
 
 def _verify(session, actor, enterprise_id, day, rng, *, fail=False) -> bool:
-    with clock_at(_at(day - timedelta(days=7), 9)):
+    with clock_at(demo_moment(day - timedelta(days=7), 9)):
         lines = reports.stock_lines(session, enterprise_id)
         if not lines:
             return False
@@ -85,7 +82,7 @@ def _verify(session, actor, enterprise_id, day, rng, *, fail=False) -> bool:
         )
         for n, line in enumerate(lines)
     )
-    with clock_at(_at(day, 15)):
+    with clock_at(demo_moment(day, 15)):
         reports.record_verification(
             session,
             verification_id=planned.id,
@@ -108,7 +105,7 @@ def load_reports(session: Session, actor: Actor, enterprise_ids: list[int]) -> d
     for back in (3, 2, 1):
         month = _month_back(today, back)
         filed_on = min(_month_back(today, back - 1) + timedelta(days=2), today)
-        with clock_at(_at(filed_on)):
+        with clock_at(demo_moment(filed_on)):
             for n, enterprise_id in enumerate(enterprise_ids):
                 if n % 5 == 4:
                     continue  # these file no reports
@@ -124,7 +121,7 @@ def load_reports(session: Session, actor: Actor, enterprise_ids: list[int]) -> d
             day = today - timedelta(days=rng.randint(5, 60))
         made["verifications"] += _verify(session, actor, enterprise_id, day, rng, fail=n == 1)
     # a request awaiting the demo enterprise user's enterprise
-    with clock_at(_at(today - timedelta(days=1))):
+    with clock_at(demo_moment(today - timedelta(days=1))):
         reports.request_report(
             session,
             enterprise_id=enterprise_ids[0],

@@ -8,14 +8,15 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reserve.auth.actor import Actor
 from reserve.catalog.models import Material
-from reserve.db import SHANGHAI, clock_at, local_today
+from reserve.db import clock_at, local_today
+from reserve.demo.clock import demo_moment
 from reserve.stock.models import Batch, SerialItem, StockBalance
 from reserve.warehouses.models import Location, Warehouse
 
@@ -35,10 +36,6 @@ class _Event:
     day: date
     order: int
     run: Callable[[], None] = None  # type: ignore[assignment]
-
-
-def _at(day: date, hour: int = 10) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=SHANGHAI).astimezone(UTC)
 
 
 def _typical_qty(rng: random.Random, material: Material) -> int:
@@ -182,7 +179,7 @@ def load_stock(session: Session, actors: DemoActors, *, seed: int = 2026) -> dic
 
     events.sort()
     for event in events:
-        with clock_at(_at(event.day, 9 + event.order % 8)):
+        with clock_at(demo_moment(event.day, 9 + event.order % 8)):
             event.run()
     _maintenance_dates(session, rng, today)
 
@@ -197,7 +194,7 @@ def load_stock(session: Session, actors: DemoActors, *, seed: int = 2026) -> dic
         )
     ]
     for day, run in sorted(later, key=lambda x: x[0]):
-        with clock_at(_at(day, 15)):
+        with clock_at(demo_moment(day, 15)):
             run()
     return counts
 

@@ -160,7 +160,7 @@ def test_ipv6_clients_are_counted_by_their_64_network():
     assert service.client_key("10.0.0.1") == "10.0.0.1"
 
 
-def test_the_login_endpoint_is_rate_limited_with_a_translated_page(app, monkeypatch):
+def test_the_login_endpoint_is_rate_limited_with_a_translated_page(app, db, monkeypatch):
     monkeypatch.setitem(app.config, "RATELIMIT_LOGIN", "3 per minute")
     client = _client(app, "192.0.2.31")
     codes = [_login(client, "ghost", "guess").status_code for _ in range(4)]

@@ -232,6 +232,9 @@ def _page_material_ids(
         .join(Material.category)
         .where(holds_stock(actor, f), *_material_conditions(f))
     )
+    if f.batch_no:  # a few batches match: start from their materials, not from every material
+        matching = select(Batch.material_id).where(Batch.id.in_(matching_batch_ids(f.batch_no)))
+        stmt = stmt.where(Material.id.in_(matching))
     if after:
         stmt = stmt.where(Material.code > after)
     ids = list(session.scalars(stmt.order_by(Material.code).limit(per_page + 1)))

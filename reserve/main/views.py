@@ -122,6 +122,7 @@ def index():
         attention=_attention(counts, attention, roles) if attention else [],
         counters=_counters(summary, roles),
         summary=summary,
+        can_order=allows(PERMISSIONS["orders.order_create"], roles),
     )
 
 

@@ -9,7 +9,8 @@ by their enterprise (``callups.confirm_shipped``), as the portal would."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -151,27 +152,49 @@ def _return(session: Session, order: AllocationOrder, actor: Actor) -> bool:
     return True
 
 
-def advance_orders(session: Session, orders: Sequence[AllocationOrder]) -> dict[str, int]:
-    """调拨单现场作业 of the demo: each approved order gets the next step of ``STEPS`` (a
-    return falls back to closing when the order has nothing returnable). Returns how many
-    orders got each step."""
+def advance_order(
+    session: Session,
+    order: AllocationOrder,
+    step: str,
+    *,
+    n: int = 0,
+    at: Callable[[str], AbstractContextManager] | None = None,
+) -> str:
+    """One approved order taken to ``step`` (one of ``STEPS``); ``at(phase)`` gives the clock of
+    each phase ("pick", "ship", "receive", "close", "return"), so the demo posts them at their
+    own past times. Returns the step done (a return falls back to closing when the order has
+    nothing returnable)."""
     actor = Actor.system("demo")
+    clock = at or (lambda _phase: nullcontext())
+    stock = [s for s in _sources(session, order) if s.kind == SourceKind.STOCK.value]
+    if step == "picking" and stock:
+        with clock("pick"):
+            _pick(session, stock[0], max(1, stock[0].qty // 2), actor)
+    else:
+        step = "shipped" if step == "picking" else step
+        with clock("ship"):
+            _ship_all(session, order, actor, n)
+    if step == "partly_received":
+        with clock("receive"):
+            _receive_all(session, order, actor, short=2)
+    elif step in ("received", "closed", "returned"):
+        with clock("receive"):
+            _receive_all(session, order, actor)
+    if step in ("closed", "returned"):
+        with clock("close"):
+            floor.close_order(session, order_id=order.id, actor=actor)
+    if step == "returned":
+        with clock("return"):
+            if not _return(session, order, actor):
+                step = "closed"
+    return step
+
+
+def advance_orders(session: Session, orders: Sequence[AllocationOrder]) -> dict[str, int]:
+    """调拨单现场作业 of the demo: each approved order gets the next step of ``STEPS``.
+    Returns how many orders got each step."""
     done: dict[str, int] = {}
     for n, order in enumerate(orders):
-        step = STEPS[n % len(STEPS)]
-        stock = [s for s in _sources(session, order) if s.kind == SourceKind.STOCK.value]
-        if step == "picking" and stock:
-            _pick(session, stock[0], max(1, stock[0].qty // 2), actor)
-        else:
-            step = "shipped" if step == "picking" else step
-            _ship_all(session, order, actor, n)
-        if step == "partly_received":
-            _receive_all(session, order, actor, short=2)
-        elif step in ("received", "closed", "returned"):
-            _receive_all(session, order, actor)
-        if step in ("closed", "returned"):
-            floor.close_order(session, order_id=order.id, actor=actor)
-        if step == "returned" and not _return(session, order, actor):
-            step = "closed"
+        step = advance_order(session, order, STEPS[n % len(STEPS)], n=n)
         done[step] = done.get(step, 0) + 1
     return done

@@ -116,6 +116,9 @@ def _stock_rows(session: Session, material_ids: Sequence[int], today: date):
         .join(batch, batch.id == StockBalance.batch_id)
         .where(
             StockBalance.material_id.in_(list(material_ids)),
+            # the batch's own material (the same): lets the planner read the batches of these
+            # materials by ix_batches_material_expiry instead of hashing every batch
+            batch.material_id.in_(list(material_ids)),
             StockBalance.qty - StockBalance.reserved > 0,
             _usable(batch.expiry_date, today),
         )
@@ -170,9 +173,14 @@ def suggest(
     now = utcnow()
     wanted = list(lines)
     material_ids = sorted({m for m, _ in wanted})
+    # the warehouses' columns only (no ORM objects), and each one's sort key computed once
     warehouses = {
         w.id: w
-        for w in session.scalars(select(Warehouse).where(Warehouse.is_active.is_(True)))
+        for w in session.execute(
+            select(Warehouse.id, Warehouse.name, Warehouse.lat, Warehouse.lng).where(
+                Warehouse.is_active.is_(True)
+            )
+        )
         if w.id != destination_warehouse_id
     }
     distance: dict[int, float | None] = {}
@@ -183,17 +191,17 @@ def suggest(
             distance[w.id] = great_circle_km(destination[0], destination[1], w.lat, w.lng) * (
                 road_factor
             )
+    rank = {wid: (d is None, d or 0.0, warehouses[wid].name) for wid, d in distance.items()}
     by_material: dict[int, list] = defaultdict(list)
     for row in _stock_rows(session, material_ids, today):
-        if row.warehouse_id in warehouses:
-            by_material[row.material_id].append(row)
+        if row[1] in rank:
+            by_material[row[0]].append(row)
     agreements: dict[int, list] = defaultdict(list)
     for row in _agreement_rows(session, material_ids, today):
         agreements[row.material_id].append(row)
 
     def warehouse_key(row):
-        d = distance[row.warehouse_id]
-        return (d is None, d or 0.0, warehouses[row.warehouse_id].name)
+        return rank[row[1]]
 
     result = []
     for material_id, qty in wanted:

@@ -36,6 +36,7 @@ from reserve.agreements.models import (
     EnterpriseStatus,
 )
 from reserve.db import local_today, utcnow
+from reserve.standards.shortfall import warnings_for_lines, warnings_for_takes
 from reserve.stock.models import Batch, StockBalance
 from reserve.stock.queries import _usable
 from reserve.warehouses.models import Location, Warehouse
@@ -96,8 +97,6 @@ def standard_warnings(session: Session, *, material_id: int, takes: dict[int, in
     warehouses, or of the regions above them, whose shortfall (or physical shortfall) the takes
     would open or deepen (``reserve.standards.shortfall.StandardWarning``, shown under the
     line); two statements."""
-    from reserve.standards.shortfall import warnings_for_takes
-
     return warnings_for_takes(session, material_id=material_id, takes=takes)
 
 
@@ -251,8 +250,6 @@ def suggest(
 def _warn(session: Session, lines: list[LineSuggestion]) -> None:
     """Each line's ``standard_warnings``, for every line at once (the same rule, batched: the
     standards' statements are run once per order, not once per line)."""
-    from reserve.standards.shortfall import warnings_for_lines
-
     takes: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for line in lines:
         for p in line.proposals:

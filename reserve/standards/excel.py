@@ -34,7 +34,7 @@ def _headers() -> list[str]:
         _("Scope (warehouse/region)"),
         _("Warehouse or region code"),
         _("Required quantity"),
-        _("Minimum physical share (%)"),
+        _("Minimum physical share (per cent)"),
         _("Agreement stock counts (是/否)"),
         _("Basis of calculation"),
         _("Material"),
@@ -62,7 +62,12 @@ def standards_xlsx(session: Session) -> bytes:
         .join(Material, Material.id == ReserveStandard.material_id)
         .outerjoin(Warehouse, Warehouse.id == ReserveStandard.warehouse_id)
         .outerjoin(Region, Region.id == ReserveStandard.region_id)
-        .order_by(Material.code, Region.code, Warehouse.code)
+        .order_by(  # per material: its regions' standards first, then its warehouses'
+            Material.code,
+            ReserveStandard.region_id.is_(None),
+            Region.code,
+            Warehouse.code,
+        )
     ).all()
     book = XlsxWriter()
     sheet = book.sheet(_("Reserve standards"))

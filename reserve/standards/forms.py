@@ -25,7 +25,7 @@ class StandardForm(BoundedForm):
         _l("Required quantity"), validators=[DataRequired(), NumberRange(min=1)]
     )
     min_physical_pct = IntegerField(
-        _l("Minimum physical share (%)"),
+        _l("Minimum physical share (per cent)"),
         default=0,
         validators=[Optional(), NumberRange(min=0, max=100)],
     )

@@ -381,11 +381,11 @@ class StandardWarning:
     def message(self) -> str:
         return str(
             _l(
-                "Taking %(taken)s %(unit)s leaves %(scope)s short of its reserve standard by "
+                "Taking %(taken)s %(unit)s leaves %(place)s short of its reserve standard by "
                 "%(after)s %(unit)s (now %(before)s); physical share short by %(physical)s.",
                 taken=self.taken,
                 unit=self.unit,
-                scope=self.scope_label,
+                place=self.scope_label,
                 after=self.shortfall_after,
                 before=self.shortfall_before,
                 physical=self.physical_shortfall_after,

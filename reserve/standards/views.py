@@ -8,6 +8,7 @@ import io
 from flask import Blueprint, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from reserve.auth.permissions import current_actor
 from reserve.catalog.queries import category_code_choices
@@ -23,6 +24,7 @@ from reserve.standards.forms import (
     standard_form,
 )
 from reserve.standards.service import REGION_LEVELS
+from reserve.warehouses.models import Region
 
 bp = Blueprint("standards", __name__)
 
@@ -165,10 +167,6 @@ def shortfall_report():
 
 
 def _regions():
-    from sqlalchemy import select
-
-    from reserve.warehouses.models import Region
-
     return [
         (r.id, f"{r.code} {r.name}")
         for r in db.session.execute(

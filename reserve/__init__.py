@@ -22,6 +22,7 @@ FEATURES = (
     "disposals",
     "labels",
     "orders",
+    "standards",
 )
 # Models of a feature kept outside its models.py (the scan page's applied operations).
 EXTRA_MODELS = (

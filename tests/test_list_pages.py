@@ -26,6 +26,7 @@ from reserve.auth.models import Role
 from reserve.disposals.models import Rotation, Scrap
 from reserve.labels.models import Label, LabelKind
 from reserve.receipts.models import Receipt
+from reserve.standards.models import ReserveStandard
 from reserve.stock import ledger
 from reserve.stock.models import Batch, MovementKind
 from reserve.stock.service import move_stock
@@ -218,6 +219,24 @@ def case_materials(db, world, make_material, **_) -> Made:
         f"material-{make_material(f'多行物资{n}', code=f'M{n:05d}').id}" for n in range(PAGE + 3)
     }
     return "/catalog/materials", made, set(), PAGE
+
+
+def case_standards(db, world, make_material, **_) -> Made:
+    made = set()
+    for n in range(PAGE + 3):
+        material = make_material(f"标准物资{n}", code=f"S{n:05d}")
+        standard = ReserveStandard(
+            material_id=material.id,
+            warehouse_id=(world.kept if n % 2 else world.other).id,
+            required_qty=10 + n,
+            min_physical_pct=0,
+            counts_agreements=False,
+            updated_by_name="test",
+        )
+        db.add(standard)
+        db.flush()
+        made.add(f"standard-{standard.id}")
+    return "/standards", made, set(), PAGE
 
 
 def case_audit(db, world, **_) -> Made:
@@ -620,6 +639,7 @@ CASES: dict[str, Callable[..., Made]] = {
     "orders_floor.pick_list": case_pick_lists,
     "orders.order_list": case_orders,
     "orders.event_list": case_events,
+    "standards.standard_list": case_standards,
 }
 NEXT_LINK = {
     "stock.stock_list": "stock-next",
@@ -642,7 +662,13 @@ ADMIN_ONLY = {
     "callups.call_up_list",
     "orders.event_list",
 }
-UNSCOPED = {"auth.user_list", "catalog.material_list", "audit.entry_list"}  # not by warehouse
+# not by warehouse (reserve standards: every reader sees every standard; the shortfall is scoped)
+UNSCOPED = {
+    "auth.user_list",
+    "catalog.material_list",
+    "audit.entry_list",
+    "standards.standard_list",
+}
 
 
 def test_every_list_route_has_a_case(app):

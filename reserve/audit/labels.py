@@ -28,6 +28,7 @@ from reserve.warehouses.models import RegionLevel, WarehouseLevel
 
 ACTIONS = {
     "create": _l("Created"),
+    "delete": _l("Deleted"),
     "update": _l("Changed"),
     "enable": _l("Enabled"),
     "disable": _l("Disabled"),
@@ -72,6 +73,8 @@ ACTIONS = {
 }
 
 OBJECT_TYPES = {
+    "reserve_standards": _l("Reserve standard"),
+    "standard_changes": _l("Reserve standard change"),
     "users": _l("User"),
     "api_tokens": _l("API token"),
     "login": _l("Sign-in"),

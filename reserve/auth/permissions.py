@@ -278,6 +278,16 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "api.order_return": KEEPERS,
     "api.order_close": AGREEMENT_WRITERS,
     "api.my_pick_lists": KEEPERS,
+    # --- reserve standards (储备标准) and the shortfall (储备缺口): the admin edits, staff read
+    # (a keeper the standards of the warehouses they keep, scope checked by the queries)
+    "standards.standard_list": STAFF,
+    "standards.standard_create": ADMIN,
+    "standards.standard_edit": ADMIN,
+    "standards.standard_delete": ADMIN,
+    "standards.standard_export": STAFF,
+    "standards.standard_import": ADMIN,
+    "standards.shortfall_report": STAFF,
+    "standards.shortfall_export": STAFF,
 }
 
 # Reachable by a signed-in user who must first change the password the admin gave them.

@@ -108,6 +108,45 @@ def serves_region(region_id: int):
     return or_(covers, and_(~exists(area), registered_there))
 
 
+def region_closure(name: str = "region_closure"):
+    """Every (ancestor, descendant) pair of regions, a region its own ancestor too (a
+    recursive CTE): the region rule above for many regions in one statement."""
+    base = select(Region.id.label("ancestor"), Region.id.label("descendant")).cte(
+        name, recursive=True
+    )
+    below = aliased(Region)
+    return base.union_all(
+        select(base.c.ancestor, below.id).where(below.parent_id == base.c.descendant)
+    )
+
+
+def serves_region_of(region_id, closure):
+    """SQL on ``Agreement``: the agreement counts for the region ``region_id`` (a column of
+    the outer statement), by the same rule as :func:`serves_region`, through ``closure``
+    (:func:`region_closure`): its delivery area names the region, a division under it or one
+    above it; or it has none and its enterprise is registered in the region or under it."""
+    area = select(agreement_regions.c.region_id).where(
+        agreement_regions.c.agreement_id == Agreement.id
+    )
+    linked = or_(
+        and_(
+            closure.c.ancestor == region_id, closure.c.descendant == agreement_regions.c.region_id
+        ),
+        and_(
+            closure.c.descendant == region_id, closure.c.ancestor == agreement_regions.c.region_id
+        ),
+    )
+    covers = exists(area.where(exists(select(closure.c.ancestor).where(linked))))
+    seat = select(Enterprise.region_id).where(Enterprise.id == Agreement.enterprise_id)
+    registered_there = exists(
+        select(closure.c.ancestor).where(
+            closure.c.ancestor == region_id,
+            closure.c.descendant == seat.scalar_subquery(),
+        )
+    )
+    return or_(covers, and_(~exists(area), registered_there))
+
+
 def in_force(today: date) -> list:
     """SQL on ``Agreement``: in force today (active, started, not past its end)."""
     return [

@@ -14,7 +14,7 @@ line that cannot be filled says by how much (``short``). The whole order takes t
 one for the stock of every material, one for the agreement lines.
 
 ``standard_warnings`` is the hook of the reserve standards (issue 14): what the takes would push
-below a warehouse's or region's reserve standard. Until standards exist it warns of nothing."""
+below a warehouse's or region's reserve standard (``reserve.standards.shortfall``)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ from reserve.agreements.models import (
     EnterpriseStatus,
 )
 from reserve.db import local_today, utcnow
+from reserve.standards.shortfall import warnings_for_lines, warnings_for_takes
 from reserve.stock.models import Batch, StockBalance
 from reserve.stock.queries import _usable
 from reserve.warehouses.models import Location, Warehouse
@@ -91,11 +92,12 @@ def great_circle_km(lat1, lng1, lat2, lng2) -> float:
 
 
 def standard_warnings(session: Session, *, material_id: int, takes: dict[int, int]) -> list:
-    """THE HOOK for reserve standards (issue 14): ``takes`` maps a warehouse id to the quantity
-    of ``material_id`` the suggestion takes from it; the result lists what would fall below that
-    warehouse's or its region's reserve standard (shown under the line). Wired to
-    ``reserve.standards`` at merge; no standards exist yet, so nothing falls below one."""
-    return []
+    """The reserve standards' warnings (issue 14): ``takes`` maps a warehouse id to the quantity
+    of ``material_id`` the suggestion takes from it; the result lists each standard of those
+    warehouses, or of the regions above them, whose shortfall (or physical shortfall) the takes
+    would open or deepen (``reserve.standards.shortfall.StandardWarning``, shown under the
+    line); two statements."""
+    return warnings_for_takes(session, material_id=material_id, takes=takes)
 
 
 def _stock_rows(session: Session, material_ids: Sequence[int], today: date):
@@ -248,13 +250,22 @@ def suggest(
                 )
             )
             left -= take
-        takes: dict[int, int] = defaultdict(int)
+        result.append(line)
+    _warn(session, result)
+    return result
+
+
+def _warn(session: Session, lines: list[LineSuggestion]) -> None:
+    """Each line's ``standard_warnings``, for every line at once (the same rule, batched: the
+    standards' statements are run once per order, not once per line)."""
+    takes: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for line in lines:
         for p in line.proposals:
             if p.warehouse_id is not None:
-                takes[p.warehouse_id] += p.qty
-        line.warnings = standard_warnings(session, material_id=material_id, takes=dict(takes))
-        result.append(line)
-    return result
+                takes[line.material_id][p.warehouse_id] += p.qty
+    found = warnings_for_lines(session, takes={m: dict(t) for m, t in takes.items()})
+    for line in lines:
+        line.warnings = list(found.get(line.material_id, []))
 
 
 def for_order(session: Session, order, **config) -> list[LineSuggestion]:

@@ -22,6 +22,7 @@ from reserve.forms import (
     select_choices,
 )
 from reserve.i18n import gettext as _  # Flask-Babel's, without its lookups per call
+from reserve.standards.shortfall import shortfall_for
 from reserve.stock import move_queries, queries, service
 from reserve.stock.export import CardSheet, StockSheet, stock_card_workbook, stock_list_workbook
 from reserve.stock.forms import MoveForm
@@ -222,6 +223,7 @@ def material_stock(material_id: int):
         batch=queries.batch_label(db.session, material_id, batch_id) if batch_id else None,
         statuses={s.value: s.label for s in ItemStatus},
         today=queries.local_today(),
+        standing=shortfall_for(db.session, material_id=material_id, actor=actor),
     )
 
 

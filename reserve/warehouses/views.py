@@ -7,6 +7,7 @@ from reserve.auth.permissions import current_actor
 from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db
 from reserve.forms import BLANK_LABEL, select_choices
+from reserve.standards.shortfall import standing_of_warehouse
 from reserve.warehouses import queries, service
 from reserve.warehouses.forms import (
     LocationEditForm,
@@ -114,6 +115,9 @@ def _detail(warehouse_id: int, location_form=None, grid_form=None):
         labels=queries.level_labels(),
         location_form=location_form or LocationForm(formdata=None),
         grid_form=grid_form or LocationGridForm(formdata=None, rows=1, cols=10),
+        standing=standing_of_warehouse(
+            db.session, warehouse_id=warehouse.id, actor=current_actor()
+        ),
     )
 
 

@@ -261,6 +261,19 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "api.order_return": KEEPERS,
     "api.order_close": AGREEMENT_WRITERS,
     "api.my_pick_lists": KEEPERS,
+    # --- allocation orders, the API (ordapi): events, orders, their lifecycle, suggestions ---
+    "api.event_list": OFFICE,
+    "api.event_detail": OFFICE,
+    "api.event_end": AGREEMENT_WRITERS,
+    "api.order_list": STAFF,
+    "api.order_detail": STAFF,
+    "api.order_submit": ORDER_WRITERS,
+    "api.order_approve": APPROVERS,
+    "api.order_reject": APPROVERS,
+    "api.order_approve_emergency": ORDER_WRITERS,
+    "api.order_sign_off": APPROVERS,
+    "api.order_cancel": ORDER_CANCELLERS,
+    "api.order_suggestions": STAFF,
 }
 
 # Reachable by a signed-in user who must first change the password the admin gave them.

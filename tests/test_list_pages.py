@@ -531,6 +531,70 @@ def case_pick_lists(db, world, make_material, **_) -> Made:
     return "/pick-lists", made[world.kept], made[world.other], PAGE
 
 
+def case_orders(db, world, make_material, **_) -> Made:
+    """调拨单列表: dispatches with a stock source in each warehouse (rows of the contract)."""
+    from reserve.db import utcnow
+    from reserve.orders.models import AllocationOrder, OrderLine, OrderSource
+
+    material = make_material("棉帐篷", code="T-ORDER")
+    made = {world.kept: set(), world.other: set()}
+    now = utcnow()
+    for warehouse, n in ((world.kept, PAGE + EXTRA), (world.other, ELSEWHERE)):
+        batch = _batches(db, material, 1, tag=f"O{warehouse.id}")[0]
+        for i in range(n):
+            order = AllocationOrder(
+                no=f"DB-O{warehouse.id:02d}-{i:04d}",
+                kind="dispatch",
+                status="draft",
+                requesting_unit="test",
+                site_address="安置点",
+                needed_by=now + timedelta(hours=1),
+                created_at=now - timedelta(minutes=i % 7),  # ties on the time: the id decides
+                created_by_name="test",
+            )
+            db.add(order)
+            db.flush()
+            line = OrderLine(order_id=order.id, line_no=1, material_id=material.id, requested_qty=2)
+            db.add(line)
+            db.flush()
+            db.add(
+                OrderSource(
+                    order_id=order.id,
+                    line_id=line.id,
+                    kind="stock",
+                    warehouse_id=warehouse.id,
+                    location_id=_a1(db, warehouse).id,
+                    batch_id=batch.id,
+                    qty=1,
+                )
+            )
+            made[warehouse].add(f"order-{order.id}")
+    db.flush()
+    return "/orders", made[world.kept], made[world.other], PAGE
+
+
+def case_events(db, world, **_) -> Made:
+    """事件列表: the office's, not a warehouse's (a keeper sees none)."""
+    from reserve.db import utcnow
+    from reserve.orders.models import Event
+
+    now = utcnow()
+    made = set()
+    for i in range(PAGE + EXTRA):
+        event = Event(
+            name=f"事件{i:03d}",
+            kind="flood",
+            level="4",
+            region_id=world.kept.region_id,
+            started_at=now - timedelta(hours=i % 7),  # ties on the time: the id decides
+            created_by_name="test",
+        )
+        db.add(event)
+        db.flush()
+        made.add(f"event-{event.id}")
+    return "/events", made, set(), PAGE
+
+
 CASES: dict[str, Callable[..., Made]] = {
     "receipts.receipt_list": case_receipts,
     "disposals.rotation_list": case_rotations,
@@ -554,6 +618,8 @@ CASES: dict[str, Callable[..., Made]] = {
     "availability.availability_list": case_availability,
     "availability.material_detail": case_availability_lines,
     "orders_floor.pick_list": case_pick_lists,
+    "orders.order_list": case_orders,
+    "orders.event_list": case_events,
 }
 NEXT_LINK = {
     "stock.stock_list": "stock-next",
@@ -574,6 +640,7 @@ ADMIN_ONLY = {
     "reports.report_list",
     "reports.verification_list",
     "callups.call_up_list",
+    "orders.event_list",
 }
 UNSCOPED = {"auth.user_list", "catalog.material_list", "audit.entry_list"}  # not by warehouse
 

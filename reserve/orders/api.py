@@ -11,13 +11,15 @@ from datetime import date, datetime
 
 from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
 
-from reserve.api import key_page_args, key_page_json, route, schema
+from reserve.api import form_from_json, key_page_args, key_page_json, route, schema
 from reserve.auth.permissions import current_actor
 from reserve.db import transaction
 from reserve.errors import ValidationError
 from reserve.extensions import db
 from reserve.orders import queries, service, suggest
+from reserve.orders.forms import EventForm, OrderForm, kept_sources, order_data, suggested_sources
 from reserve.orders.models import AllocationOrder, EventKind, OrderStatus
 
 _INT = {"type": "integer"}
@@ -141,6 +143,61 @@ ORDER = schema(
             },
         },
     },
+)
+_LOCAL_MOMENT = {
+    "type": "string",
+    "example": "2026-07-20T08:00",
+    "description": "Beijing time, YYYY-MM-DDTHH:MM (as the form's field)",
+}
+EVENT_INPUT = schema(
+    "EventInput",
+    {
+        "name": {"type": "string", "maxLength": 100},
+        "kind": {"type": "string", "enum": [k.value for k in EventKind]},
+        "level": {"type": "string", "enum": ["1", "2", "3", "4"]},
+        "region_id": _INT,
+        "started_at": _LOCAL_MOMENT,
+        "note": _NTEXT,
+    },
+    required=("name", "kind", "level", "region_id", "started_at"),
+)
+ORDER_INPUT = schema(
+    "AllocationOrderInput",
+    {
+        "kind": {"type": "string", "enum": ["dispatch", "transfer"]},
+        "event_id": {"type": "integer", "nullable": True},
+        "requesting_unit": _TEXT,
+        "destination_warehouse_id": {
+            "type": "integer",
+            "nullable": True,
+            "description": "a transfer's destination",
+        },
+        "site_address": {"type": "string", "nullable": True, "description": "a dispatch's site"},
+        "site_region_id": {"type": "integer", "nullable": True},
+        "site_lat": {"type": "number", "nullable": True},
+        "site_lng": {"type": "number", "nullable": True},
+        "contact_name": _NTEXT,
+        "contact_phone": _NTEXT,
+        "needed_quick": {
+            "type": "string",
+            "enum": ["tonight", "h2", "h4", "h8", "h24", "at"],
+            "description": "a quick choice, or 'at' for needed_at (the default when given)",
+        },
+        "needed_at": _LOCAL_MOMENT,
+        "priority": {"type": "string", "enum": ["normal", "urgent", "critical"]},
+        "reason": _NTEXT,
+        "note": _NTEXT,
+        "lines": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"material_id": _INT, "qty": {"type": "integer", "minimum": 1}},
+                "required": ["material_id", "qty"],
+            },
+            "description": "an update keeps the sources of a line whose material stays",
+        },
+    },
+    required=("kind", "requesting_unit", "lines"),
 )
 REASON_INPUT = schema(
     "OrderReasonInput", {"reason": {"type": "string", "maxLength": 200}}, required=("reason",)
@@ -270,6 +327,41 @@ def event_list():
 def event_detail(event_id: int):
     page = queries.event_page(db.session, event_id=event_id, actor=current_actor(), limit=1)
     return jsonify(event_json(page.event, materials=page.materials))
+
+
+@route(
+    "/events",
+    method="POST",
+    summary="新建事件: an event groups the orders of one response",
+    tag="orders",
+    body=EVENT_INPUT,
+    response=EVENT,
+    status=201,
+)
+def event_create():
+    form = form_from_json(EventForm)
+    with transaction() as session:
+        event = service.create_event(session, data=form.to_data(), actor=current_actor())
+        answer = event_json(event)
+    return jsonify(answer), 201
+
+
+@route(
+    "/events/<int:event_id>",
+    method="POST",
+    summary="修改事件: the whole event as given",
+    tag="orders",
+    body=EVENT_INPUT,
+    response=EVENT,
+)
+def event_update(event_id: int):
+    form = form_from_json(EventForm)
+    with transaction() as session:
+        event = service.update_event(
+            session, event_id=event_id, data=form.to_data(), actor=current_actor()
+        )
+        answer = event_json(event)
+    return jsonify(answer)
 
 
 @route(
@@ -436,6 +528,73 @@ def order_detail(order_id: int):
     return jsonify(order_json(order_id))
 
 
+def _order_form() -> OrderForm:
+    """The JSON body through the page's draft form: its lines (a list of objects) as the form's
+    rows (``lines-N-…``), ``needed_at`` meaning the moment given unless a quick choice is."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise ValidationError(_l("The request body must be a JSON object."))
+    lines = payload.get("lines")
+    if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
+        raise ValidationError(_l("Add at least one material."), field="lines")
+    data = MultiDict()
+    for key, value in payload.items():
+        if key == "lines" or isinstance(value, dict | list):
+            continue
+        data.add(key, "" if value is None else str(value))
+    if "needed_quick" not in payload and payload.get("needed_at"):
+        data["needed_quick"] = "at"
+    for n, line in enumerate(lines):
+        for key in ("material_id", "qty"):
+            value = line.get(key)
+            data.add(f"lines-{n}-{key}", "" if value is None else str(value))
+    form = OrderForm(formdata=data, meta={"csrf": False})
+    if not form.validate():
+        field_name, messages = next(iter(form.errors.items()))
+        if isinstance(messages, list) and messages and isinstance(messages[0], dict):
+            inner, texts = next(iter(messages[0].items()))  # a line's field
+            label = getattr(form.lines.entries[0].form, inner).label.text
+            message = texts[0]
+        else:
+            label, message = getattr(form, field_name).label.text, messages[0]
+        raise ValidationError(f"{label}: {message}", field=field_name, errors=form.errors)
+    return form.drop_blank_lines()
+
+
+@route(
+    "/orders",
+    method="POST",
+    summary="起草调拨单: a draft numbered DB-YYYYMM-NNNN; its sources are chosen afterwards",
+    tag="orders",
+    body=ORDER_INPUT,
+    response=ORDER,
+    status=201,
+)
+def order_create():
+    form = _order_form()
+    with transaction() as session:
+        order_id = service.create_order(session, data=form.to_data(), actor=current_actor()).id
+    return jsonify(order_json(order_id)), 201
+
+
+@route(
+    "/orders/<int:order_id>",
+    method="POST",
+    summary="修改 a draft or rejected order as given (a line's sources kept while it stays)",
+    tag="orders",
+    body=ORDER_INPUT,
+    response=ORDER,
+)
+def order_update(order_id: int):
+    actor = current_actor()
+    form = _order_form()
+    with transaction() as session:
+        order = service.get_order(session, order_id, actor=actor)
+        keep = kept_sources(order)
+        service.update_order(session, order_id=order.id, data=form.to_data(keep), actor=actor)
+    return jsonify(order_json(order_id))
+
+
 def _act(order_id: int, step) -> tuple:
     with transaction() as session:
         step(session, actor=current_actor())
@@ -573,3 +732,22 @@ def order_suggestions(order_id: int):
             for line, s in zip(order.lines, lines, strict=True)
         ]
     )
+
+
+@route(
+    "/orders/<int:order_id>/suggestions/accept",
+    method="POST",
+    summary="采纳全部建议: every line's sources become its suggested ones, in one write",
+    tag="orders",
+    body=NO_INPUT,
+    response=ORDER,
+)
+def order_accept_suggestions(order_id: int):
+    actor = current_actor()
+    with transaction() as session:
+        order = service.get_order(session, order_id, actor=actor)
+        sources = suggested_sources(order, suggest.for_order(session, order))
+        service.update_order(
+            session, order_id=order.id, data=order_data(order, sources), actor=actor
+        )
+    return jsonify(order_json(order_id))

@@ -27,6 +27,11 @@ ALLOWED = {
     "order_list": set(ROLES) - {Role.ENTERPRISE},
     "order_detail": set(ROLES) - {Role.ENTERPRISE},
     "order_suggestions": set(ROLES) - {Role.ENTERPRISE},
+    "event_create": {Role.ADMIN, Role.DISPATCHER},
+    "event_update": {Role.ADMIN, Role.DISPATCHER},
+    "order_create": {Role.ADMIN, Role.DISPATCHER},
+    "order_update": {Role.ADMIN, Role.DISPATCHER},
+    "order_accept_suggestions": {Role.ADMIN, Role.DISPATCHER},
     "order_submit": {Role.ADMIN, Role.DISPATCHER},
     "order_approve": {Role.ADMIN, Role.APPROVER},
     "order_reject": {Role.ADMIN, Role.APPROVER},
@@ -41,6 +46,11 @@ ENDPOINTS = {
     "order_list": ("GET", "/api/v1/orders"),
     "order_detail": ("GET", "/api/v1/orders/{order}"),
     "order_suggestions": ("GET", "/api/v1/orders/{order}/suggestions"),
+    "event_create": ("POST", "/api/v1/events"),
+    "event_update": ("POST", "/api/v1/events/{event}"),
+    "order_create": ("POST", "/api/v1/orders"),
+    "order_update": ("POST", "/api/v1/orders/{order}"),
+    "order_accept_suggestions": ("POST", "/api/v1/orders/{order}/suggestions/accept"),
     "order_submit": ("POST", "/api/v1/orders/{order}/submit"),
     "order_approve": ("POST", "/api/v1/orders/{order}/approve"),
     "order_reject": ("POST", "/api/v1/orders/{order}/reject"),
@@ -377,8 +387,171 @@ def test_the_openapi_document_lists_the_orders_api(client):
         ("/api/v1/orders/{order_id}/sign-off", "post"),
         ("/api/v1/orders/{order_id}/cancel", "post"),
         ("/api/v1/orders/{order_id}/suggestions", "get"),
+        ("/api/v1/orders/{order_id}/suggestions/accept", "post"),
+        ("/api/v1/orders", "post"),
+        ("/api/v1/orders/{order_id}", "post"),
+        ("/api/v1/events", "post"),
+        ("/api/v1/events/{event_id}", "post"),
     ):
         assert method in paths[path], path
         if method == "post":
             names = [p["name"] for p in paths[path][method]["parameters"]]
             assert "Idempotency-Key" in names, path
+
+
+def _local(moment) -> str:
+    from reserve.db import SHANGHAI
+
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+
+
+def _order_body(floor, **changes) -> dict:
+    body = {
+        "kind": "dispatch",
+        "requesting_unit": "平阴县应急管理局",
+        "site_address": "平阴县玫瑰镇",
+        "site_lat": float(floor.site[0]),
+        "site_lng": float(floor.site[1]),
+        "needed_quick": "h4",
+        "priority": "urgent",
+        "reason": "汛期转移安置",
+        "lines": [{"material_id": floor.tent.id, "qty": 120}],
+    }
+    return body | changes
+
+
+def test_a_dispatcher_drafts_accepts_the_suggestions_and_submits(db, client, floor, headers):
+    h = headers[Role.DISPATCHER]
+    key = {**h, "Idempotency-Key": "create-0001"}
+    created = client.post("/api/v1/orders", json=_order_body(floor), headers=key)
+    replay = client.post("/api/v1/orders", json=_order_body(floor), headers=key)
+    assert created.status_code == 201, created.get_json()
+    assert replay.get_json() == created.get_json()
+    assert db.scalar(sa.select(sa.func.count()).select_from(AllocationOrder)) == 1
+    body = created.get_json()
+    assert body["status"] == "draft" and body["no"].startswith("DB-")
+    assert [(line["requested"], line["allocated"]) for line in body["lines"]] == [(120, 0)]
+    order_id = body["id"]
+    accepted = client.post(f"/api/v1/orders/{order_id}/suggestions/accept", json={}, headers=h)
+    assert accepted.status_code == 200, accepted.get_json()
+    sources = accepted.get_json()["lines"][0]["sources"]
+    # the near warehouse's two batches (first expiry first), then the far one's
+    assert [s["qty"] for s in sources] == [50, 70] and accepted.get_json()["lines"][0][
+        "allocated"
+    ] == 120
+    # an edit keeps the line's sources while its material stays
+    edited = client.post(
+        f"/api/v1/orders/{order_id}",
+        json=_order_body(
+            floor,
+            priority="critical",
+            lines=[
+                {"material_id": floor.tent.id, "qty": 120},
+                {"material_id": floor.quilt.id, "qty": 5},
+            ],
+        ),
+        headers=h,
+    )
+    assert edited.status_code == 200, edited.get_json()
+    assert edited.get_json()["priority"] == "critical"
+    assert [line["allocated"] for line in edited.get_json()["lines"]] == [120, 0]
+    submitted = client.post(f"/api/v1/orders/{order_id}/submit", json={}, headers=h)
+    assert submitted.get_json()["status"] == "submitted"
+    late = client.post(f"/api/v1/orders/{order_id}", json=_order_body(floor), headers=h)
+    assert late.status_code == 422  # a submitted order is no longer edited
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"lines": [{"material_id": "tent", "qty": 5}]}, "Material"),
+        ({"lines": [{"material_id": "TENT", "qty": 0}]}, "whole number above 0"),
+        ({"lines": [{"material_id": "TENT", "qty": -3}]}, "whole number above 0"),
+        ({"lines": []}, "Add at least one material"),
+        ({"lines": "帐篷"}, "Add at least one material"),
+        ({"needed_quick": "at", "needed_at": "2020-01-01T08:00"}, "already passed"),
+        ({"requesting_unit": ""}, "which unit"),
+        ({"kind": "transfer", "destination_warehouse_id": None}, "warehouse"),
+    ],
+)
+def test_bad_drafts_are_refused_in_the_callers_language_and_nothing_changes(
+    db, client, floor, headers, changes, match
+):
+    body = _order_body(floor, **changes)
+    if isinstance(changes.get("lines"), list):
+        body["lines"] = [
+            line | ({"material_id": floor.tent.id} if line.get("material_id") == "TENT" else {})
+            for line in changes["lines"]
+        ]
+    before = _counts(db)
+    response = client.post(
+        "/api/v1/orders", json=body, headers={**headers[Role.DISPATCHER], "Accept-Language": "en"}
+    )
+    assert 400 <= response.status_code < 500, response.get_json()
+    assert match in response.get_json()["message"], response.get_json()
+    assert _counts(db) == before
+    zh = client.post(
+        "/api/v1/orders",
+        json=body,
+        headers={**headers[Role.DISPATCHER], "Accept-Language": "zh-CN"},
+    )
+    assert zh.status_code == response.status_code
+    assert any("\u4e00" <= c <= "\u9fff" for c in zh.get_json()["message"]), zh.get_json()
+
+
+def test_a_source_above_what_exists_or_at_the_destination_is_refused(db, client, floor, headers):
+    h = {**headers[Role.DISPATCHER], "Accept-Language": "en"}
+    created = client.post("/api/v1/orders", json=_order_body(floor), headers=h).get_json()
+    transfer = client.post(
+        "/api/v1/orders",
+        json=_order_body(floor, kind="transfer", destination_warehouse_id=floor.near.id),
+        headers=h,
+    ).get_json()
+    far = SourceData(
+        kind="stock", qty=200, location_id=floor.far_loc.id, batch_id=floor.far_batch.id
+    )
+    rival = draft(db, floor, lines=(LineData(material_id=floor.tent.id, qty=200, sources=(far,)),))
+    service.approve_emergency(db, order_id=rival.id, actor=floor.actor)
+    # every suggested source now exists; a suggestion never takes from the destination itself
+    accepted = client.post(
+        f"/api/v1/orders/{transfer['id']}/suggestions/accept", json={}, headers=h
+    ).get_json()
+    places = {s["warehouse_id"] for s in accepted["lines"][0]["sources"]}
+    assert floor.near.id not in places
+    # the far warehouse is all reserved now: the draft takes the near stock only
+    accepted = client.post(
+        f"/api/v1/orders/{created['id']}/suggestions/accept", json={}, headers=h
+    ).get_json()
+    assert [s["warehouse_id"] for s in accepted["lines"][0]["sources"]] == [floor.near.id] * 2
+    assert accepted["lines"][0]["allocated"] == 120
+    assert accepted["lines"][0]["requested"] == 120
+
+
+def test_events_are_created_and_updated_with_the_pages_form(
+    db, client, floor, headers, make_region
+):
+    region = make_region(code="370112", name="历城区", level="county")
+    h = {**headers[Role.DISPATCHER], "Accept-Language": "en"}
+    body = {
+        "name": "南部山区森林火灾",
+        "kind": "forest_fire",
+        "level": "2",
+        "region_id": region.id,
+        "started_at": _local(utcnow() - timedelta(hours=3)),
+    }
+    created = client.post("/api/v1/events", json=body, headers=h)
+    assert created.status_code == 201, created.get_json()
+    event_id = created.get_json()["id"]
+    updated = client.post(f"/api/v1/events/{event_id}", json=body | {"level": "1"}, headers=h)
+    assert updated.get_json()["level"] == "1"
+    before = _counts(db)
+    for bad, match in (
+        ({"kind": "meteor"}, "Kind of event"),
+        ({"started_at": _local(utcnow() + timedelta(days=2))}, "cannot start in the future"),
+        ({"name": ""}, "Give the event a name"),
+    ):
+        refused = client.post("/api/v1/events", json=body | bad, headers=h)
+        assert refused.status_code == 422 and match in refused.get_json()["message"], (
+            refused.get_json()
+        )
+    assert _counts(db) == before

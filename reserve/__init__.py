@@ -44,6 +44,7 @@ EXTRA_API = (
     "reserve.agreements.report_api",
     "reserve.agreements.callup_api",
     "reserve.orders.floor_api",
+    "reserve.orders.api",
 )
 
 

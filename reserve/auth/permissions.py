@@ -288,6 +288,24 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "standards.standard_import": ADMIN,
     "standards.shortfall_report": STAFF,
     "standards.shortfall_export": STAFF,
+    # --- allocation orders, the API (ordapi): events, orders, their lifecycle, suggestions ---
+    "api.event_list": OFFICE,
+    "api.event_detail": OFFICE,
+    "api.event_create": ORDER_WRITERS,
+    "api.event_update": ORDER_WRITERS,
+    "api.event_end": ORDER_WRITERS,
+    "api.order_list": STAFF,
+    "api.order_detail": STAFF,
+    "api.order_create": ORDER_WRITERS,
+    "api.order_update": ORDER_WRITERS,
+    "api.order_accept_suggestions": ORDER_WRITERS,
+    "api.order_submit": ORDER_WRITERS,
+    "api.order_approve": APPROVERS,
+    "api.order_reject": APPROVERS,
+    "api.order_approve_emergency": ORDER_WRITERS,
+    "api.order_sign_off": APPROVERS,
+    "api.order_cancel": ORDER_CANCELLERS,
+    "api.order_suggestions": STAFF,
 }
 
 # Reachable by a signed-in user who must first change the password the admin gave them.

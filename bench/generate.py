@@ -1722,6 +1722,8 @@ def generate_labels(conn, scale: Scale, rng: random.Random) -> dict[str, int]:
 
 Step = Callable[[sa.Connection, Scale, random.Random], dict[str, int]]
 
+from bench.orders import generate_orders  # noqa: E402 - the orders' step lives with its scenarios
+
 STEPS: list[Step] = [
     generate_regions,
     generate_categories,
@@ -1742,6 +1744,7 @@ STEPS: list[Step] = [
     generate_labels,
     generate_agreements,
     generate_reports_and_verifications,
+    generate_orders,
 ]
 
 

@@ -34,6 +34,7 @@ if str(ROOT) not in sys.path:
 
 from bench.generate import PASSWORD, SCALES, generate, make_app, resolve_url  # noqa: E402
 from bench.labels import label_scenarios  # noqa: E402
+from bench.orders import order_scenarios  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
 
@@ -418,6 +419,7 @@ def build_scenarios(app, engine: sa.Engine) -> list[Scenario]:
         + label_scenarios(app, engine, client, Scenario)
         + agreement_scenarios(app, engine, get)
         + availability_scenarios(app, engine, get)
+        + order_scenarios(app, engine, Scenario)
     )
 
 

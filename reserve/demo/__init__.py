@@ -16,6 +16,7 @@ from reserve.auth.actor import Actor
 from reserve.auth.models import Role, User
 from reserve.demo.agreements import load_virtual_reserve
 from reserve.demo.callups import load_call_ups
+from reserve.demo.standards import load_standards
 from reserve.demo.stock import DemoActors, load_stock
 from reserve.errors import Conflict
 
@@ -85,13 +86,14 @@ def load_demo(session: Session, *, password: str) -> str:
         keeper=users["keeper"],
         warehouse_id=_municipal(session),
     )
+    standards = load_standards(session, admin=users["admin"])
     session.flush()
     return (
         f"{len(regions)} regions, {len(warehouses)} warehouses, {materials} materials, "
         f"{len(enterprises)} enterprises, {len(DEMO_USERS)} users; {stock['receipts']} "
         f"receipts ({stock['lines']} lines), {stock['moves']} moves, a stocktake, "
         f"{stock['rotations']} rotations, {stock['scraps']} scrap requests; {labels} labels; "
-        f"{call_ups} call-ups"
+        f"{call_ups} call-ups; {standards} reserve standards"
     )
 
 

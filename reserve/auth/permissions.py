@@ -271,6 +271,7 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "standards.standard_import": ADMIN,
     "standards.shortfall_report": STAFF,
     "standards.shortfall_export": STAFF,
+    "api.reserve_shortfall": STAFF,
 }
 
 # Reachable by a signed-in user who must first change the password the admin gave them.

@@ -135,7 +135,7 @@ def standard_import():
     return render_template("standards/standard_import.html", form=form, errors=errors)
 
 
-def _shortfall_filter(args) -> shortfall.ShortfallFilter:
+def shortfall_filter(args) -> shortfall.ShortfallFilter:
     severity = args.get("severity") or None
     return shortfall.ShortfallFilter(
         category_code=args.get("category") or None,
@@ -147,7 +147,7 @@ def _shortfall_filter(args) -> shortfall.ShortfallFilter:
 @bp.get("/shortfall")
 def shortfall_report():
     actor = current_actor()
-    f = _shortfall_filter(request.args)
+    f = shortfall_filter(request.args)
     rows = shortfall.shortfall_rows(db.session, actor=actor, f=f)
     form = ShortfallFilterForm(request.args)
     form.category.choices = select_choices(category_code_choices(db.session), blank=BLANK_LABEL)
@@ -180,7 +180,7 @@ def _regions():
 @bp.get("/shortfall/export.xlsx")
 def shortfall_export():
     rows = shortfall.shortfall_rows(
-        db.session, actor=current_actor(), f=_shortfall_filter(request.args)
+        db.session, actor=current_actor(), f=shortfall_filter(request.args)
     )
     content = excel.shortfall_xlsx(rows, shortfall.by_category(rows), shortfall.by_region(rows))
     return send_file(

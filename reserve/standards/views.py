@@ -126,13 +126,17 @@ def standard_import():
             lambda session: excel.import_standards(session, content=content, actor=current_actor()),
             success=lambda n: _("%(n)s standards imported.", n=n),
             to=url_for("standards.standard_list"),
-            on_error=lambda error: (
-                errors.extend(getattr(error, "errors", None) or [error]) or error
-            ),
+            on_error=lambda error: _listed(error, errors),
         )
         if done:
             return done
     return render_template("standards/standard_import.html", form=form, errors=errors)
+
+
+def _listed(error, errors: list):
+    """Keep every bad row of an import for the page to list (the flash says how many)."""
+    errors.extend(getattr(error, "errors", None) or [error])
+    return error
 
 
 def shortfall_filter(args) -> shortfall.ShortfallFilter:

@@ -306,6 +306,7 @@ PERMISSIONS: dict[str, str | frozenset[Role]] = {
     "api.order_sign_off": APPROVERS,
     "api.order_cancel": ORDER_CANCELLERS,
     "api.order_suggestions": STAFF,
+    "api.reserve_shortfall": STAFF,
 }
 
 # Reachable by a signed-in user who must first change the password the admin gave them.

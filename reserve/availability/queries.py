@@ -137,12 +137,10 @@ def serves_region_of(region_id, closure):
         ),
     )
     covers = exists(area.where(exists(select(closure.c.ancestor).where(linked))))
-    seat = select(Enterprise.region_id).where(Enterprise.id == Agreement.enterprise_id)
     registered_there = exists(
-        select(closure.c.ancestor).where(
-            closure.c.ancestor == region_id,
-            closure.c.descendant == seat.scalar_subquery(),
-        )
+        select(closure.c.ancestor)
+        .join(Enterprise, Enterprise.region_id == closure.c.descendant)
+        .where(closure.c.ancestor == region_id, Enterprise.id == Agreement.enterprise_id)
     )
     return or_(covers, and_(~exists(area), registered_there))
 

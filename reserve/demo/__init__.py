@@ -17,6 +17,7 @@ from reserve.auth.models import Role, User
 from reserve.demo.agreements import load_virtual_reserve
 from reserve.demo.callups import load_call_ups
 from reserve.demo.orders import load_orders
+from reserve.demo.standards import load_standards
 from reserve.demo.stock import DemoActors, load_stock
 from reserve.errors import Conflict
 
@@ -87,13 +88,15 @@ def load_demo(session: Session, *, password: str) -> str:
         warehouse_id=_municipal(session),
     )
     orders = load_orders(session, dispatcher=users["dispatcher"], approver=users["approver"])
+    standards = load_standards(session, admin=users["admin"])
     session.flush()
     return (
         f"{len(regions)} regions, {len(warehouses)} warehouses, {materials} materials, "
         f"{len(enterprises)} enterprises, {len(DEMO_USERS)} users; {stock['receipts']} "
         f"receipts ({stock['lines']} lines), {stock['moves']} moves, a stocktake, "
         f"{stock['rotations']} rotations, {stock['scraps']} scrap requests; {labels} labels; "
-        f"{call_ups} call-ups; 3 events, {sum(orders.values())} allocation orders"
+        f"{call_ups} call-ups; 3 events, {sum(orders.values())} allocation orders; "
+        f"{standards} reserve standards"
     )
 
 

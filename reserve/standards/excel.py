@@ -269,11 +269,7 @@ def import_standards(session: Session, *, content: bytes, actor: Actor) -> int:
         key = (material_id, warehouse_id, region_id)
         standard_id = existing.get(key)
         if not problems:
-            problems = [
-                e
-                for e in check_standard(session, data, standard_id=standard_id)
-                if e.field != "material_id" or material_id is None
-            ]
+            problems = check_standard(session, data, standard_id=standard_id)
         if not problems and key in seen:
             problems.append(
                 ValidationError(_l("the same material and scope as row %(line)s", line=seen[key]))

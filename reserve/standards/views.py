@@ -126,16 +126,20 @@ def standard_import():
             lambda session: excel.import_standards(session, content=content, actor=current_actor()),
             success=lambda n: _("%(n)s standards imported.", n=n),
             to=url_for("standards.standard_list"),
-            on_error=lambda error: (
-                errors.extend(getattr(error, "errors", None) or [error]) or error
-            ),
+            on_error=lambda error: _listed(error, errors),
         )
         if done:
             return done
     return render_template("standards/standard_import.html", form=form, errors=errors)
 
 
-def _shortfall_filter(args) -> shortfall.ShortfallFilter:
+def _listed(error, errors: list):
+    """Keep every bad row of an import for the page to list (the flash says how many)."""
+    errors.extend(getattr(error, "errors", None) or [error])
+    return error
+
+
+def shortfall_filter(args) -> shortfall.ShortfallFilter:
     severity = args.get("severity") or None
     return shortfall.ShortfallFilter(
         category_code=args.get("category") or None,
@@ -147,7 +151,7 @@ def _shortfall_filter(args) -> shortfall.ShortfallFilter:
 @bp.get("/shortfall")
 def shortfall_report():
     actor = current_actor()
-    f = _shortfall_filter(request.args)
+    f = shortfall_filter(request.args)
     rows = shortfall.shortfall_rows(db.session, actor=actor, f=f)
     form = ShortfallFilterForm(request.args)
     form.category.choices = select_choices(category_code_choices(db.session), blank=BLANK_LABEL)
@@ -180,7 +184,7 @@ def _regions():
 @bp.get("/shortfall/export.xlsx")
 def shortfall_export():
     rows = shortfall.shortfall_rows(
-        db.session, actor=current_actor(), f=_shortfall_filter(request.args)
+        db.session, actor=current_actor(), f=shortfall_filter(request.args)
     )
     content = excel.shortfall_xlsx(rows, shortfall.by_category(rows), shortfall.by_region(rows))
     return send_file(

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
+from reserve.agreements import signing
+from reserve.agreements.models import Agreement
 from reserve.auth.actor import Actor
 from reserve.auth.models import Role
+from reserve.availability.queries import region_closure, serves_region, serves_region_of
 from reserve.standards import shortfall
 from reserve.standards.shortfall import Severity, ShortfallFilter
+from reserve.warehouses.models import Region
+from tests.agreements.conftest import agreement_data, code
 
 
 def _rows(db, actor=None, **f):
@@ -137,3 +144,30 @@ def test_shortfall_for_one_material(db, site, standard):
     standard(site.pump, site.wp, 3)
     rows = shortfall.shortfall_for(db, material_id=site.pump.id, actor=Actor.system())
     assert [(r.material_code, r.physical) for r in rows] == [("2010100001", 2)]
+
+
+def test_the_region_rule_for_many_regions_agrees_with_the_availability_view(
+    db, site, make_region, make_enterprise
+):
+    """``serves_region_of`` (every standard in one statement) and ``serves_region`` (one
+    region) answer alike for every region and agreement: with a delivery area above, at and
+    below a region, and without one (the enterprise's seat)."""
+    other = make_region("370102", "历下区", "district", parent=site.city)
+    town = make_region("370124100", "平阴镇", "township", parent=site.county)
+    seller = make_enterprise("历下商贸有限公司", code("91370102MA3C4PYX8"), region_id=other.id)
+    signing.create_agreement(
+        db,
+        data=agreement_data(seller.id, site.tent.id, no="XY-2026-002", region_ids=(town.id,)),
+        actor=site.admin,
+    )
+    db.flush()
+    regions = [site.city.id, site.county.id, other.id, town.id]
+    closure = region_closure()
+    for region_id in regions:
+        one = set(db.scalars(sa.select(Agreement.id).where(serves_region(region_id))))
+        many = set(
+            db.scalars(
+                sa.select(Agreement.id).where(serves_region_of(sa.literal(region_id), closure))
+            )
+        )
+        assert one == many, db.get(Region, region_id).name

@@ -184,3 +184,28 @@ def test_the_shortfall_page_costs_the_same_for_more_standards(
     with count_queries() as more:
         client.get("/shortfall")
     assert len(more) == len(few)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_the_shortfall_api(db, site, standard, api_token, client, role):
+    standard(site.tent, site.county, 600, pct=30, agreements=True)
+    headers, _user = api_token(role)
+    response = client.get("/api/v1/shortfall", headers=headers)
+    if role not in READERS:
+        assert response.status_code == 403
+        return
+    assert response.status_code == 200
+    body = response.get_json()
+    if role is Role.KEEPER:  # a region's figure spans warehouses a keeper does not see
+        assert body["standards"] == []
+        return
+    (row,) = body["standards"]
+    assert (row["physical"], row["agreement"], row["shortfall"], row["physical_shortfall"]) == (
+        100,
+        350,
+        150,
+        80,
+    )
+    assert row["severity"] == "short" and body["counts"] == {"short": 1}
+    assert body["by_region"][0]["key"] == "平阴县"
+    assert "/shortfall" in client.get("/api/v1/openapi.json").get_data(as_text=True)

@@ -20,6 +20,14 @@ from reserve.audit.service import NOT_SNAPSHOT
 from reserve.auth.models import Role
 from reserve.catalog.models import Tracking
 from reserve.disposals.models import Disposition, RotationStatus, ScrapReason, ScrapStatus
+from reserve.orders.models import (
+    EventKind,
+    EventLevel,
+    OrderKind,
+    OrderPriority,
+    OrderStatus,
+    SourceKind,
+)
 from reserve.receipts.models import ReceiptStatus
 from reserve.stock.expiry import ExpiryState
 from reserve.stock.models import BatchSource
@@ -308,6 +316,44 @@ FIELDS = {
     "expiry_reason": _l("Reason for receiving it anyway"),
     "line": _l("Line"),
     "state": _l("Expiry state"),
+    # allocation orders (调拨单) and events (事件)
+    "event_id": _l("Event (ID)"),
+    "started_at": _l("Started at"),
+    "ended_at": _l("Ended at"),
+    "priority": _l("Priority"),
+    "is_emergency": _l("Emergency (先调后补)"),
+    "requesting_unit": _l("Requesting unit"),
+    "destination_warehouse_id": _l("Destination warehouse (ID)"),
+    "site_address": _l("Site address"),
+    "site_region_id": _l("Site region (ID)"),
+    "site_lat": _l("Site latitude"),
+    "site_lng": _l("Site longitude"),
+    "requested_qty": _l("Requested quantity"),
+    "sources": _l("Order sources"),
+    "source_id": _l("Order source (ID)"),
+    "batch": _l("Batch no."),
+    "shipment": _l("Shipment no."),
+    "receipt": _l("Signed delivery no."),
+    "return": _l("Return no."),
+    "received": _l("Quantity received"),
+    "short": _l("Quantity short"),
+    "released": _l("Released"),
+    "good": _l("Good"),
+    "repair": _l("Needs repair"),
+    "scrap": _l("Scrap"),
+    "received_at": _l("Received at"),
+    "closed_at": _l("Closed at"),
+    "closed_by_id": _l("Closed by (ID)"),
+    "closed_by_name": _l("Closed by"),
+    "signed_off_at": _l("Signed off at"),
+    "signed_off_by": _l("Signed off by"),
+    "signed_off_by_id": _l("Signed off by (ID)"),
+    "signed_off_by_name": _l("Signed off by"),
+    # reserve standards (储备标准)
+    "required_qty": _l("Required quantity"),
+    "min_physical_pct": _l("Minimum physical share (%)"),
+    "counts_agreements": _l("Agreement stock counts"),
+    "basis": _l("Basis of the figure"),
 }
 
 
@@ -333,9 +379,21 @@ def _value_names() -> dict[tuple[str | None, str], dict[str, Any]]:
         ("warehouses", "level"): WarehouseLevel,
         (None, "tracking"): Tracking,
         (None, "state"): ExpiryState,
+        ("events", "kind"): EventKind,
+        ("events", "level"): EventLevel,
+        ("allocation_orders", "kind"): (OrderKind, SourceKind),  # the order's, its sources'
+        ("allocation_orders", "status"): OrderStatus,
+        ("allocation_orders", "priority"): OrderPriority,
         (None, "roles"): Role,
     }
-    return {key: {member.value: member.label for member in enum} for key, enum in enums.items()}
+    return {
+        key: {
+            m.value: m.label
+            for enum in (kinds if isinstance(kinds, tuple) else (kinds,))
+            for m in enum
+        }
+        for key, kinds in enums.items()
+    }
 
 
 def action_name(code: str) -> str:

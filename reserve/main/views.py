@@ -11,7 +11,6 @@ from sqlalchemy import text
 from reserve.agreements.callup_queries import call_up_work
 from reserve.auth.permissions import PERMISSIONS, allows, current_actor
 from reserve.auth.redirects import safe_next
-from reserve.db import capped_count
 from reserve.extensions import db
 from reserve.main import queries
 from reserve.main.queries import document_counts, expiry_attention, home_summary
@@ -104,21 +103,6 @@ def _counters(summary: queries.HomeSummary, roles) -> list[WorkLine]:
     )  # fmt: skip
 
 
-def _order_work(actor) -> list[WorkLine]:
-    """调拨单 an approver decides: submitted ones, and emergencies awaiting sign-off (补批)."""
-    from reserve.orders.queries import order_search
-
-    specs = [
-        ("orders-to-approve", _l("Allocation orders to approve"),
-         capped_count(db.session, order_search(actor=actor, status="submitted")),
-         "orders.order_list", {"status": "submitted"}),
-        ("orders-to-sign-off", _l("Emergency orders to sign off"),
-         capped_count(db.session, order_search(actor=actor, awaiting_sign_off=True)),
-         "orders.order_list", {"sign_off": "1"}),
-    ]  # fmt: skip
-    return [WorkLine(*spec) for spec in specs if spec[2]]
-
-
 @bp.get("/")
 def index():
     actor = current_actor()
@@ -130,8 +114,6 @@ def index():
     waiting = _waiting(counts, roles)
     if allows(PERMISSIONS["callups.call_up_list"], roles):
         waiting += _call_up_work(call_up_work(db.session, actor), roles)
-    if allows(PERMISSIONS["orders.order_approve"], roles):
-        waiting += _order_work(actor)
     return render_template(
         "main/index.html",
         user=current_user,
@@ -141,6 +123,7 @@ def index():
         counters=_counters(summary, roles),
         summary=summary,
         can_order=allows(PERMISSIONS["orders.order_create"], roles),
+        can_approve_orders=allows(PERMISSIONS["orders.order_approve"], roles),
     )
 
 

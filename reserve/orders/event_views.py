@@ -11,9 +11,9 @@ from reserve.db import SHANGHAI, utcnow
 from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db
 from reserve.orders import queries, service
+from reserve.orders.blueprint import bp, labels
 from reserve.orders.forms import EventForm
 from reserve.orders.models import EventKind
-from reserve.orders.views import bp, labels
 from reserve.warehouses.queries import region_choices
 
 

@@ -18,7 +18,6 @@ from wtforms import (
     FieldList,
     FormField,
     IntegerField,
-    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -112,7 +111,7 @@ class OrderLineForm(BoundedSubForm):
 
 
 class OrderForm(BoundedForm):
-    kind = RadioField(
+    kind = SelectField(
         _l("Kind of order"),
         choices=[SelectChoice(k.value, k.label) for k in OrderKind],
         default=OrderKind.DISPATCH.value,
@@ -138,7 +137,7 @@ class OrderForm(BoundedForm):
     contact_phone = StringField(
         _l("Contact phone"), validators=[Length(max=AllocationOrder.contact_phone.type.length)]
     )
-    needed_quick = RadioField(_l("Needed by"), choices=QUICK_CHOICES, default="tonight")
+    needed_quick = SelectField(_l("Needed by"), choices=QUICK_CHOICES, default="tonight")
     needed_at = DateTimeLocalField(
         _l("Needed by (date and time)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )

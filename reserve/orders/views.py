@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -16,7 +16,13 @@ from reserve.auth.permissions import current_actor
 from reserve.errors import run_and_redirect, run_form
 from reserve.extensions import db
 from reserve.forms import checked_query_date
-from reserve.orders import queries, service, suggest
+from reserve.orders import (
+    event_views,  # noqa: F401  (the event pages, same blueprint)
+    queries,
+    service,
+    suggest,
+)
+from reserve.orders.blueprint import bp, labels
 from reserve.orders.forms import (
     OrderForm,
     edited_sources,
@@ -25,21 +31,13 @@ from reserve.orders.forms import (
     suggested_sources,
 )
 from reserve.orders.lifecycle import actions_for
-from reserve.orders.models import Event, OrderKind, OrderPriority, OrderStatus
+from reserve.orders.models import Event, OrderStatus
 from reserve.receipts.forms import all_errors
 from reserve.receipts.queries import material_choices
 from reserve.warehouses.models import Warehouse
 from reserve.warehouses.queries import region_choices, warehouse_choices
 
-bp = Blueprint("orders", __name__)
-
-
-def labels() -> dict:
-    return {
-        "status": {s.value: s.label for s in OrderStatus},
-        "kind": {k.value: k.label for k in OrderKind},
-        "priority": {p.value: p.label for p in OrderPriority},
-    }
+__all__ = ["bp"]
 
 
 def _date_arg(name: str) -> date | None:
@@ -259,6 +257,3 @@ def order_cancel(order_id: int):
         success=lambda o: _("%(no)s cancelled: what it held is released.", no=o.no),
         to=_back(order_id),
     )
-
-
-from reserve.orders import event_views  # noqa: E402, F401  (the event pages, same blueprint)

@@ -60,6 +60,12 @@ class Actor:
             return None
         return self.warehouse_ids if Role.KEEPER in self.roles else frozenset()
 
+    @property
+    def sees_region_totals(self) -> bool:
+        """Whether figures summed over a region's warehouses (a district's or the city's reserve
+        standard) are for this actor: only one who sees every warehouse of it."""
+        return self.sees_all_warehouses
+
     def may_see(self, warehouse_id: int | None) -> bool:
         visible = self.visible_warehouse_ids()
         return visible is None or warehouse_id in visible

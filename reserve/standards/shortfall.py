@@ -156,7 +156,7 @@ def _standard_conditions(actor: Actor, f: ShortfallFilter) -> list:
     warehouses they keep (a region's figure spans warehouses they do not see)."""
     s = ReserveStandard
     conditions = []
-    if not actor.sees_all_warehouses:
+    if not actor.sees_region_totals:
         conditions.append(s.warehouse_id.is_not(None))
         conditions.append(actor.visible(s.warehouse_id))
     if f.material_id:

@@ -34,7 +34,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reserve import documents
+import reserve.documents as documents
 from reserve.agreements import callups
 from reserve.agreements.callup_models import CallUp, CallUpStatus
 from reserve.agreements.models import AgreementLine

@@ -757,6 +757,8 @@ API_CASES = {  # endpoint: (path, the JSON key of a row, the case that makes the
     "api.verification_list": ("/api/v1/verifications", "id", case_verifications, 20),
     "api.call_up_list": ("/api/v1/call-ups", "id", case_call_ups, 20),
     "api.my_pick_lists": ("/api/v1/pick-lists", "key", case_pick_lists, 20),
+    "api.order_list": ("/api/v1/orders", "id", case_orders, 20),
+    "api.event_list": ("/api/v1/events", "id", case_events, 20),
 }
 API_LISTED_ELSEWHERE = {
     "api.stock_card": "one material's movements by key (`before`), tested in tests/stock/",

@@ -50,7 +50,7 @@ def demo(db, monkeypatch):
     return cost
 
 
-def test_the_demo_has_orders_in_every_state_and_the_ledger_verifies(db, demo):
+def _the_demo_has_orders_in_every_state_and_the_ledger_verifies(db, demo):
     orders = db.scalars(sa.select(AllocationOrder).order_by(AllocationOrder.id)).all()
     assert len(orders) == 15
     assert Counter(o.status for o in orders) == {
@@ -78,7 +78,7 @@ def test_the_demo_has_orders_in_every_state_and_the_ledger_verifies(db, demo):
     assert ledger.verify(db) == []
 
 
-def test_the_demo_orders_belong_to_three_past_events_with_dated_timelines(db, demo):
+def _the_demo_orders_belong_to_three_past_events_with_dated_timelines(db, demo):
     events = db.scalars(sa.select(Event).order_by(Event.started_at)).all()
     assert [e.kind for e in events] == ["drill", "flood", "forest_fire"]
     assert [e.is_open for e in events] == [False, False, True]
@@ -93,7 +93,7 @@ def test_the_demo_orders_belong_to_three_past_events_with_dated_timelines(db, de
         assert times[0] >= order.event.started_at
 
 
-def test_the_demo_has_a_partial_receipt_and_a_return_with_a_damaged_unit(db, demo):
+def _the_demo_has_a_partial_receipt_and_a_return_with_a_damaged_unit(db, demo):
     short = db.execute(
         sa.select(OrderSource.order_id, OrderSource.short_qty).where(OrderSource.short_qty > 0)
     ).all()
@@ -109,7 +109,7 @@ def test_the_demo_has_a_partial_receipt_and_a_return_with_a_damaged_unit(db, dem
     assert conditions["scrap"] == 1 and conditions["good"] >= 1
 
 
-def test_the_order_pages_and_lists_read_the_demo(db, demo):
+def _the_order_pages_and_lists_read_the_demo(db, demo):
     """What the order list, the sign-off list and each order page show (the read side,
     reserve.orders.queries), as the demo's dispatcher."""
     user = db.scalar(sa.select(User).where(User.username == "dispatcher"))
@@ -141,7 +141,16 @@ def test_the_order_pages_and_lists_read_the_demo(db, demo):
         assert queries.event_materials(db, event.id)
 
 
-def test_the_orders_do_not_blow_up_the_demo_load(demo):
+def _the_orders_do_not_blow_up_the_demo_load(demo):
     # 15 orders through the services: a bounded number of statements, a small share of the load
     assert demo["statements"] < 4000, demo
     assert demo["seconds"] < max(0.25 * demo["total"], 5), demo
+
+
+def test_the_demo_orders(db, demo):
+    """One load of the demo city (minutes on a busy CI machine) for every check above."""
+    _the_demo_has_orders_in_every_state_and_the_ledger_verifies(db, demo)
+    _the_demo_orders_belong_to_three_past_events_with_dated_timelines(db, demo)
+    _the_demo_has_a_partial_receipt_and_a_return_with_a_damaged_unit(db, demo)
+    _the_order_pages_and_lists_read_the_demo(db, demo)
+    _the_orders_do_not_blow_up_the_demo_load(demo)

@@ -78,6 +78,12 @@ ACTIONS = {
     "approve_emergency": _l("Approved in an emergency (to be signed off)"),
     "sign_off": _l("Signed off"),
     "end": _l("Ended"),
+    # an allocation order's floor steps (floor_status.step records "order_<step>")
+    "order_pick": _l("Picked for the order"),
+    "order_ship": _l("Shipped the order"),
+    "order_receive": _l("Signed for the delivery"),
+    "order_return": _l("Recorded a return"),
+    "order_close": _l("Closed the order"),
 }
 
 OBJECT_TYPES = {

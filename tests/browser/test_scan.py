@@ -111,6 +111,10 @@ def scene(demo_copy) -> Scene:
                 " JOIN materials m ON m.id = t.material_id WHERE l.warehouse_id = :w"
                 " AND NOT l.is_receiving AND l.is_active AND b.qty >= 20 AND b.reserved = 0"
                 " AND m.tracking = 'batch' AND (t.expiry_date IS NULL OR t.expiry_date > :d)"
+                # not a material the demo's allocation orders pick here (the scan offers the pick)
+                " AND NOT EXISTS (SELECT 1 FROM order_sources s"
+                " JOIN batches sb ON sb.id = s.batch_id"
+                " WHERE s.warehouse_id = :w AND sb.material_id = m.id)"
                 " ORDER BY b.location_id, b.batch_id LIMIT 1"
             ),
             {"w": warehouse_id, "d": date.today()},
